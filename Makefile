@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create the
+# virtualenv with Python >= 3.13 when it is missing and install the project into it.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# `.python-version` makes pyenv's python3.13 resolve; otherwise any python3.13/3.14 on PATH.
+BASE_PYTHON ?= $(shell for p in python3.13 python3.14 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+
+.PHONY: run test lint typecheck pytest bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(BASE_PYTHON)" || { echo "Python >= 3.13 is required (none found on PATH)"; exit 1; }
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/interactors run examples.pipeline:main
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+test: lint typecheck pytest
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.bench-installed
+	$(PY) -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

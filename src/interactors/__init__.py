@@ -1,0 +1,87 @@
+"""interactors: actors in sub-interpreters with their own GIL, with OTP-style supervision.
+
+Host-side names (``ActorSystem``, ``ActorRef``, ``run``, ...) are imported lazily: this
+package is also imported inside every actor's interpreter (actor classes subclass
+``interactors.Actor``), where only the stdlib-only parts are needed and anyio and msgspec
+should not be loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._actor import Actor as Actor
+from ._codec import Codec as Codec
+from ._codec import MsgspecCodec as MsgspecCodec
+from ._codec import PickleCodec as PickleCodec
+from ._exceptions import ActorCrashed as ActorCrashed
+from ._exceptions import ActorError as ActorError
+from ._exceptions import ActorStopped as ActorStopped
+from ._exceptions import DecodeError as DecodeError
+from ._exceptions import EncodeError as EncodeError
+from ._exceptions import InteractorsError as InteractorsError
+from ._exceptions import InteractorsWarning as InteractorsWarning
+from ._exceptions import IsolationError as IsolationError
+from ._exceptions import IsolationFallbackWarning as IsolationFallbackWarning
+from ._exceptions import MailboxFull as MailboxFull
+from ._exceptions import SpawnError as SpawnError
+from ._exceptions import SupervisorGaveUp as SupervisorGaveUp
+from ._exceptions import SystemClosed as SystemClosed
+from ._exceptions import UnknownMethodError as UnknownMethodError
+from ._version import __version__ as __version__
+
+if TYPE_CHECKING:
+    from ._ref import ActorRef as ActorRef
+    from ._ref import ActorStatistics as ActorStatistics
+    from ._run import run as run
+    from ._system import ActorSystem as ActorSystem
+    from ._system import SystemStatistics as SystemStatistics
+
+_LAZY = {
+    "ActorRef": "._ref",
+    "ActorStatistics": "._ref",
+    "ActorSystem": "._system",
+    "SystemStatistics": "._system",
+    "run": "._run",
+}
+
+__all__ = (
+    "Actor",
+    "ActorCrashed",
+    "ActorError",
+    "ActorRef",
+    "ActorStatistics",
+    "ActorStopped",
+    "ActorSystem",
+    "Codec",
+    "DecodeError",
+    "EncodeError",
+    "InteractorsError",
+    "InteractorsWarning",
+    "IsolationError",
+    "IsolationFallbackWarning",
+    "MailboxFull",
+    "MsgspecCodec",
+    "PickleCodec",
+    "SpawnError",
+    "SupervisorGaveUp",
+    "SystemClosed",
+    "SystemStatistics",
+    "UnknownMethodError",
+    "__version__",
+    "run",
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'interactors' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,68 @@
+"""The :class:`Actor` base class users subclass. Stdlib only (imported inside actors)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final
+
+# Hooks the runtime calls; never reachable as messages.
+LIFECYCLE_HOOKS: Final = frozenset({"on_start", "on_stop", "on_failure"})
+_RESERVED: Final = LIFECYCLE_HOOKS | {"ref", "name"}
+
+
+class Actor:
+    """Base class for actors. Each instance lives in its own interpreter and thread.
+
+    Public methods (names not starting with ``_``) are the messages the actor accepts:
+    ``await ref.ask.method(...)`` calls one and returns its result, ``ref.tell.method(...)``
+    calls one without waiting for it. Methods may be plain functions (run in the actor's
+    thread) or ``async def`` (run on an asyncio loop owned by the actor). Messages are handled
+    one at a time, in order; set ``max_concurrency`` above 1 to let that many ``async``
+    handlers interleave.
+
+    Class attributes tune the actor (each may also be given to ``spawn``):
+
+    ``mailbox_size``
+        how many messages may wait in the mailbox (default: the system's, 1000);
+    ``max_concurrency``
+        how many async handlers may run at once (default 1);
+    ``on_error``
+        what an exception escaping a handler does to the actor: ``"resume"`` (keep the
+        instance and carry on), ``"restart"`` (default: its supervisor builds a fresh
+        instance) or ``"stop"``. The caller gets :class:`~interactors.ActorError` in all cases;
+    ``handler_timeout``
+        seconds a single handler may run before the actor counts as hung (default: none).
+
+    The class must be importable by its module and qualified name (not defined inside a
+    function), since the actor's interpreter imports it.
+
+    Available from ``on_start`` on: ``self.ref`` (this actor's own ref, to pass to others)
+    and ``self.name``.
+    """
+
+    mailbox_size: ClassVar[int | None] = None
+    max_concurrency: ClassVar[int] = 1
+    on_error: ClassVar[str] = "restart"
+    handler_timeout: ClassVar[float | None] = None
+
+    ref: Any
+    name: str
+
+    def on_start(self) -> Any:
+        """Called in the actor's interpreter after ``__init__``, before any message."""
+
+    def on_stop(self) -> Any:
+        """Called when the actor stops normally (``ref.stop()``, system shutdown)."""
+
+    def on_failure(self, exc: BaseException) -> Any:
+        """Called with the exception when a handler fails and the actor is to restart/stop."""
+
+
+def public_methods(cls: type) -> tuple[str, ...]:
+    """The names of ``cls``'s methods that may be sent as messages."""
+    names = []
+    for name in dir(cls):
+        if name.startswith("_") or name in _RESERVED:
+            continue
+        if callable(getattr(cls, name, None)):
+            names.append(name)
+    return tuple(names)

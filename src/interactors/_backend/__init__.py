@@ -1,0 +1,76 @@
+"""The only code that touches CPython's interpreter and queue APIs.
+
+Everything else in interactors talks to interpreters and cross-interpreter queues through
+the small interface below, by plain integer ids. The implementation is chosen by feature
+detection: ``concurrent.interpreters`` (the public API of Python 3.14+) when it exists,
+else the private ``_interpreters`` / ``_interpqueues`` modules of Python 3.13.
+
+Stdlib only: this package is imported inside actors' interpreters.
+
+Interface (module-level functions of the selected implementation)::
+
+    new_interpreter(isolated: bool) -> int
+    destroy_interpreter(iid: int) -> None
+    run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None   # blocks
+    interpreter_ids() -> list[int]
+    current_interpreter_id() -> int
+    create_queue(maxsize: int) -> int
+    destroy_queue(qid: int) -> None
+    put(qid: int, obj: object) -> None       # raises queue.Full when full
+    get(qid: int) -> object                  # raises queue.Empty when empty
+    count(qid: int) -> int
+
+Queue items must be shareable: None, bool, int, float, str, bytes, memoryview and tuples
+of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND``.
+"""
+
+from __future__ import annotations
+
+from ._common import UNBOUND, RunFailure
+
+try:
+    import concurrent.interpreters  # noqa: F401  (3.14+: the public API)
+except ImportError:
+    from ._v313 import (
+        NAME,
+        count,
+        create_queue,
+        current_interpreter_id,
+        destroy_interpreter,
+        destroy_queue,
+        get,
+        interpreter_ids,
+        new_interpreter,
+        put,
+        run,
+    )
+else:  # pragma: no cover - exercised only on Python 3.14+
+    from ._v314 import (  # type: ignore[assignment]
+        NAME,
+        count,
+        create_queue,
+        current_interpreter_id,
+        destroy_interpreter,
+        destroy_queue,
+        get,
+        interpreter_ids,
+        new_interpreter,
+        put,
+        run,
+    )
+
+__all__ = (
+    "NAME",
+    "UNBOUND",
+    "RunFailure",
+    "count",
+    "create_queue",
+    "current_interpreter_id",
+    "destroy_interpreter",
+    "destroy_queue",
+    "get",
+    "interpreter_ids",
+    "new_interpreter",
+    "put",
+    "run",
+)

@@ -1,0 +1,68 @@
+"""Backend for CPython 3.13: the private ``_interpreters`` and ``_interpqueues`` modules."""
+
+from __future__ import annotations
+
+import _interpqueues
+import _interpreters
+from typing import Any, Final
+
+from ._common import UNBOUND, RunFailure
+
+NAME: Final = "cpython-3.13-private"
+
+# Queue item format (opaque to CPython, we never pickle through the queue) and what
+# happens to items whose sending interpreter is destroyed: 3 = replace with a marker, so
+# a lost message is detected and reported instead of vanishing.
+_FMT: Final = 0
+_UNBOUND_REPLACE: Final = 3
+
+_queue_put = _interpqueues.put
+_queue_get = _interpqueues.get
+count = _interpqueues.get_count
+
+
+def new_interpreter(isolated: bool) -> int:
+    config = _interpreters.new_config("isolated" if isolated else "legacy")
+    iid: int = _interpreters.create(config)
+    return iid
+
+
+def destroy_interpreter(iid: int) -> None:
+    _interpreters.destroy(iid)
+
+
+def run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None:
+    info: Any = _interpreters.exec(iid, code, shared)
+    if info is None:
+        return None
+    tb = info.errdisplay or info.formatted
+    return RunFailure(info.type.__qualname__, str(info.msg), str(tb))
+
+
+def interpreter_ids() -> list[int]:
+    return [entry[0] for entry in _interpreters.list_all()]
+
+
+def current_interpreter_id() -> int:
+    current: Any = _interpreters.get_current()
+    return int(current[0])
+
+
+def create_queue(maxsize: int) -> int:
+    qid: int = _interpqueues.create(maxsize, _FMT, _UNBOUND_REPLACE)
+    return qid
+
+
+def destroy_queue(qid: int) -> None:
+    _interpqueues.destroy(qid)
+
+
+def put(qid: int, obj: object) -> None:
+    _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
+
+
+def get(qid: int) -> object:
+    obj, _fmt, unbound = _queue_get(qid)
+    if unbound is not None:
+        return UNBOUND
+    return obj

@@ -1,0 +1,85 @@
+"""Backend for CPython 3.14+: the public ``concurrent.interpreters`` API.
+
+Shared-GIL ("legacy") interpreters are not offered by the public API; they are created
+through ``_interpreters`` with the legacy config, then driven like the others.
+"""
+
+from __future__ import annotations
+
+import _interpreters
+import concurrent.interpreters as interpreters  # type: ignore[import-not-found,unused-ignore]
+from typing import Any, Final
+
+from ._common import UNBOUND, RunFailure
+
+NAME: Final = "cpython-concurrent.interpreters"
+
+_interps: dict[int, Any] = {}
+_queues: dict[int, Any] = {}
+
+
+def new_interpreter(isolated: bool) -> int:
+    if isolated:
+        interp = interpreters.create()
+    else:
+        iid = _interpreters.create(_interpreters.new_config("legacy"), reqrefs=True)
+        interp = interpreters.Interpreter(iid, _ownsref=True)
+    _interps[interp.id] = interp
+    return int(interp.id)
+
+
+def destroy_interpreter(iid: int) -> None:
+    interp = _interps.pop(iid, None) or interpreters.Interpreter(iid)
+    interp.close()
+
+
+def run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None:
+    interp = _interps.get(iid) or interpreters.Interpreter(iid)
+    if shared:
+        interp.prepare_main(shared)
+    try:
+        interp.exec(code)
+    except interpreters.ExecutionFailed as failed:
+        info = failed.excinfo
+        return RunFailure(info.type.__qualname__, str(info.msg), str(info.errdisplay))
+    return None
+
+
+def interpreter_ids() -> list[int]:
+    return [int(interp.id) for interp in interpreters.list_all()]
+
+
+def current_interpreter_id() -> int:
+    return int(interpreters.get_current().id)
+
+
+def _queue(qid: int) -> Any:
+    queue = _queues.get(qid)
+    if queue is None:
+        queue = _queues[qid] = interpreters.Queue(qid)
+    return queue
+
+
+def create_queue(maxsize: int) -> int:
+    queue = interpreters.create_queue(maxsize, unbounditems=interpreters.UNBOUND)
+    _queues[queue.id] = queue
+    return int(queue.id)
+
+
+def destroy_queue(qid: int) -> None:
+    _queues.pop(qid, None)
+
+
+def put(qid: int, obj: object) -> None:
+    _queue(qid).put_nowait(obj)
+
+
+def get(qid: int) -> object:
+    obj = _queue(qid).get_nowait()
+    if obj is interpreters.UNBOUND:
+        return UNBOUND
+    return obj
+
+
+def count(qid: int) -> int:
+    return int(_queue(qid).qsize())

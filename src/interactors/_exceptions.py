@@ -1,0 +1,142 @@
+"""Every exception interactors raises, in one tree.
+
+Stdlib only: this module is imported inside actors' interpreters too.
+
+::
+
+    InteractorsError                    base of everything below
+    ├── SpawnError                      the actor could not be started (inner traceback attached)
+    │   └── IsolationError              its module cannot load in an own-GIL interpreter
+    ├── EncodeError                     an argument or result could not be encoded; nothing was sent
+    ├── DecodeError                     a received payload could not be decoded
+    ├── MailboxFull                     tell_nowait() on a full mailbox; nothing was sent
+    ├── ActorError                      a handler raised; carries the remote type, message, traceback
+    │   └── ActorCrashed                the actor died while handling (or before handling) the message
+    ├── UnknownMethodError              (also an AttributeError) the actor has no such public method
+    ├── ActorStopped                    the actor is stopped (or stopping) and takes no messages
+    ├── SupervisorGaveUp                restart intensity exceeded at the root of a supervision tree
+    └── SystemClosed                    the ActorSystem is not running
+
+    InteractorsWarning                  base of the warnings
+    └── IsolationFallbackWarning        isolation="auto" fell back to a shared-GIL interpreter
+"""
+
+from __future__ import annotations
+
+__all__ = (
+    "ActorCrashed",
+    "ActorError",
+    "ActorStopped",
+    "DecodeError",
+    "EncodeError",
+    "InteractorsError",
+    "InteractorsWarning",
+    "IsolationError",
+    "IsolationFallbackWarning",
+    "MailboxFull",
+    "SpawnError",
+    "SupervisorGaveUp",
+    "SystemClosed",
+    "UnknownMethodError",
+)
+
+
+class InteractorsError(Exception):
+    """Base class of every error raised by interactors."""
+
+
+class SpawnError(InteractorsError):
+    """An actor could not be started.
+
+    ``remote_traceback`` holds the traceback formatted inside the actor's interpreter (the
+    import or ``__init__``/``on_start`` failure), or ``None`` when the failure was host-side.
+    """
+
+    def __init__(self, message: str, remote_traceback: str | None = None) -> None:
+        if remote_traceback:
+            message = f"{message}\n\nRemote traceback:\n{remote_traceback.rstrip()}"
+        super().__init__(message)
+        self.remote_traceback = remote_traceback
+
+
+class IsolationError(SpawnError):
+    """The actor's module imports an extension that cannot load in an own-GIL interpreter.
+
+    ``extension`` names the offending module (e.g. ``"msgspec._core"``). Spawn the actor with
+    ``isolation="shared_gil"`` (or ``"auto"`` to fall back with a warning).
+    """
+
+    def __init__(self, message: str, extension: str, remote_traceback: str | None = None) -> None:
+        super().__init__(message, remote_traceback)
+        self.extension = extension
+
+
+class EncodeError(InteractorsError, TypeError):
+    """A value could not be encoded by the codec. Nothing was sent; the actor is untouched."""
+
+
+class DecodeError(InteractorsError):
+    """A received payload could not be decoded by the codec."""
+
+
+class MailboxFull(InteractorsError):
+    """The mailbox is full: ``tell_nowait`` refused the message (nothing was sent).
+
+    Use ``await ref.tell...`` to wait for room instead, or spawn with a larger ``mailbox_size``.
+    """
+
+
+class ActorError(InteractorsError):
+    """A handler raised an exception inside the actor.
+
+    Attributes: ``type_name`` (qualified name of the remote exception type), ``remote_message``,
+    ``remote_traceback`` (formatted in the actor's interpreter) and ``actor`` (the actor's name).
+    The original exception is chained as ``__cause__`` when it could be decoded.
+    """
+
+    def __init__(
+        self,
+        actor: str,
+        type_name: str,
+        remote_message: str,
+        remote_traceback: str,
+    ) -> None:
+        super().__init__(f"{type_name}: {remote_message} (in actor {actor!r})")
+        self.actor = actor
+        self.type_name = type_name
+        self.remote_message = remote_message
+        self.remote_traceback = remote_traceback
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.remote_traceback:
+            text += f"\n\nRemote traceback:\n{self.remote_traceback.rstrip()}"
+        return text
+
+
+class ActorCrashed(ActorError):
+    """The actor died (crashed, hung and was stopped, or exited) with this message in flight."""
+
+
+class UnknownMethodError(InteractorsError, AttributeError):
+    """The actor has no public method of that name. The message lists the ones it has."""
+
+
+class ActorStopped(InteractorsError):
+    """The actor is stopped or stopping; it takes no more messages."""
+
+
+class SupervisorGaveUp(InteractorsError):
+    """A supervisor exceeded its restart intensity and the failure reached the root."""
+
+
+class SystemClosed(InteractorsError):
+    """The ActorSystem is not running (not entered yet, or already shut down)."""
+
+
+class InteractorsWarning(UserWarning):
+    """Base class of interactors' warnings."""
+
+
+class IsolationFallbackWarning(InteractorsWarning):
+    """``isolation="auto"`` started an actor in a shared-GIL interpreter; the message says why."""

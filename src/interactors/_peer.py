@@ -1,0 +1,292 @@
+"""Actor refs as seen from inside an actor: direct actor-to-actor ask and tell.
+
+When an :class:`~interactors.ActorRef` arrives inside an actor (as an argument, or as
+``self.ref``), it is rebuilt as a :class:`PeerRef`. Its messages go straight from this
+interpreter to the other actor's mailbox, and replies come back to this actor's own reply
+queue: the host's event loop is not involved.
+
+``peer.ask.method(...)`` sends at once and returns a :class:`PendingReply`: ``await`` it
+in an ``async def`` handler, or call ``.result(timeout)`` in a plain one (which blocks this
+actor, not others). ``peer.tell.method(...)`` sends at once and returns an already-finished
+awaitable, so it works with or without ``await``.
+
+Stdlib only: imported inside actors' interpreters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import select
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from . import _backend as backend
+from . import _protocol as P
+from ._exceptions import (
+    ActorCrashed,
+    ActorError,
+    ActorStopped,
+    MailboxFull,
+    UnknownMethodError,
+)
+
+if TYPE_CHECKING:
+    from ._worker import Worker
+
+_FULL_BACKOFF_MAX = 0.01
+
+
+def raise_reply(envelope: tuple[Any, ...], actor: str, decode: Any) -> Any:
+    """The value carried by a reply envelope, or raise the error it carries."""
+    kind, _msg_id, fmt, payload = envelope
+    if kind == P.REPLY_OK:
+        return payload if fmt == P.PLAIN else decode(payload)
+    type_name, message, text, blob = payload
+    error_type = ActorCrashed if kind == P.REPLY_CRASHED else ActorError
+    error = error_type(actor, type_name, message, text)
+    cause: BaseException | None = None
+    if blob is not None:
+        try:
+            cause = pickle.loads(blob)
+        except Exception:
+            cause = None
+    raise error from cause
+
+
+class PendingReply:
+    """The answer to an ask made from inside an actor."""
+
+    __slots__ = ("_ctx", "_msg_id", "_target", "__weakref__")
+
+    def __init__(self, ctx: PeerContext, msg_id: int, target: str) -> None:
+        self._ctx = ctx
+        self._msg_id = msg_id
+        self._target = target
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block this actor until the reply arrives; ``TimeoutError`` after ``timeout`` s."""
+        envelope = self._ctx.wait_blocking(self._msg_id, timeout)
+        return raise_reply(envelope, self._target, self._ctx.decode)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        envelope = yield from self._ctx.wait_async(self._msg_id).__await__()
+        return raise_reply(envelope, self._target, self._ctx.decode)
+
+    def __del__(self) -> None:
+        self._ctx.forget(self._msg_id)
+
+
+class _Sent:
+    """What an inner tell returns: already done, awaiting it is optional."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+    def result(self, timeout: float | None = None) -> None:
+        return None
+
+
+_SENT = _Sent()
+
+
+class _PeerMethods:
+    __slots__ = ("_kind", "_ref")
+
+    def __init__(self, ref: PeerRef, kind: int) -> None:
+        self._ref = ref
+        self._kind = kind
+
+    def __getattr__(self, method: str) -> Any:
+        ref = self._ref
+        if method not in ref.methods:
+            raise UnknownMethodError(
+                f"actor {ref.name!r} has no public method {method!r}; "
+                f"it has: {', '.join(ref.methods) or 'none'}"
+            )
+        kind = self._kind
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            return ref._send(kind, method, args, kwargs)
+
+        return send
+
+
+class PeerRef:
+    """A reference to an actor, usable from inside another actor."""
+
+    __slots__ = ("_ctx", "address", "methods", "name")
+
+    def __init__(self, ctx: PeerContext, address: P.Address) -> None:
+        self._ctx = ctx
+        self.address = address
+        self.name = address[2]
+        self.methods = frozenset(address[5])
+
+    @property
+    def ask(self) -> Any:
+        return _PeerMethods(self, P.ASK)
+
+    @property
+    def tell(self) -> Any:
+        return _PeerMethods(self, P.TELL)
+
+    @property
+    def tell_nowait(self) -> Any:
+        return _PeerMethods(self, -P.TELL)
+
+    def _send(self, kind: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        ctx = self._ctx
+        if kwargs or not P.is_plain_args(args):
+            fmt, payload = P.ENCODED, ctx.encode((args, kwargs or None))
+        else:
+            fmt, payload = P.PLAIN, args
+        msg_id = next(ctx.ids) if kind == P.ASK else 0
+        envelope = (abs(kind), msg_id, method, fmt, payload, ctx.reply_q, ctx.reply_fd)
+        ctx.deliver(self.address, envelope, block=kind != -P.TELL)
+        if kind != P.ASK:
+            return _SENT
+        ctx.outstanding.add(msg_id)
+        return PendingReply(ctx, msg_id, self.name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return P.rebuild_ref, (self.address,)
+
+    def __eq__(self, other: object) -> bool:
+        return getattr(other, "address", None) == self.address
+
+    def __hash__(self) -> int:
+        return hash(self.address[:2])
+
+    def __repr__(self) -> str:
+        return f"<PeerRef {self.name!r} actor_id={self.address[1]}>"
+
+
+class PeerContext:
+    """The worker's side of actor-to-actor messaging: its reply queue and waiters."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.reply_q: int = worker.reply_q
+        self.reply_fd: int = worker.reply_fd
+        self.ids = itertools.count(1)
+        self.outstanding: set[int] = set()
+        self.arrived: dict[int, tuple[Any, ...]] = {}
+        self.waiters: dict[int, Any] = {}
+
+    def encode(self, obj: Any) -> Any:
+        return self.worker.codec.encode(obj)  # type: ignore[union-attr]
+
+    def decode(self, data: Any) -> Any:
+        return self.worker.codec.decode(data)  # type: ignore[union-attr]
+
+    def self_ref(self) -> PeerRef:
+        w = self.worker
+        return PeerRef(self, (w.system_id, w.actor_id, w.name, w.mbox_q, w.mbox_fd, w.methods))
+
+    def ref_from_address(self, address: P.Address) -> PeerRef:
+        return PeerRef(self, tuple(address))  # type: ignore[arg-type]
+
+    def deliver(self, address: P.Address, envelope: tuple[Any, ...], block: bool) -> None:
+        qid, fd = address[3], address[4]
+        delay = 0.0
+        while True:
+            try:
+                backend.put(qid, envelope)
+            except Exception as exc:
+                if not _is_full(exc):
+                    raise ActorStopped(f"actor {address[2]!r} is gone: {exc}") from exc
+                if not block:
+                    raise MailboxFull(f"the mailbox of actor {address[2]!r} is full") from None
+                # Rare: wait for room with a short, growing sleep (this actor only).
+                delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
+                time.sleep(delay)
+                continue
+            os.eventfd_write(fd, 1)
+            return
+
+    def drain(self) -> None:
+        """Move every reply that arrived into its waiter (or keep it for ``result()``)."""
+        qid = self.reply_q
+        while backend.count(qid):
+            envelope: Any = backend.get(qid)
+            if envelope is backend.UNBOUND:
+                continue
+            msg_id = envelope[1]
+            waiter = self.waiters.pop(msg_id, None)
+            if waiter is not None:
+                if not waiter.done():
+                    waiter.set_result(envelope)
+            elif msg_id in self.outstanding:
+                self.arrived[msg_id] = envelope
+
+    def on_reply_readable(self) -> None:
+        os.eventfd_read(self.reply_fd)
+        self.drain()
+
+    def take(self, msg_id: int) -> tuple[Any, ...] | None:
+        envelope = self.arrived.pop(msg_id, None)
+        if envelope is not None:
+            self.outstanding.discard(msg_id)
+        return envelope
+
+    def wait_blocking(self, msg_id: int, timeout: float | None) -> tuple[Any, ...]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        spin_until = time.perf_counter() + 50e-6
+        while True:
+            self.drain()
+            envelope = self.take(msg_id)
+            if envelope is not None:
+                return envelope
+            if time.perf_counter() < spin_until:
+                os.sched_yield()
+                continue
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"no reply within {timeout} s")
+            ready, _, _ = select.select([self.reply_fd], [], [], remaining)
+            if ready:
+                os.eventfd_read(self.reply_fd)
+
+    async def wait_async(self, msg_id: int) -> tuple[Any, ...]:
+        envelope = self.take(msg_id)
+        if envelope is not None:
+            return envelope
+        loop = self.worker.loop
+        if loop is None:
+            raise RuntimeError("await an ask only in async handlers; use .result() in plain ones")
+        self.drain()
+        envelope = self.take(msg_id)
+        if envelope is not None:
+            return envelope
+        future = loop.create_future()
+        self.waiters[msg_id] = future
+        try:
+            result: tuple[Any, ...] = await future
+        finally:
+            self.waiters.pop(msg_id, None)
+            self.outstanding.discard(msg_id)
+        return result
+
+    def forget(self, msg_id: int) -> None:
+        self.outstanding.discard(msg_id)
+        self.arrived.pop(msg_id, None)
+
+    def close(self) -> None:
+        for waiter in self.waiters.values():
+            if not waiter.done():
+                waiter.cancel()
+        self.waiters.clear()
+        self.arrived.clear()
+        self.outstanding.clear()
+
+
+def _is_full(exc: BaseException) -> bool:
+    import queue
+
+    return isinstance(exc, queue.Full)

@@ -1,0 +1,77 @@
+"""The wire format between the host and actors: message kinds and envelope layouts.
+
+Envelopes are tuples of plain values (int, str, bytes, float, bool, None, memoryview) that
+cross-interpreter queues share natively, so routing a message never needs a codec. Only
+the payload (arguments, results) goes through a :class:`~interactors.Codec`, and not even
+that when every argument is a plain value.
+
+Stdlib only: imported inside actors' interpreters.
+
+To an actor's mailbox::
+
+    (kind, msg_id, method, fmt, payload, reply_qid, reply_fd)
+
+To a reply queue (the host's, or an actor's own)::
+
+    (kind, msg_id, fmt, payload)
+
+``fmt`` says how ``payload`` is carried: ``PLAIN`` (the args tuple / the result itself,
+made of plain values) or ``ENCODED`` (codec output for ``(args, kwargs)`` / the result).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+PROTOCOL_VERSION: Final = 1
+
+# Messages into a mailbox.
+ASK: Final = 1
+TELL: Final = 2
+STOP: Final = 3
+START: Final = 4  # on the control queue: build the instance from the payload's arguments
+
+# Messages into a reply queue.
+REPLY_OK: Final = 10
+REPLY_ERROR: Final = 11
+REPLY_CRASHED: Final = 12  # the actor died with (or before handling) the message
+STARTED: Final = 13
+START_FAILED: Final = 14
+# Notices to the host (kinds >= EXITED answer no waiter).
+EXITED: Final = 20  # posted by the host thread that ran the interpreter, when it returns
+CRASHED: Final = 21  # posted by a worker whose handler failed under on_error="restart"/"stop"
+
+# Payload formats.
+PLAIN: Final = 0
+ENCODED: Final = 1
+
+# Why a start failed (first item of a START_FAILED payload).
+FAIL_IMPORT: Final = "import"
+FAIL_ISOLATION: Final = "isolation"
+FAIL_INIT: Final = "init"
+FAIL_CODEC: Final = "codec"
+
+PLAIN_TYPES: Final = frozenset({int, str, float, bytes, bool, type(None)})
+
+# An actor's address: every value a ref needs to reach the actor, shareable as is.
+#   (system_id, actor_id, name, mailbox_qid, mailbox_fd, methods)
+Address = tuple[int, int, str, int, int, tuple[str, ...]]
+
+
+def is_plain_args(args: tuple[Any, ...]) -> bool:
+    """True when every argument can cross a queue as is (no codec needed)."""
+    plain = PLAIN_TYPES
+    return all(type(arg) in plain for arg in args)
+
+
+# Set inside an actor's interpreter by the worker: builds refs that work from there.
+_inner_ref_factory: Any = None
+
+
+def rebuild_ref(address: Address) -> Any:
+    """Unpickle an ActorRef where it lands: inside an actor, or on the host."""
+    if _inner_ref_factory is not None:
+        return _inner_ref_factory(address)
+    from ._ref import host_ref_from_address
+
+    return host_ref_from_address(address)

@@ -1,0 +1,179 @@
+"""The host's reply queue: resolves the tasks waiting for actors' replies.
+
+Every reply to the host (ask results, start reports, exit notices) lands on one queue per
+:class:`~interactors.ActorSystem`, and the sender writes to that queue's eventfd. The event
+loop watches the eventfd with its own reader support — ``loop.add_reader`` on asyncio,
+``trio.lowlevel.wait_readable`` on trio — and on wake-up drains the whole queue, so a burst
+of replies costs one wake-up. There is no polling and no helper thread.
+
+Waiting is backend-specific for speed (a bare future on asyncio, a parked task on trio);
+both honour cancellation: a cancelled waiter is forgotten and its late reply dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from . import _backend as backend
+from . import _protocol as P
+
+
+def current_backend() -> str:
+    """``"asyncio"`` or ``"trio"``: the async library running the current task."""
+    try:
+        import sniffio
+    except ImportError:  # pragma: no cover - sniffio comes with trio and anyio's deps
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return "trio"
+        return "asyncio"
+    return sniffio.current_async_library()
+
+
+class ReplyPump:
+    """Routes envelopes from the host's reply queue to waiters, by message id.
+
+    ``on_notice`` receives envelopes that answer no waiter (exit notices, crash reports).
+    """
+
+    def __init__(self, on_notice: Callable[[tuple[Any, ...]], None]) -> None:
+        self.qid = backend.create_queue(0)
+        self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self.on_notice = on_notice
+        self.waiters: dict[int, Any] = {}
+        self.library = ""
+        self._closed = False
+        self._loop: Any = None
+
+    # -- lifecycle (called from the system's task) ---------------------------------------
+
+    def start(self, task_group: Any) -> None:
+        self.library = current_backend()
+        if self.library == "asyncio":
+            import asyncio
+
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(self.fd, self._on_readable)
+        else:
+            task_group.start_soon(self._trio_reader)
+
+    async def _trio_reader(self) -> None:
+        import trio
+
+        while not self._closed:
+            try:
+                await trio.lowlevel.wait_readable(self.fd)
+            except trio.ClosedResourceError:
+                return
+            self._on_readable()
+
+    def _on_readable(self) -> None:
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            pass
+        self.drain()
+
+    def drain(self) -> None:
+        qid, waiters = self.qid, self.waiters
+        count, get = backend.count, backend.get
+        while count(qid):
+            envelope: Any = get(qid)
+            if envelope is backend.UNBOUND:
+                continue
+            waiter = waiters.pop(envelope[1], None) if envelope[0] < P.EXITED else None
+            if waiter is not None:
+                waiter.resolve(envelope)
+            elif envelope[0] >= P.EXITED:
+                self.on_notice(envelope)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._loop is not None:
+            self._loop.remove_reader(self.fd)
+        elif self.library == "trio":
+            import trio
+
+            trio.lowlevel.notify_closing(self.fd)
+        os.close(self.fd)
+        backend.destroy_queue(self.qid)
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def waiter(self, msg_id: int) -> Any:
+        """Register interest in the reply to ``msg_id`` (before sending the message)."""
+        waiter = _AsyncioWaiter(self._loop) if self._loop is not None else _TrioWaiter()
+        self.waiters[msg_id] = waiter
+        return waiter
+
+    def fail(self, msg_id: int, envelope: tuple[Any, ...]) -> None:
+        """Resolve ``msg_id``'s waiter with a synthesized envelope (e.g. the actor died)."""
+        waiter = self.waiters.pop(msg_id, None)
+        if waiter is not None:
+            waiter.resolve(envelope)
+
+    async def wait(self, msg_id: int, waiter: Any) -> tuple[Any, ...]:
+        """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work."""
+        # Fast path: the reply may already be here (a quick actor, or a burst).
+        if self.qid is not None and backend.count(self.qid):
+            self.drain()
+        try:
+            result: tuple[Any, ...] = await waiter.wait()
+            return result
+        finally:
+            self.waiters.pop(msg_id, None)
+
+
+class _AsyncioWaiter:
+    __slots__ = ("future",)
+
+    def __init__(self, loop: Any) -> None:
+        self.future = loop.create_future()
+
+    def resolve(self, envelope: tuple[Any, ...]) -> None:
+        if not self.future.done():
+            self.future.set_result(envelope)
+
+    async def wait(self) -> tuple[Any, ...]:
+        result: tuple[Any, ...] = await self.future
+        return result
+
+
+class _TrioWaiter:
+    __slots__ = ("task", "value")
+
+    def __init__(self) -> None:
+        self.task: Any = None
+        self.value: Any = None
+
+    def resolve(self, envelope: tuple[Any, ...]) -> None:
+        if self.task is not None:
+            import outcome
+            import trio
+
+            task, self.task = self.task, None
+            trio.lowlevel.reschedule(task, outcome.Value(envelope))
+        else:
+            self.value = envelope
+
+    async def wait(self) -> tuple[Any, ...]:
+        import trio
+
+        if self.value is not None:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            return self.value  # type: ignore[no-any-return]
+        self.task = trio.lowlevel.current_task()
+
+        def abort(_raise_cancel: Any) -> Any:
+            self.task = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        result: tuple[Any, ...] = await trio.lowlevel.wait_task_rescheduled(abort)
+        return result

@@ -1,0 +1,190 @@
+"""ActorRef: the host-side handle to an actor — ask / tell / tell_nowait method proxies.
+
+``await ref.ask.method(*args, **kwargs)`` sends a message and returns the handler's result
+(raising :class:`~interactors.ActorError` if it raised). ``await ref.tell.method(...)``
+enqueues without waiting for the handler, waiting only while the mailbox is full;
+``ref.tell_nowait.method(...)`` never waits and raises :class:`~interactors.MailboxFull`.
+
+Cancellation: cancelling an ask (or timing it out with ``anyio.fail_after``) never harms
+the actor — the message is handled anyway and its late reply is dropped.
+
+A ref pickles to the actor's address, so it can be sent to other actors, where it becomes
+a direct actor-to-actor ref.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import _protocol as P
+
+if TYPE_CHECKING:
+    from ._cell import ActorCell
+
+
+@dataclass(frozen=True, slots=True)
+class ActorStatistics:
+    """A snapshot of one actor, read without sending it a message."""
+
+    name: str
+    actor_id: int
+    state: str
+    isolation: str
+    interpreter_id: int | None
+    mailbox_depth: int
+    mailbox_size: int
+    messages_handled: int
+    errors: int
+    restarts: int
+    busy_seconds: float | None
+    """How long the message in flight has been running, ``None`` when idle."""
+
+
+class _Proxy:
+    """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait``: attribute access names the method."""
+
+    __slots__ = ("__dict__", "_cell", "_mode")
+
+    def __init__(self, cell: ActorCell, mode: int) -> None:
+        self._cell = cell
+        self._mode = mode
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("__"):
+            raise AttributeError(method)
+        cell = self._cell
+        cell.check_method(method)
+        mode = self._mode
+        if mode == P.ASK:
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                return await cell.ask(method, args, kwargs)
+
+        elif mode == P.TELL:
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                await cell.tell(method, args, kwargs)
+
+        else:
+
+            def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                cell.tell_nowait(method, args, kwargs)
+
+        call.__name__ = call.__qualname__ = method
+        self.__dict__[method] = call  # later look-ups skip __getattr__
+        return call
+
+    def __repr__(self) -> str:
+        kind = {P.ASK: "ask", P.TELL: "tell"}.get(self._mode, "tell_nowait")
+        return f"<{kind} proxy of {self._cell.name!r}>"
+
+
+class ActorRef:
+    """A handle to a running actor. Cheap to copy, safe to send to other actors."""
+
+    __slots__ = ("__weakref__", "_cell", "ask", "tell", "tell_nowait")
+
+    def __init__(self, cell: ActorCell) -> None:
+        self._cell = cell
+        self.ask: Any = _Proxy(cell, P.ASK)
+        """``await ref.ask.method(...)``: call a handler and return its result."""
+        self.tell: Any = _Proxy(cell, P.TELL)
+        """``await ref.tell.method(...)``: enqueue a call; waits only while the mailbox is full."""
+        self.tell_nowait: Any = _Proxy(cell, -P.TELL)
+        """``ref.tell_nowait.method(...)``: enqueue or raise ``MailboxFull``; never waits."""
+
+    @property
+    def name(self) -> str:
+        return self._cell.name
+
+    @property
+    def actor_id(self) -> int:
+        return self._cell.actor_id
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The public methods this actor accepts as messages."""
+        return self._cell.methods
+
+    @property
+    def address(self) -> P.Address:
+        return self._cell.address()
+
+    def is_alive(self) -> bool:
+        """True while the actor takes messages (starting, running or restarting)."""
+        return self._cell.is_alive()
+
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop the actor after the messages already in its mailbox, running ``on_stop``.
+
+        Waits at most ``timeout`` seconds (default: the actor's shutdown timeout); an actor
+        that does not stop by then is abandoned and reported. Stopping twice is harmless.
+        """
+        await self._cell.stop(timeout)
+
+    async def wait_stopped(self) -> str:
+        """Wait until the actor has stopped for good; returns the reason (``"normal"``, ...)."""
+        return await self._cell.wait_stopped()
+
+    def statistics(self) -> ActorStatistics:
+        """Mailbox depth, messages handled, errors, interpreter id, isolation mode, state."""
+        return self._cell.statistics()
+
+    def options(self, *, timeout: float | None = None) -> ActorRef:
+        """A ref whose asks fail with ``TimeoutError`` after ``timeout`` seconds."""
+        ref = ActorRef(self._cell)
+        if timeout is not None:
+            ref.ask = _TimedAsk(self._cell, timeout)
+        return ref
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return P.rebuild_ref, (self.address,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActorRef) and other._cell is self._cell
+
+    def __hash__(self) -> int:
+        return hash(self._cell.actor_id)
+
+    def __repr__(self) -> str:
+        cell = self._cell
+        return f"<ActorRef {cell.name!r} id={cell.actor_id} {cell.state}>"
+
+
+class _TimedAsk:
+    __slots__ = ("__dict__", "_cell", "_timeout")
+
+    def __init__(self, cell: ActorCell, timeout: float) -> None:
+        self._cell = cell
+        self._timeout = timeout
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("__"):
+            raise AttributeError(method)
+        cell, timeout = self._cell, self._timeout
+        cell.check_method(method)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            import anyio
+
+            with anyio.fail_after(timeout):
+                return await cell.ask(method, args, kwargs)
+
+        self.__dict__[method] = call
+        return call
+
+
+# Every live system by id, so a ref coming back from an actor finds its cell.
+systems: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
+def host_ref_from_address(address: P.Address) -> Any:
+    """Unpickling on the host: the live ref of that actor in its system."""
+    system = systems.get(address[0])
+    if system is None:
+        from ._exceptions import SystemClosed
+
+        raise SystemClosed(f"actor {address[2]!r} belongs to an ActorSystem that is closed")
+    return system._ref_for(address[1], address[2])

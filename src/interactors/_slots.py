@@ -1,0 +1,77 @@
+"""Per-actor counters in memory shared by the host and the actors' interpreters.
+
+An actor writes its counters (messages handled, errors, the message in flight and since
+when) into a slot of a ``memfd``-backed ``mmap``; the host reads them for statistics and
+for the hang watchdog without sending the actor a message. Slots are 8 unsigned 64-bit
+fields. Stdlib only: imported inside actors' interpreters.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from typing import Final
+
+FIELDS: Final = 8
+HANDLED: Final = 0
+ERRORS: Final = 1
+CURRENT_MSG: Final = 2  # msg_id being handled, 0 when idle
+BUSY_SINCE: Final = 3  # time.monotonic_ns() when it started
+HEARTBEAT: Final = 4  # time.monotonic_ns() of the worker's last sign of life
+PARKED: Final = 5  # 1 while the worker sleeps on its wake-up fd
+INCARNATION: Final = 6  # bumped by the worker at each (re)start
+STATE: Final = 7
+
+SLOTS_PER_CHUNK: Final = 128
+_CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8
+
+
+def slot_fields(fd: int, index: int) -> tuple[mmap.mmap, memoryview, int]:
+    """Map chunk ``fd``; return the map, a u64 view and the first field index of the slot."""
+    area = mmap.mmap(fd, _CHUNK_BYTES)
+    return area, memoryview(area).cast("Q"), index * FIELDS
+
+
+class SlotArea:
+    """Host side: hands out slots, growing by chunks. Not thread-safe; used on the host loop."""
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[int, mmap.mmap, memoryview]] = []
+        self._free: list[tuple[int, int]] = []
+        self._next = 0
+
+    def allocate(self) -> tuple[int, int]:
+        """A free slot as ``(chunk_fd, index)``, zeroed."""
+        if self._free:
+            fd, index = self._free.pop()
+        else:
+            chunk, index = divmod(self._next, SLOTS_PER_CHUNK)
+            if chunk == len(self._chunks):
+                fd = os.memfd_create("interactors-slots", os.MFD_CLOEXEC)
+                os.ftruncate(fd, _CHUNK_BYTES)
+                area = mmap.mmap(fd, _CHUNK_BYTES)
+                self._chunks.append((fd, area, memoryview(area).cast("Q")))
+            fd = self._chunks[chunk][0]
+            self._next += 1
+        view = self.view(fd)
+        base = index * FIELDS
+        for offset in range(FIELDS):
+            view[base + offset] = 0
+        return fd, index
+
+    def release(self, fd: int, index: int) -> None:
+        self._free.append((fd, index))
+
+    def view(self, fd: int) -> memoryview:
+        for chunk_fd, _area, view in self._chunks:
+            if chunk_fd == fd:
+                return view
+        raise KeyError(fd)
+
+    def close(self) -> None:
+        for fd, area, view in self._chunks:
+            view.release()
+            area.close()
+            os.close(fd)
+        self._chunks.clear()
+        self._free.clear()
