@@ -182,6 +182,8 @@ class ActorCell:
             self.methods = tuple(envelope[3][0])
             self._method_set = frozenset(self.methods)
             self.state = RUNNING
+            if self.isolation == "auto":
+                self.isolation = "isolated"
             return
         await self._exited.wait()
         raise self._start_error(envelope[3])
@@ -276,9 +278,7 @@ class ActorCell:
             await self.mailbox.put(envelope)
             reply = await self.pump.wait(stop_id, waiter)
             if reply[0] == P.REPLY_ERROR:
-                log.warning(
-                    "actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1]
-                )
+                log.warning("actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1])
             if self._exited is not None:
                 await self._exited.wait()
         self.pump.waiters.pop(stop_id, None)

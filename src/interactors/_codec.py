@@ -105,7 +105,7 @@ class PickleCodec:
 
     def decode(self, data: Encoded) -> Any:
         try:
-            if type(data) is bytes:
+            if isinstance(data, bytes):
                 return pickle.loads(data)
             return pickle.loads(data[0], buffers=data[1:])
         except Exception as exc:

@@ -7,12 +7,12 @@ Stdlib only: this module is imported inside actors' interpreters too.
     InteractorsError                    base of everything below
     ├── SpawnError                      the actor could not be started (inner traceback attached)
     │   └── IsolationError              its module cannot load in an own-GIL interpreter
-    ├── EncodeError                     an argument or result could not be encoded; nothing was sent
+    ├── EncodeError                     an argument or result cannot be encoded; nothing was sent
     ├── DecodeError                     a received payload could not be decoded
     ├── MailboxFull                     tell_nowait() on a full mailbox; nothing was sent
-    ├── ActorError                      a handler raised; carries the remote type, message, traceback
-    │   └── ActorCrashed                the actor died while handling (or before handling) the message
-    ├── UnknownMethodError              (also an AttributeError) the actor has no such public method
+    ├── EncodeError                     a value cannot be encoded; nothing was sent
+    │   └── ActorCrashed                the actor died with the message in flight or queued
+    ├── UnknownMethodError              (also AttributeError) no such public method on the actor
     ├── ActorStopped                    the actor is stopped (or stopping) and takes no messages
     ├── SupervisorGaveUp                restart intensity exceeded at the root of a supervision tree
     └── SystemClosed                    the ActorSystem is not running

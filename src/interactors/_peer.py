@@ -59,7 +59,7 @@ def raise_reply(envelope: tuple[Any, ...], actor: str, decode: Any) -> Any:
 class PendingReply:
     """The answer to an ask made from inside an actor."""
 
-    __slots__ = ("_ctx", "_msg_id", "_target", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target")
 
     def __init__(self, ctx: PeerContext, msg_id: int, target: str) -> None:
         self._ctx = ctx
@@ -84,7 +84,7 @@ class _Sent:
 
     __slots__ = ()
 
-    def __await__(self) -> Generator[Any, None, None]:
+    def __await__(self) -> Generator[Any]:
         return
         yield
 

@@ -12,6 +12,7 @@ both honour cancellation: a cancelled waiter is forgotten and its late reply dro
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -73,10 +74,8 @@ class ReplyPump:
             self._on_readable()
 
     def _on_readable(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self.fd)
-        except BlockingIOError:
-            pass
         self.drain()
 
     def drain(self) -> None:

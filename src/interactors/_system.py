@@ -69,9 +69,7 @@ def resolve_target(actor: type | str) -> tuple[str, str]:
         if not sep:
             module, _, qualname = actor.rpartition(".")
         if not (_DOTTED.match(module or "") and _DOTTED.match(qualname or "")):
-            raise SpawnError(
-                f"bad actor path {actor!r}: write it as 'package.module:ClassName'"
-            )
+            raise SpawnError(f"bad actor path {actor!r}: write it as 'package.module:ClassName'")
         return f"{module}:{qualname}", ""
     if not isinstance(actor, type):
         raise TypeError(f"spawn() takes an actor class or 'module:Class', got {actor!r}")
@@ -206,8 +204,8 @@ class ActorSystem:
         self._check_running()
         target, main_path = resolve_target(actor)
         cls = actor if isinstance(actor, type) else None
-        isolation = isolation or self.isolation
-        _check_isolation(isolation)
+        mode: str = isolation or self.isolation
+        _check_isolation(mode)
         on_error = on_error or getattr(cls, "on_error", None) or "restart"
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -217,15 +215,15 @@ class ActorSystem:
         elif name in self._names:
             raise ValueError(f"an actor named {name!r} is already running in this system")
         module = target.partition(":")[0]
-        if isolation == "auto" and module in self._isolation_refused:
-            isolation = "shared_gil"
+        if mode == "auto" and module in self._isolation_refused:
+            mode = "shared_gil"
         cell = ActorCell(
             self,
             actor_id,
             name,
             target,
             main_path,
-            isolation=isolation,
+            isolation=mode,
             codec=codec_from_spec(codec) if codec is not None else self.codec,
             mailbox_size=mailbox_size or getattr(cls, "mailbox_size", None) or self.mailbox_size,
             max_concurrency=max_concurrency or getattr(cls, "max_concurrency", 1) or 1,
@@ -240,7 +238,7 @@ class ActorSystem:
             try:
                 await cell.start()
             except IsolationError as exc:
-                if isolation != "auto":
+                if mode != "auto":
                     raise
                 self._isolation_refused[module] = exc.extension
                 warnings.warn(

@@ -12,6 +12,7 @@ import time): it must load in an own-GIL interpreter. A test imports it in one.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -35,7 +36,8 @@ _CO_COROUTINE: Final = 0x80
 SPIN_SECONDS: Final = 50e-6
 _ISOLATION_MARKS: Final = re.compile(
     r"module (?P<name>\S+) does not support loading in subinterpreters"
-    r"|(?P<other>\S+) (?:cannot|does not support being) (?:be )?(?:imported|loaded) in sub-?interpreters",
+    r"|(?P<other>\S+) (?:cannot|does not support being) (?:be )?(?:imported|loaded)"
+    r" in sub-?interpreters",
     re.IGNORECASE,
 )
 
@@ -58,25 +60,59 @@ def is_async(fn: Any) -> bool:
 def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
     """Describe an exception with plain values; the pickled exception when it pickles."""
     kind = type(exc)
-    type_name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    type_name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
     text = "".join(traceback.format_exception(exc))
+    blob: bytes | None
     try:
-        blob: bytes | None = pickle.dumps(exc, 5)
+        blob = pickle.dumps(exc, 5)
         pickle.loads(blob)
     except Exception:
         blob = None
     return type_name, str(exc), text, blob
 
 
-def _isolation_extension(exc: BaseException) -> str | None:
+def _isolation_extension(exc: BaseException | None) -> str | None:
     """The extension module that refused to load in this own-GIL interpreter, if that is why."""
     while exc is not None:
         if isinstance(exc, ImportError):
             found = _ISOLATION_MARKS.search(str(exc))
             if found:
-                return found.group("name") or found.group("other") or exc.name or "?"
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+                name = found.group("name") or found.group("other") or exc.name or "?"
+                return _qualify_module(name, exc)
+        exc = exc.__cause__ or exc.__context__
     return None
+
+
+def _qualify_module(name: str, exc: BaseException) -> str:
+    """CPython names a refused extension by its last component on first import
+    (``_core``); find the package it belongs to from the importing frames."""
+    if "." in name:
+        return name
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        directory = os.path.dirname(frame.filename)
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        if any(
+            entry.startswith(name + ".") and entry.endswith((".so", ".pyd")) for entry in entries
+        ):
+            package = _package_of(directory)
+            return f"{package}.{name}" if package else name
+    return name
+
+
+def _package_of(directory: str) -> str:
+    parts: list[str] = []
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        directory = os.path.dirname(directory)
+    return ".".join(reversed(parts))
 
 
 def _import_main(main_path: str) -> Any:
@@ -171,17 +207,25 @@ class Worker:
             self.codec = codec_from_spec(self.codec_spec)
         except BaseException as exc:
             why = P.FAIL_ISOLATION if _isolation_extension(exc) else P.FAIL_CODEC
-            self.tell_host(P.START_FAILED, self.start_id, (why, _isolation_extension(exc) or "", *error_payload(exc)))
+            self.tell_host(
+                P.START_FAILED,
+                self.start_id,
+                (why, _isolation_extension(exc) or "", *error_payload(exc)),
+            )
             return False
         try:
             self.cls = resolve_class(self.target, self.main_path)
         except BaseException as exc:
             extension = _isolation_extension(exc)
             why = P.FAIL_ISOLATION if extension else P.FAIL_IMPORT
-            self.tell_host(P.START_FAILED, self.start_id, (why, extension or "", *error_payload(exc)))
+            self.tell_host(
+                P.START_FAILED, self.start_id, (why, extension or "", *error_payload(exc))
+            )
             return False
         self.methods = public_methods(self.cls)
-        self.async_methods = frozenset(name for name in self.methods if is_async(getattr(self.cls, name, None)))
+        self.async_methods = frozenset(
+            name for name in self.methods if is_async(getattr(self.cls, name, None))
+        )
         return True
 
     def construct(self) -> None:
@@ -210,7 +254,9 @@ class Worker:
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def prepare(self, envelope: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...], dict[str, Any] | None]:
+    def prepare(
+        self, envelope: tuple[Any, ...]
+    ) -> tuple[Any, tuple[Any, ...], dict[str, Any] | None]:
         _kind, _msg_id, method, fmt, payload, _rq, _rfd = envelope
         if method not in self.methods:
             raise UnknownMethodError(
@@ -400,10 +446,8 @@ class Worker:
             self.start_failed(exc)
             return
         self.started()
-        try:
+        with contextlib.suppress(StopWorker):
             self.serve_sync()
-        except StopWorker:
-            pass
         error: BaseException | None = None
         try:
             self.hook("on_stop")
@@ -432,10 +476,8 @@ class Worker:
             self.start_failed(exc)
             return
         self.started()
-        try:
+        with contextlib.suppress(StopWorker):
             await self.serve_async()
-        except StopWorker:
-            pass
         error: BaseException | None = None
         try:
             result = self.hook("on_stop")

@@ -29,7 +29,7 @@ from __future__ import annotations
 from ._common import UNBOUND, RunFailure
 
 try:
-    import concurrent.interpreters  # noqa: F401  (3.14+: the public API)
+    import concurrent.interpreters  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
 except ImportError:
     from ._v313 import (
         NAME,

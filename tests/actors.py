@@ -1,0 +1,217 @@
+"""Actor classes for the test suite. Stdlib only: imported inside isolated interpreters."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+import interactors
+
+
+class Counter(interactors.Actor):
+    def __init__(self, start: int = 0) -> None:
+        self.value = start
+
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+
+    def get(self) -> int:
+        return self.value
+
+    async def add_later(self, n: int, delay: float) -> int:
+        await asyncio.sleep(delay)
+        return self.add(n)
+
+
+class SyncCounter(interactors.Actor):
+    """Only plain handlers: the worker runs its fast blocking loop."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.value = start
+
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+
+    def get(self) -> int:
+        return self.value
+
+
+class Echo(interactors.Actor):
+    def echo(self, *args: Any, **kwargs: Any) -> Any:
+        return (args, kwargs) if kwargs else args
+
+    def length(self, data: Any) -> int:
+        return len(data)
+
+    def first_and_type(self, data: Any) -> tuple[int, str]:
+        return data[0], type(data).__name__
+
+    def interpreter(self) -> tuple[int, int]:
+        import _interpreters
+
+        return int(_interpreters.get_current()[0]), threading.get_ident()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class Failing(interactors.Actor):
+    on_error = "resume"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def fail(self, message: str) -> None:
+        self.calls += 1
+        raise ValueError(message)
+
+    def count(self) -> int:
+        return self.calls
+
+    def unpicklable_error(self) -> None:
+        class Local(Exception):
+            pass
+
+        raise Local("cannot be pickled")
+
+    def bad_result(self) -> Any:
+        return lambda: None
+
+
+class BrokenInit(interactors.Actor):
+    def __init__(self, fail: bool = True) -> None:
+        if fail:
+            raise RuntimeError("broken on purpose")
+
+
+class BrokenStart(interactors.Actor):
+    def on_start(self) -> None:
+        raise KeyError("on_start failed")
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class Lifecycle(interactors.Actor):
+    """Records hooks in a file so the test can see on_stop ran after the actor is gone."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _log(self, event: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{self.name}:{event}\n")
+
+    def on_start(self) -> None:
+        self._log("start")
+
+    def on_stop(self) -> None:
+        self._log("stop")
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class Sleeper(interactors.Actor):
+    def __init__(self) -> None:
+        self.handled = 0
+
+    def sleep(self, seconds: float) -> float:
+        time.sleep(seconds)
+        self.handled += 1
+        return seconds
+
+    def count(self) -> int:
+        return self.handled
+
+    async def asleep(self, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        self.handled += 1
+        return seconds
+
+
+class Concurrent(interactors.Actor):
+    max_concurrency = 4
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak = 0
+
+    async def work(self, seconds: float) -> int:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        await asyncio.sleep(seconds)
+        self.running -= 1
+        return self.peak
+
+    def peak_seen(self) -> int:
+        return self.peak
+
+
+class Spin(interactors.Actor):
+    def burn(self, n: int) -> int:
+        total = 0
+        for i in range(n):
+            total += i * i % 7
+        return total
+
+
+class Forwarder(interactors.Actor):
+    """Talks to another actor directly (actor-to-actor messages)."""
+
+    def __init__(self, target: Any = None) -> None:
+        self.target = target
+
+    def set_target(self, target: Any) -> None:
+        self.target = target
+
+    def forward_add(self, n: int) -> int:
+        result: int = self.target.ask.add(n).result(timeout=5)
+        return result
+
+    async def forward_add_async(self, n: int) -> int:
+        result: int = await self.target.ask.add(n)
+        return result
+
+    def forward_tell(self, n: int) -> None:
+        self.target.tell.add(n)
+
+    def target_ref(self) -> Any:
+        return self.target
+
+    def my_ref(self) -> Any:
+        return self.ref
+
+    def call_unknown(self) -> Any:
+        return self.target.ask.no_such_method(1).result(timeout=5)
+
+    def ping_many(self, n: int) -> int:
+        for _ in range(n):
+            self.target.ask.add(1).result(timeout=5)
+        return n
+
+
+class Exiter(interactors.Actor):
+    def exit(self) -> None:
+        raise SystemExit(3)
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class WithMsgspec(interactors.Actor):
+    """Imports msgspec, which refuses to load in an own-GIL interpreter."""
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.encoder = msgspec.json.Encoder()
+
+    def encode(self, value: Any) -> bytes:
+        data: bytes = self.encoder.encode(value)
+        return data

@@ -1,0 +1,74 @@
+"""Refs travel: an ActorRef sent to an actor talks to the other actor directly."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import anyio
+import pytest
+
+import interactors
+from actors import Forwarder, SyncCounter
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_ref_passed_to_an_actor_asks_directly() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            forwarder = await system.spawn(Forwarder, counter)
+            assert await forwarder.ask.forward_add(2) == 2
+            assert await forwarder.ask.forward_add_async(3) == 5
+            await forwarder.ask.forward_tell(4)
+            assert await counter.ask.get() == 9
+            assert await forwarder.ask.ping_many(200) == 200
+            assert await counter.ask.get() == 209
+
+
+async def test_direct_messages_bypass_the_host_loop() -> None:
+    """While the host loop is blocked, actors keep talking to each other."""
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            forwarder = await system.spawn(Forwarder, counter)
+            await forwarder.tell.ping_many(500)
+            handled_before = counter.statistics().messages_handled
+            time.sleep(0.5)  # noqa: ASYNC251  (blocks this event loop on purpose)
+            assert counter.statistics().messages_handled - handled_before == 500
+
+
+async def test_refs_come_back_to_the_host_as_refs() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            forwarder = await system.spawn(Forwarder)
+            await forwarder.ask.set_target(counter)
+            returned = await forwarder.ask.target_ref()
+            assert returned == counter
+            assert await returned.ask.add(1) == 1
+            own = await forwarder.ask.my_ref()
+            assert own == forwarder
+            assert pickle.loads(pickle.dumps(counter)) == counter
+
+
+async def test_unknown_method_on_an_inner_ref() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            forwarder = await system.spawn("actors:Forwarder", counter)
+            await forwarder.ask.set_target(counter)
+            with pytest.raises(interactors.ActorError) as info:
+                await forwarder.ask.call_unknown()
+            assert info.value.type_name == "interactors._exceptions.UnknownMethodError"
+
+
+async def test_asking_a_stopped_actor_from_an_actor_fails_fast() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            forwarder = await system.spawn(Forwarder, counter)
+            await counter.stop()
+            with pytest.raises(interactors.ActorError, match="ActorStopped"):
+                await forwarder.ask.forward_add(1)
