@@ -10,7 +10,7 @@ Stdlib only: this module is imported inside actors' interpreters too.
     ├── EncodeError                     an argument or result cannot be encoded; nothing was sent
     ├── DecodeError                     a received payload could not be decoded
     ├── MailboxFull                     tell_nowait() on a full mailbox; nothing was sent
-    ├── EncodeError                     a value cannot be encoded; nothing was sent
+    ├── ActorError                      a handler raised: remote type, message and traceback
     │   └── ActorCrashed                the actor died with the message in flight or queued
     ├── UnknownMethodError              (also AttributeError) no such public method on the actor
     ├── ActorStopped                    the actor is stopped (or stopping) and takes no messages
