@@ -295,13 +295,20 @@ async def test_sys_path_added_at_run_time_reaches_actors(tmp_path: Path) -> None
 async def test_system_exit_in_handler_crashes_only_that_actor() -> None:
     with anyio.fail_after(20):
         async with interactors.ActorSystem() as system:
-            exiter = await system.spawn(Exiter, on_error="stop")
+            exiter = await system.spawn(Exiter)
             other = await system.spawn(SyncCounter)
             with pytest.raises(interactors.ActorCrashed, match="SystemExit"):
                 await exiter.ask.exit()
-            assert await exiter.wait_stopped() == "SystemExit: 3"
+            # spawned actors are permanent children of the root supervisor: restarted
+            assert await exiter.ask.ping() == "pong"
+            assert exiter.statistics().restarts == 1
+            temporary = await system.spawn(Exiter, restart="temporary")
+            with pytest.raises(interactors.ActorCrashed, match="SystemExit"):
+                await temporary.ask.exit()
+            assert await temporary.wait_stopped() == "SystemExit: 3"
+            assert temporary.statistics().state == "crashed"
             with pytest.raises(interactors.ActorStopped):
-                await exiter.ask.ping()
+                await temporary.ask.ping()
             assert await other.ask.add(1) == 1
 
 

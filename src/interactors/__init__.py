@@ -35,10 +35,18 @@ if TYPE_CHECKING:
     from ._ref import ActorRef as ActorRef
     from ._ref import ActorStatistics as ActorStatistics
     from ._run import run as run
+    from ._supervisor import Backoff as Backoff
+    from ._supervisor import ChildSpec as ChildSpec
+    from ._supervisor import Supervisor as Supervisor
+    from ._supervisor_ref import SupervisorRef as SupervisorRef
     from ._system import ActorSystem as ActorSystem
     from ._system import SystemStatistics as SystemStatistics
 
 _LAZY = {
+    "Backoff": "._supervisor",
+    "ChildSpec": "._supervisor",
+    "Supervisor": "._supervisor",
+    "SupervisorRef": "._supervisor_ref",
     "ActorRef": "._ref",
     "ActorStatistics": "._ref",
     "ActorSystem": "._system",
@@ -54,6 +62,8 @@ __all__ = (
     "ActorStatistics",
     "ActorStopped",
     "ActorSystem",
+    "Backoff",
+    "ChildSpec",
     "Codec",
     "DecodeError",
     "EncodeError",
@@ -65,7 +75,9 @@ __all__ = (
     "MsgspecCodec",
     "PickleCodec",
     "SpawnError",
+    "Supervisor",
     "SupervisorGaveUp",
+    "SupervisorRef",
     "SystemClosed",
     "SystemStatistics",
     "UnknownMethodError",

@@ -29,7 +29,11 @@ PROTOCOL_VERSION: Final = 1
 ASK: Final = 1
 TELL: Final = 2
 STOP: Final = 3
-START: Final = 4  # on the control queue: build the instance from the payload's arguments
+# On the control queue (ahead of the mailbox):
+START: Final = 4  # build an instance from the payload's arguments and serve
+TERMINATE: Final = 5  # end the incarnation (on_stop runs), keep the worker for a restart
+EXIT: Final = 6  # leave the worker: the interpreter's thread returns
+RESTART: Final = 7  # build a fresh instance with the same arguments, in place
 
 # Messages into a reply queue.
 REPLY_OK: Final = 10

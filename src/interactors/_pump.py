@@ -74,6 +74,8 @@ class ReplyPump:
             self._on_readable()
 
     def _on_readable(self) -> None:
+        if self._closed:
+            return
         with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self.fd)
         self.drain()

@@ -15,12 +15,12 @@ from typing import Final
 FIELDS: Final = 8
 HANDLED: Final = 0
 ERRORS: Final = 1
-CURRENT_MSG: Final = 2  # msg_id being handled, 0 when idle
+CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
 BUSY_SINCE: Final = 3  # time.monotonic_ns() when it started
-HEARTBEAT: Final = 4  # time.monotonic_ns() of the worker's last sign of life
+IN_FLIGHT_ASK: Final = 4  # msg_id of the ask being handled, 0 for none
 PARKED: Final = 5  # 1 while the worker sleeps on its wake-up fd
 INCARNATION: Final = 6  # bumped by the worker at each (re)start
-STATE: Final = 7
+OWNER: Final = 7  # token of the worker the host listens to; others must leave
 
 SLOTS_PER_CHUNK: Final = 128
 _CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8

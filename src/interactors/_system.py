@@ -1,4 +1,4 @@
-"""ActorSystem: spawn actors, find them, stop them — the host-side API.
+"""ActorSystem: spawn actors, start supervision trees, find and stop them — the host API.
 
 Use it as an async context manager in any anyio program (asyncio or trio)::
 
@@ -6,19 +6,21 @@ Use it as an async context manager in any anyio program (asyncio or trio)::
         ref = await system.spawn(Counter, 10)
         print(await ref.ask.add(5))
 
-Leaving the block stops every actor in reverse spawn order (each within its shutdown
-timeout), destroys their interpreters and joins their threads. An exception raised in the
-block propagates unchanged (never wrapped in an ExceptionGroup).
+Leaving the block stops every actor and tree in reverse start order (each within its
+shutdown timeout), destroys their interpreters and joins their threads. An exception raised
+in the block propagates unchanged (never wrapped in an ExceptionGroup). If a root
+supervisor gives up, the block is cancelled and :class:`SupervisorGaveUp` is raised.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
-import re
-import sys
+import threading
+import time
 import warnings
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -26,12 +28,12 @@ from typing import Any, Final, Literal
 import anyio
 
 from . import _backend as backend
-from ._cell import ABANDONED, STARTING, ActorCell
+from ._cell import STARTING, ActorCell
 from ._codec import Codec, codec_from_spec
 from ._exceptions import (
     IsolationError,
     IsolationFallbackWarning,
-    SpawnError,
+    SupervisorGaveUp,
     SystemClosed,
 )
 from ._mailbox import DEFAULT_MAILBOX_SIZE
@@ -39,6 +41,9 @@ from ._pool import InterpreterPool
 from ._pump import ReplyPump
 from ._ref import ActorRef, ActorStatistics, systems
 from ._slots import SlotArea
+from ._supervisor import ChildNode, ChildSpec, Supervisor, SupervisorNode
+from ._supervisor_ref import SupervisorRef
+from ._target import resolve_target
 
 log = logging.getLogger("interactors")
 
@@ -46,56 +51,21 @@ Isolation = Literal["isolated", "shared_gil", "auto"]
 ISOLATIONS: Final = ("isolated", "shared_gil", "auto")
 ON_ERROR: Final = ("resume", "restart", "stop")
 DEFAULT_SHUTDOWN: Final = 5.0
-_DOTTED: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _system_ids = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
 class SystemStatistics:
-    """A snapshot of a system: its actors and its interpreters."""
+    """A snapshot of a system: its actors, interpreters and lifecycle event counts."""
 
     actors: tuple[ActorStatistics, ...]
     backend: str
     interpreters_created: int
     interpreters_destroyed: int
     abandoned: tuple[str, ...]
-    """Names of actors that would not stop and whose interpreters were given up."""
-
-
-def resolve_target(actor: type | str) -> tuple[str, str]:
-    """``(target, main_path)`` for an actor class or an import path ``"pkg.mod:Class"``."""
-    if isinstance(actor, str):
-        module, sep, qualname = actor.partition(":")
-        if not sep:
-            module, _, qualname = actor.rpartition(".")
-        if not (_DOTTED.match(module or "") and _DOTTED.match(qualname or "")):
-            raise SpawnError(f"bad actor path {actor!r}: write it as 'package.module:ClassName'")
-        return f"{module}:{qualname}", ""
-    if not isinstance(actor, type):
-        raise TypeError(f"spawn() takes an actor class or 'module:Class', got {actor!r}")
-    qualname = actor.__qualname__
-    if "<locals>" in qualname:
-        raise SpawnError(
-            f"cannot spawn {qualname}: it is defined inside a function, so the actor's "
-            "interpreter cannot import it. Move the class to module level."
-        )
-    module = actor.__module__
-    if module != "__main__":
-        return f"{module}:{qualname}", ""
-    main = sys.modules["__main__"]
-    spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name not in (None, "__main__"):
-        return f"__main__:{qualname}", f"module:{spec.name}"
-    path = getattr(main, "__file__", None)
-    if not path:
-        raise SpawnError(
-            f"cannot spawn {qualname}: it is defined in an interactive session or a -c "
-            "string, which the actor's interpreter cannot import. Put it in a module."
-        )
-    # Objects of classes from the main script come back named __mp_main__ (as with
-    # multiprocessing's spawn start method): make that name resolve here too.
-    sys.modules.setdefault("__mp_main__", main)
-    return f"__main__:{qualname}", os.path.abspath(path)
+    """Names of actors whose stuck interpreters were given up (still running)."""
+    events: dict[str, int]
+    """Lifecycle event counts: ``crashed``, ``restarted``, ``hung``, ``gave_up``, ..."""
 
 
 class ActorSystem:
@@ -114,7 +84,9 @@ class ActorSystem:
     ``shutdown_timeout``
         seconds an actor gets to stop before it is abandoned (default 5).
     ``spare_interpreters``
-        interpreters kept ready so that replacing a dead one is fast (default 0).
+        interpreters kept ready so that replacing an unusable one is fast (default 1).
+    ``max_restarts``, ``within``
+        restart intensity of the root supervisor of spawned actors (default 10 in 5 s).
     """
 
     def __init__(
@@ -124,7 +96,9 @@ class ActorSystem:
         codec: str | Codec = "pickle",
         mailbox_size: int = DEFAULT_MAILBOX_SIZE,
         shutdown_timeout: float = DEFAULT_SHUTDOWN,
-        spare_interpreters: int = 0,
+        spare_interpreters: int = 1,
+        max_restarts: int = 10,
+        within: float = 5.0,
     ) -> None:
         _check_isolation(isolation)
         if mailbox_size < 1:
@@ -135,17 +109,21 @@ class ActorSystem:
         self.mailbox_size = mailbox_size
         self.shutdown_timeout = shutdown_timeout
         self._spares = spare_interpreters
+        self._root_spec = Supervisor(max_restarts=max_restarts, within=within, name="root")
         self._next_id = itertools.count(1).__next__
         self._cells: dict[int, ActorCell] = {}
-        self._order: list[ActorCell] = []
         self._names: dict[str, ActorCell] = {}
         self._refs: dict[int, ActorRef] = {}
-        self._abandoned: list[ActorCell] = []
-        self._zombies: dict[int, ActorCell] = {}
+        self._top: list[ChildNode | SupervisorNode] = []
+        self._abandoned: dict[int, tuple[threading.Thread, str, int]] = {}
+        self._abandoned_names: list[str] = []
+        self._deferred: dict[int, ActorCell] = {}
         self._isolation_refused: dict[str, str] = {}
+        self._events: Counter[str] = Counter()
+        self._failure: SupervisorGaveUp | None = None
         self._running = False
         self._closing = False
-        self._task_group: Any = None
+        self._watching_deadlines = False
 
     # -- context manager -------------------------------------------------------------------
 
@@ -155,10 +133,10 @@ class ActorSystem:
         self._pump = ReplyPump(self._on_notice)
         self._slots = SlotArea()
         self._interpreters = InterpreterPool(self._spares)
+        self._root = SupervisorNode(self._root_spec, self, None)
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         self._pump.start(self._task_group)
-        self._interpreters.refill()
         self._running = True
         systems[self.system_id] = self
         return self
@@ -175,6 +153,8 @@ class ActorSystem:
         finally:
             self._task_group.cancel_scope.cancel()
             await self._task_group.__aexit__(None, None, None)
+        if self._failure is not None:
+            raise self._failure
 
     # -- spawning --------------------------------------------------------------------------
 
@@ -183,6 +163,7 @@ class ActorSystem:
         actor: type | str,
         *args: Any,
         name: str | None = None,
+        restart: Literal["permanent", "transient", "temporary"] = "permanent",
         isolation: Isolation | None = None,
         codec: str | Codec | None = None,
         mailbox_size: int | None = None,
@@ -192,7 +173,8 @@ class ActorSystem:
         shutdown: float | None = None,
         **kwargs: Any,
     ) -> ActorRef:
-        """Start an actor and return its ref once ``__init__`` and ``on_start`` have run.
+        """Start an actor under the system's root supervisor; return its ref once
+        ``__init__`` and ``on_start`` have run.
 
         ``actor`` is an actor class or an import path ``"package.module:Class"``; ``args``
         and ``kwargs`` go to its constructor (the keyword names above are spawn options).
@@ -201,6 +183,54 @@ class ActorSystem:
         :class:`IsolationError` when its module cannot load in an own-GIL interpreter, and
         :class:`EncodeError` when an argument cannot be encoded.
         """
+        self._check_running()
+        options = {
+            "isolation": isolation,
+            "codec": codec,
+            "mailbox_size": mailbox_size,
+            "max_concurrency": max_concurrency,
+            "on_error": on_error,
+            "handler_timeout": handler_timeout,
+        }
+        spec = ChildSpec(
+            actor, *args, name=name, restart=restart, shutdown=shutdown, **options, **kwargs
+        )
+        node = await self._root.add(spec)
+        self._top.append(node)
+        assert node.ref is not None
+        return node.ref
+
+    async def start(self, tree: Supervisor) -> SupervisorRef:
+        """Start a supervision tree (children in order) and return a handle to it.
+
+        If the tree's supervisor gives up, the system stops and raises
+        :class:`SupervisorGaveUp` from its ``async with`` block.
+        """
+        self._check_running()
+        if not isinstance(tree, Supervisor):
+            raise TypeError(f"start() takes a Supervisor, got {tree!r}")
+        node = SupervisorNode(tree, self, None)
+        await node.start()
+        self._top.append(node)
+        return SupervisorRef(node)
+
+    async def _spawn_cell(
+        self,
+        actor: type | str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        name: str | None,
+        shutdown: float | None,
+        owner: ChildNode,
+        isolation: str | None = None,
+        codec: str | Codec | None = None,
+        mailbox_size: int | None = None,
+        max_concurrency: int | None = None,
+        on_error: str | None = None,
+        handler_timeout: float | None = None,
+    ) -> ActorRef:
+        """Create a cell and start its first incarnation (used by ``spawn`` and trees)."""
         self._check_running()
         target, main_path = resolve_target(actor)
         cls = actor if isinstance(actor, type) else None
@@ -247,17 +277,23 @@ class ActorSystem:
                         "load in an own-GIL interpreter; running it in a shared-GIL "
                         "interpreter instead (no parallelism with other Python code)"
                     ),
-                    stacklevel=2,
+                    stacklevel=4,
                 )
                 cell.isolation = "shared_gil"
                 cell.state = STARTING
-                await cell.start()
+                await cell.start(fresh=True)
         except BaseException:
+            with anyio.CancelScope(shield=True):
+                await cell.stop(0.5 if cell.worker != "none" else 0)
             self._forget(cell)
             raise
-        self._order.append(cell)
+        cell.owner = owner
         ref = ActorRef(cell)
         self._refs[actor_id] = ref
+        self._interpreters.refill()
+        if cell.handler_timeout:
+            self._watch_deadlines()
+        self._count("started")
         log.debug("started actor %r (%s, %s)", name, target, cell.isolation)
         return ref
 
@@ -269,8 +305,8 @@ class ActorSystem:
         return None if cell is None else self._refs.get(cell.actor_id)
 
     def actors(self) -> list[ActorRef]:
-        """Refs of the live actors, in spawn order."""
-        return [self._refs[c.actor_id] for c in self._order if c.actor_id in self._refs]
+        """Refs of the live actors, in start order."""
+        return [self._refs[i] for i in sorted(self._refs)]
 
     def _ref_for(self, actor_id: int, name: str) -> ActorRef:
         ref = self._refs.get(actor_id)
@@ -279,30 +315,47 @@ class ActorSystem:
         return ref
 
     def statistics(self) -> SystemStatistics:
-        """Every live actor's statistics, and interpreter counts."""
+        """Every live actor's statistics, interpreter counts and lifecycle events."""
         return SystemStatistics(
-            actors=tuple(cell.statistics() for cell in self._order),
+            actors=tuple(self._cells[i].statistics() for i in sorted(self._cells)),
             backend=backend.NAME,
             interpreters_created=self._interpreters.created,
             interpreters_destroyed=self._interpreters.destroyed,
-            abandoned=tuple(cell.name for cell in self._abandoned),
+            abandoned=tuple(self._abandoned_names),
+            events=dict(self._events),
         )
+
+    def monitor(
+        self, target: ActorRef, callback: Callable[[ActorRef, str], Awaitable[Any] | Any]
+    ) -> None:
+        """Call ``callback(target, reason)`` once ``target`` has stopped for good (an OTP
+        monitor: restarts do not count). ``callback`` may be async; an actor's tell works:
+        ``system.monitor(worker, lambda ref, why: watcher.tell_nowait.on_down(ref.name, why))``.
+        """
+
+        async def watch() -> None:
+            reason = await target.wait_stopped()
+            result = callback(target, reason)
+            if hasattr(result, "__await__"):
+                await result
+
+        self._schedule(watch)
 
     # -- shutting down ---------------------------------------------------------------------
 
     async def shutdown(self) -> None:
-        """Stop every actor in reverse spawn order, then free interpreters and threads."""
+        """Stop every actor and tree in reverse start order, then free interpreters."""
         if not self._running or self._closing:
             return
         self._closing = True
         try:
-            for cell in reversed(list(self._order)):
+            for node in reversed(self._top):
+                await node.stop()
+            for cell in list(self._cells.values()):
                 await cell.stop()
         finally:
             for cell in list(self._cells.values()):
                 self._forget(cell)
-            for cell in list(self._zombies.values()):
-                await cell.wait_exited(self.shutdown_timeout)
             self._interpreters.close()
             self._pump.close()
             self._slots.close()
@@ -310,36 +363,89 @@ class ActorSystem:
             systems.pop(self.system_id, None)
             if self._abandoned:
                 log.error(
-                    "abandoned actors still running: %s",
-                    ", ".join(cell.name for cell in self._abandoned),
+                    "abandoned actors still running in C code: %s",
+                    ", ".join(name for _thread, name, _actor in self._abandoned.values()),
                 )
 
     def _forget(self, cell: ActorCell) -> None:
-        """Drop a finished (or failed, or abandoned) cell; free it once its thread is done."""
         self._cells.pop(cell.actor_id, None)
         if self._names.get(cell.name) is cell:
             del self._names[cell.name]
         self._refs.pop(cell.actor_id, None)
-        if cell in self._order:
-            self._order.remove(cell)
-        if cell.state != ABANDONED and cell.thread is not None and cell.thread.is_alive():
-            # Still starting (a cancelled spawn): stop it; its EXITED notice frees it.
-            self._zombies[cell.actor_id] = cell
-            cell.stop_nowait()
-            return
+        self._top = [n for n in self._top if not (isinstance(n, ChildNode) and n.cell is cell)]
         cell.close()
 
-    def _on_notice(self, envelope: tuple[Any, ...]) -> None:
-        actor_id = envelope[1]
-        iid, info = envelope[3]
-        cell = self._cells.get(actor_id)
-        if cell is not None:
-            cell.on_exited(iid, info)
+    # -- supervision plumbing --------------------------------------------------------------
+
+    def _schedule(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        async def guarded() -> None:
+            try:
+                await fn(*args)
+            except Exception:
+                log.exception("interactors: a supervision task failed")
+
+        if self._running:
+            self._task_group.start_soon(guarded)
+
+    def _root_failed(self, failure: SupervisorGaveUp) -> None:
+        if self._closing:
             return
-        zombie = self._zombies.pop(actor_id, None)
-        if zombie is not None:
-            zombie.on_exited(iid, info)
-            zombie.close()
+        self._failure = failure
+        self._task_group.cancel_scope.cancel()
+
+    def _count(self, event: str) -> None:
+        self._events[event] += 1
+
+    def _abandon(self, iid: int, thread: threading.Thread, cell: ActorCell) -> None:
+        self._interpreters.forget(iid)
+        self._abandoned[iid] = (thread, cell.name, cell.actor_id)
+        self._abandoned_names.append(cell.name)
+
+    def _defer_free(self, cell: ActorCell) -> None:
+        self._deferred[cell.actor_id] = cell
+
+    def _has_abandoned(self, actor_id: int) -> bool:
+        return any(entry[2] == actor_id for entry in self._abandoned.values())
+
+    def _watch_deadlines(self) -> None:
+        if self._watching_deadlines:
+            return
+        self._watching_deadlines = True
+
+        async def watch() -> None:
+            while True:
+                timeouts = [c.handler_timeout for c in self._cells.values() if c.handler_timeout]
+                await anyio.sleep(min(max(min(timeouts, default=1.0) / 4, 0.02), 0.5))
+                now = time.monotonic_ns()
+                for cell in list(self._cells.values()):
+                    cell.check_deadline(now)
+
+        self._task_group.start_soon(watch)
+
+    def _on_notice(self, envelope: tuple[Any, ...]) -> None:
+        from . import _protocol as P
+
+        kind, actor_id, _fmt, payload = envelope
+        if kind == P.EXITED:
+            iid, token, info = payload
+            abandoned = self._abandoned.pop(iid, None)
+            if abandoned is not None:
+                # A stuck actor came back after all: now its interpreter can go.
+                abandoned[0].join()
+                self._abandoned_names.remove(abandoned[1])
+                backend.destroy_interpreter(iid)
+                deferred = self._deferred.get(actor_id)
+                if deferred is not None and not self._has_abandoned(actor_id):
+                    del self._deferred[actor_id]
+                    deferred.free_queues()
+                return
+        cell = self._cells.get(actor_id)
+        if cell is None:
+            return
+        if kind == P.EXITED:
+            cell.on_exited(iid, token, info)
+        elif kind == P.CRASHED:
+            cell.on_crashed(payload)
 
     def _check_running(self) -> None:
         if not self._running or self._closing:

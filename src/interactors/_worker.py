@@ -1,10 +1,14 @@
 """The loop that runs inside an actor's interpreter.
 
 The host starts a thread that runs :func:`main` in the actor's interpreter. The worker
-imports the actor's module, builds the instance when the host says START, then receives
-envelopes from its mailbox, dispatches them to the instance and replies. It spins briefly
-before parking on its mailbox's eventfd, so a busy actor answers fast and an idle one
-costs no CPU.
+imports the actor's module, then obeys its control queue: START/RESTART build a fresh
+instance (an *incarnation*) and serve the mailbox until the incarnation ends — stopped,
+terminated by its supervisor, or crashed — and EXIT leaves. Restarting in place (same
+interpreter, new instance) is what makes restarts cost well under a millisecond.
+
+Serving: drain every queued envelope per wake-up, dispatch it to the instance, reply.
+Spin briefly before parking on the mailbox's eventfd, so a busy actor answers fast and an
+idle one costs no CPU.
 
 May import only the stdlib and interactors' stdlib-only modules (never anyio or msgspec at
 import time): it must load in an own-GIL interpreter. A test imports it in one.
@@ -12,13 +16,9 @@ import time): it must load in an own-GIL interpreter. A test imports it in one.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import importlib.util
 import os
-import pickle
-import re
 import sys
+import threading
 import time
 import traceback
 from typing import Any, Final
@@ -29,17 +29,11 @@ from . import _slots as S
 from ._actor import public_methods
 from ._codec import Codec, codec_from_spec
 from ._exceptions import EncodeError, UnknownMethodError
+from ._loading import error_payload, is_async, isolation_extension, resolve_class
 from ._peer import PeerContext
 
-_CO_COROUTINE: Final = 0x80
 # How long an idle worker keeps checking its queue before it parks (seconds).
 SPIN_SECONDS: Final = 50e-6
-_ISOLATION_MARKS: Final = re.compile(
-    r"module (?P<name>\S+) does not support loading in subinterpreters"
-    r"|(?P<other>\S+) (?:cannot|does not support being) (?:be )?(?:imported|loaded)"
-    r" in sub-?interpreters",
-    re.IGNORECASE,
-)
 
 _count = backend.count
 _get = backend.get
@@ -48,99 +42,24 @@ _wake = os.eventfd_write
 _now_ns = time.monotonic_ns
 
 
-class StopWorker(Exception):
-    """Internal: the worker was told to stop."""
+class HandlerTimeout(BaseException):
+    """Injected into a handler that ran longer than the actor's ``handler_timeout``.
+
+    A BaseException, so that handlers catching ``Exception`` do not swallow it.
+    """
 
 
-def is_async(fn: Any) -> bool:
-    code = getattr(fn, "__code__", None)
-    return bool(code is not None and code.co_flags & _CO_COROUTINE)
+class _Leave(Exception):
+    """Ends the current incarnation's serve loop with an outcome."""
 
-
-def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
-    """Describe an exception with plain values; the pickled exception when it pickles."""
-    kind = type(exc)
-    type_name = (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
-    text = "".join(traceback.format_exception(exc))
-    blob: bytes | None
-    try:
-        blob = pickle.dumps(exc, 5)
-        pickle.loads(blob)
-    except Exception:
-        blob = None
-    return type_name, str(exc), text, blob
-
-
-def _isolation_extension(exc: BaseException | None) -> str | None:
-    """The extension module that refused to load in this own-GIL interpreter, if that is why."""
-    while exc is not None:
-        if isinstance(exc, ImportError):
-            found = _ISOLATION_MARKS.search(str(exc))
-            if found:
-                name = found.group("name") or found.group("other") or exc.name or "?"
-                return _qualify_module(name, exc)
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _qualify_module(name: str, exc: BaseException) -> str:
-    """CPython names a refused extension by its last component on first import
-    (``_core``); find the package it belongs to from the importing frames."""
-    if "." in name:
-        return name
-    frames = traceback.extract_tb(exc.__traceback__)
-    for frame in reversed(frames):
-        directory = os.path.dirname(frame.filename)
-        try:
-            entries = os.listdir(directory)
-        except OSError:
-            continue
-        if any(
-            entry.startswith(name + ".") and entry.endswith((".so", ".pyd")) for entry in entries
-        ):
-            package = _package_of(directory)
-            return f"{package}.{name}" if package else name
-    return name
-
-
-def _package_of(directory: str) -> str:
-    parts: list[str] = []
-    while os.path.exists(os.path.join(directory, "__init__.py")):
-        parts.append(os.path.basename(directory))
-        directory = os.path.dirname(directory)
-    return ".".join(reversed(parts))
-
-
-def _import_main(main_path: str) -> Any:
-    """Import the host's main script as ``__mp_main__`` (as multiprocessing's spawn does)."""
-    spec = importlib.util.spec_from_file_location("__mp_main__", main_path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the main script {main_path!r}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["__mp_main__"] = module
-    spec.loader.exec_module(module)
-    sys.modules["__main__"] = module
-    return module
-
-
-def resolve_class(target: str, main_path: str) -> Any:
-    module_name, _, qualname = target.partition(":")
-    if module_name == "__main__":
-        module = _import_main(main_path) if main_path else importlib.import_module("__main__")
-    else:
-        module = importlib.import_module(module_name)
-    obj: Any = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
+    def __init__(self, outcome: str, reply_to: tuple[int, int, int] | None = None) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.reply_to = reply_to
 
 
 class Worker:
-    """One actor's receive/dispatch/reply loop (lives in the actor's interpreter)."""
+    """One actor's control loop and receive/dispatch/reply loop."""
 
     def __init__(self, config: tuple[Any, ...]) -> None:
         (
@@ -149,8 +68,8 @@ class Worker:
             self.name,
             self.target,
             self.main_path,
-            sys_path,
-            codec_spec,
+            _sys_path,
+            self.codec_spec,
             self.mbox_q,
             self.mbox_fd,
             self.ctl_q,
@@ -162,11 +81,12 @@ class Worker:
             slot_index,
             self.max_concurrency,
             self.start_id,
+            self.on_error,
+            self.handler_timeout,
+            self.token,
         ) = config
-        self.methods: tuple[str, ...] = ()
-        sys.path[:] = list(sys_path)
         self._area, self.fields, self.base = S.slot_fields(slot_fd, slot_index)
-        self.codec_spec: str = codec_spec
+        self.methods: tuple[str, ...] = ()
         self.codec: Codec | None = None
         self.cls: Any = None
         self.instance: Any = None
@@ -174,7 +94,8 @@ class Worker:
         self.loop: Any = None
         self.peers = PeerContext(self)
         self.init_payload: tuple[int, Any] = (P.PLAIN, ())
-        self.stop_reply: tuple[int, int, int] | None = None
+        self.leaving: _Leave | None = None
+        self.thread_id = threading.get_ident()
 
     # -- sending -------------------------------------------------------------------------
 
@@ -193,34 +114,25 @@ class Worker:
             return
         self.send(qid, fd, (P.REPLY_OK, msg_id, P.ENCODED, payload))
 
-    def reply_error(self, qid: int, fd: int, msg_id: int, exc: BaseException) -> None:
-        self.send(qid, fd, (P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
+    def reply_error(
+        self, qid: int, fd: int, msg_id: int, exc: BaseException, kind: int = 0
+    ) -> None:
+        self.send(qid, fd, (kind or P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
 
     def tell_host(self, kind: int, msg_id: int, payload: Any) -> None:
         self.send(self.host_q, self.host_fd, (kind, msg_id, P.PLAIN, payload))
 
-    # -- start -----------------------------------------------------------------------------
+    # -- loading and building --------------------------------------------------------------
 
     def load(self) -> bool:
         """Import the actor's class and codec; report a failure to the host."""
+        why = P.FAIL_CODEC
         try:
             self.codec = codec_from_spec(self.codec_spec)
-        except BaseException as exc:
-            why = P.FAIL_ISOLATION if _isolation_extension(exc) else P.FAIL_CODEC
-            self.tell_host(
-                P.START_FAILED,
-                self.start_id,
-                (why, _isolation_extension(exc) or "", *error_payload(exc)),
-            )
-            return False
-        try:
+            why = P.FAIL_IMPORT
             self.cls = resolve_class(self.target, self.main_path)
         except BaseException as exc:
-            extension = _isolation_extension(exc)
-            why = P.FAIL_ISOLATION if extension else P.FAIL_IMPORT
-            self.tell_host(
-                P.START_FAILED, self.start_id, (why, extension or "", *error_payload(exc))
-            )
+            self.start_failed(exc, why, exiting=True)
             return False
         self.methods = public_methods(self.cls)
         self.async_methods = frozenset(
@@ -231,7 +143,10 @@ class Worker:
     def construct(self) -> None:
         """Build a fresh instance from the constructor's arguments (raises on failure)."""
         fmt, payload = self.init_payload
-        args, kwargs = (payload, None) if fmt == P.PLAIN else self.codec.decode(payload)  # type: ignore[union-attr]
+        if fmt == P.PLAIN:
+            args, kwargs = payload, None
+        else:
+            args, kwargs = self.codec.decode(payload)  # type: ignore[union-attr]
         instance = self.cls.__new__(self.cls)
         instance.ref = self.peers.self_ref()
         instance.name = self.name
@@ -246,11 +161,16 @@ class Worker:
         self.fields[self.base + S.INCARNATION] += 1
         self.tell_host(P.STARTED, self.start_id, (self.methods, tuple(sorted(self.async_methods))))
 
-    def start_failed(self, exc: BaseException) -> None:
+    def start_failed(
+        self, exc: BaseException, why: str = P.FAIL_INIT, exiting: bool = False
+    ) -> None:
+        """Report a failed start; ``exiting`` tells the host whether this worker now leaves."""
         self.instance = None
-        extension = _isolation_extension(exc)
-        why = P.FAIL_ISOLATION if extension else P.FAIL_INIT
-        self.tell_host(P.START_FAILED, self.start_id, (why, extension or "", *error_payload(exc)))
+        extension = isolation_extension(exc)
+        if extension:
+            why = P.FAIL_ISOLATION
+        payload = (why, extension or "", exiting, *error_payload(exc))
+        self.tell_host(P.START_FAILED, self.start_id, payload)
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -268,22 +188,23 @@ class Worker:
         args, kwargs = self.codec.decode(payload)  # type: ignore[union-attr]
         return getattr(self.instance, method), tuple(args), kwargs
 
-    def begin(self, msg_id: int) -> None:
+    def begin(self, envelope: tuple[Any, ...]) -> None:
         fields, base = self.fields, self.base
-        fields[base + S.CURRENT_MSG] = msg_id or 1
         fields[base + S.BUSY_SINCE] = _now_ns()
+        fields[base + S.IN_FLIGHT_ASK] = envelope[1]
+        fields[base + S.CURRENT_SEQ] = fields[base + S.HANDLED] + 1
 
     def end(self, failed: bool) -> None:
         fields, base = self.fields, self.base
-        fields[base + S.CURRENT_MSG] = 0
+        fields[base + S.CURRENT_SEQ] = 0
+        fields[base + S.IN_FLIGHT_ASK] = 0
         fields[base + S.HANDLED] += 1
         if failed:
             fields[base + S.ERRORS] += 1
 
     def handle(self, envelope: tuple[Any, ...]) -> None:
         """Handle one ASK/TELL synchronously (the method is a plain function)."""
-        kind, msg_id = envelope[0], envelope[1]
-        self.begin(msg_id)
+        self.begin(envelope)
         try:
             fn, args, kwargs = self.prepare(envelope)
             result = fn(*args, **kwargs) if kwargs else fn(*args)
@@ -294,13 +215,12 @@ class Worker:
             self.failed(envelope, exc)
             return
         self.end(False)
-        if kind == P.ASK:
-            self.reply_ok(envelope[5], envelope[6], msg_id, result)
+        if envelope[0] == P.ASK:
+            self.reply_ok(envelope[5], envelope[6], envelope[1], result)
 
     async def handle_async(self, envelope: tuple[Any, ...]) -> None:
         """Handle one ASK/TELL whose method is ``async def``, on the actor's loop."""
-        kind, msg_id = envelope[0], envelope[1]
-        self.begin(msg_id)
+        self.begin(envelope)
         try:
             fn, args, kwargs = self.prepare(envelope)
             result = await (fn(*args, **kwargs) if kwargs else fn(*args))
@@ -311,13 +231,22 @@ class Worker:
             self.failed(envelope, exc)
             return
         self.end(False)
-        if kind == P.ASK:
-            self.reply_ok(envelope[5], envelope[6], msg_id, result)
+        if envelope[0] == P.ASK:
+            self.reply_ok(envelope[5], envelope[6], envelope[1], result)
 
     def failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
+        """A handler raised: answer the asker, then apply the actor's ``on_error`` policy."""
+        if isinstance(exc, HandlerTimeout):
+            exc = HandlerTimeout(
+                f"handler {envelope[2]!r} ran longer than handler_timeout={self.handler_timeout} s"
+            )
+        crash = self.on_error != "resume" or isinstance(exc, HandlerTimeout)
+        if isinstance(exc, UnknownMethodError):
+            crash = False  # a caller's mistake, not the actor's
         if envelope[0] == P.ASK:
-            self.reply_error(envelope[5], envelope[6], envelope[1], exc)
-        elif not isinstance(exc, UnknownMethodError):
+            kind = P.REPLY_CRASHED if crash else P.REPLY_ERROR
+            self.reply_error(envelope[5], envelope[6], envelope[1], exc, kind)
+        elif not isinstance(exc, UnknownMethodError) and not crash:
             # Nobody waits for a tell: say what happened instead of dropping it silently.
             print(
                 f"interactors: actor {self.name!r}: tell {envelope[2]!r} raised:\n"
@@ -325,15 +254,36 @@ class Worker:
                 file=sys.stderr,
                 end="",
             )
+        if not crash:
+            return
+        try:
+            self.hook("on_failure", exc)
+        except Exception as hook_error:
+            print(
+                f"interactors: actor {self.name!r}: on_failure raised {hook_error!r}",
+                file=sys.stderr,
+            )
+        policy = "stop" if self.on_error == "stop" else "restart"
+        self.tell_host(P.CRASHED, self.actor_id, (policy, self.token, *error_payload(exc)[:3]))
+        self.instance = None
+        raise _Leave("crashed" if policy == "restart" else "stopped_after_error")
 
     def control(self, envelope: tuple[Any, ...]) -> None:
-        """Handle a message from the control queue or a STOP from the mailbox."""
+        """A STOP from the mailbox or a control message while serving: leave the loop."""
         kind = envelope[0]
+        reply_to = (envelope[5], envelope[6], envelope[1])
         if kind == P.STOP:
-            self.stop_reply = (envelope[5], envelope[6], envelope[1])
-            raise StopWorker
+            raise _Leave("stopped", reply_to)
+        if kind == P.TERMINATE:
+            raise _Leave("terminated", reply_to)
+        if kind == P.EXIT:
+            raise _Leave("exit")
 
-    # -- loops -----------------------------------------------------------------------------
+    def check_owner(self) -> None:
+        if self.fields[self.base + S.OWNER] != self.token:
+            raise _Leave("abandoned")
+
+    # -- serving ---------------------------------------------------------------------------
 
     def serve_sync(self) -> None:
         mbox_q, ctl_q, fd = self.mbox_q, self.ctl_q, self.mbox_fd
@@ -344,15 +294,16 @@ class Worker:
         while True:
             if _count(ctl_q):
                 control(_get(ctl_q))  # type: ignore[arg-type]
-                continue
             pending = _count(mbox_q)
             if pending:
+                self.check_owner()
                 for _ in range(pending):
                     envelope: Any = _get(mbox_q)
+                    if envelope is backend.UNBOUND:
+                        continue
                     if envelope[0] == P.STOP:
                         control(envelope)
-                    elif envelope is not backend.UNBOUND:
-                        handle(envelope)
+                    handle(envelope)
                 continue
             deadline = perf() + SPIN_SECONDS
             while not _count(mbox_q) and perf() < deadline:
@@ -381,19 +332,24 @@ class Worker:
         async def run_limited(envelope: tuple[Any, ...]) -> None:
             try:
                 await self.handle_async(envelope)
+            except _Leave as leave:
+                self.leaving = leave
+                wake.set()
             finally:
                 limit.release()
 
         try:
             while True:
+                if self.leaving is not None:
+                    raise self.leaving
                 if _count(self.ctl_q):
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]
-                    continue
                 if not _count(self.mbox_q):
                     wake.clear()
                     if not _count(self.mbox_q) and not _count(self.ctl_q):
                         await wake.wait()
                     continue
+                self.check_owner()
                 envelope: Any = _get(self.mbox_q)
                 if envelope is backend.UNBOUND:
                     continue
@@ -412,89 +368,173 @@ class Worker:
                     task.add_done_callback(tasks.discard)
         finally:
             loop.remove_reader(self.mbox_fd)
+            for task in tasks:
+                task.cancel()
+            self.leaving = None
+
+    # -- incarnations ----------------------------------------------------------------------
 
     def needs_loop(self) -> bool:
         hooks = (getattr(self.cls, name, None) for name in ("on_start", "on_stop"))
         return bool(self.async_methods) or any(is_async(fn) for fn in hooks)
 
-    def run(self) -> None:
-        P._inner_ref_factory = self.peers.ref_from_address
-        try:
-            if not self.load():
-                return
-            # The host sends START (with the constructor's arguments) on the control queue.
-            while not _count(self.ctl_q):
-                os.eventfd_read(self.mbox_fd)
-            start: Any = _get(self.ctl_q)
-            self.init_payload = (start[3], start[4])
-            if self.needs_loop():
-                import asyncio
+    def incarnation(self) -> str:
+        """Build an instance, serve until the incarnation ends; return how it ended."""
+        if self.needs_loop():
+            import asyncio
 
-                asyncio.run(self.lifecycle_async())
-            else:
-                self.lifecycle_sync()
-        finally:
-            self.peers.close()
-            self.fields.release()
-            self._area.close()
-
-    def lifecycle_sync(self) -> None:
+            return asyncio.run(self.incarnation_async())
         try:
             self.construct()
             self.hook("on_start")
         except BaseException as exc:
             self.start_failed(exc)
-            return
+            return "start_failed"
         self.started()
-        with contextlib.suppress(StopWorker):
-            self.serve_sync()
-        error: BaseException | None = None
         try:
-            self.hook("on_stop")
-        except BaseException as exc:
-            error = exc
-        self.stopped(error)
+            self.serve_sync()
+        except _Leave as leave:
+            return self.ended(leave, self.stop_hook_sync)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def lifecycle_async(self) -> None:
+    async def incarnation_async(self) -> str:
         import asyncio
 
         self.loop = asyncio.get_running_loop()
         self.loop.add_reader(self.reply_fd, self.peers.on_reply_readable)
         try:
-            await self.lifecycle_in_loop()
+            try:
+                self.construct()
+                result = self.hook("on_start")
+                if hasattr(result, "__await__"):
+                    await result
+            except BaseException as exc:
+                self.start_failed(exc)
+                return "start_failed"
+            self.started()
+            try:
+                await self.serve_async()
+            except _Leave as leave:
+                error = await self.stop_hook_async() if leave.outcome in _RUNS_ON_STOP else None
+                return self.ended(leave, lambda: error)
+            raise AssertionError("unreachable")  # pragma: no cover
         finally:
             self.loop.remove_reader(self.reply_fd)
             self.loop = None
 
-    async def lifecycle_in_loop(self) -> None:
+    def stop_hook_sync(self) -> BaseException | None:
         try:
-            self.construct()
-            result = self.hook("on_start")
-            if hasattr(result, "__await__"):
-                await result
+            self.hook("on_stop")
         except BaseException as exc:
-            self.start_failed(exc)
-            return
-        self.started()
-        with contextlib.suppress(StopWorker):
-            await self.serve_async()
-        error: BaseException | None = None
+            return exc
+        return None
+
+    async def stop_hook_async(self) -> BaseException | None:
         try:
             result = self.hook("on_stop")
             if hasattr(result, "__await__"):
                 await result
         except BaseException as exc:
-            error = exc
-        self.stopped(error)
+            return exc
+        return None
 
-    def stopped(self, error: BaseException | None) -> None:
+    def ended(self, leave: _Leave, run_on_stop: Any) -> str:
+        """Finish an incarnation: run ``on_stop`` when it applies, answer who asked."""
+        error = run_on_stop() if leave.outcome in _RUNS_ON_STOP else None
         self.instance = None
-        if self.stop_reply is not None:
-            qid, fd, msg_id = self.stop_reply
+        if leave.reply_to is not None:
+            qid, fd, msg_id = leave.reply_to
             if error is None:
                 self.reply_ok(qid, fd, msg_id, None)
             else:
                 self.reply_error(qid, fd, msg_id, error)
+        return leave.outcome
+
+    def next_control(self) -> Any:
+        """Block until the host sends a control message (None: this worker was abandoned)."""
+        while not _count(self.ctl_q):
+            if self.fields[self.base + S.OWNER] != self.token:
+                return None
+            os.eventfd_read(self.mbox_fd)
+        return _get(self.ctl_q)
+
+    def run(self) -> None:
+        P._inner_ref_factory = self.peers.ref_from_address
+        watchdog = None
+        try:
+            if not self.load():
+                return
+            if self.handler_timeout:
+                watchdog = Watchdog(self)
+            while True:
+                envelope = self.next_control()
+                if envelope is None or envelope[0] == P.EXIT:
+                    return
+                kind = envelope[0]
+                if kind == P.TERMINATE:  # no instance: nothing to stop
+                    self.reply_ok(envelope[5], envelope[6], envelope[1], None)
+                    continue
+                if kind == P.START:
+                    self.init_payload = (envelope[3], envelope[4])
+                self.start_id = envelope[1]
+                try:
+                    outcome = self.incarnation()
+                except HandlerTimeout as exc:
+                    # Injected just outside a handler: still this incarnation's deadline.
+                    self.instance = None
+                    self.tell_host(
+                        P.CRASHED, self.actor_id, ("restart", self.token, *error_payload(exc)[:3])
+                    )
+                    outcome = "crashed"
+                if outcome in ("stopped", "stopped_after_error", "abandoned", "exit"):
+                    return
+                if self.fields[self.base + S.OWNER] != self.token:
+                    return  # abandoned while it was stuck: a replacement took over
+        finally:
+            if watchdog is not None:
+                watchdog.close()
+            self.peers.close()
+            self.fields.release()
+            self._area.close()
+
+
+_RUNS_ON_STOP: Final = frozenset({"stopped", "terminated", "exit"})
+
+
+class Watchdog:
+    """A thread in the actor's interpreter that breaks handlers running past their deadline.
+
+    It injects :class:`HandlerTimeout` into the worker thread. That cannot interrupt a call
+    blocked in C (``time.sleep``, a lock, a socket): the exception lands when the call
+    returns; an actor that still does not come back is abandoned by the host.
+    """
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.stopping = threading.Event()
+        self.poll = min(max(worker.handler_timeout / 4, 0.01), 0.5)
+        self.thread = threading.Thread(target=self.watch, name=f"watchdog-{worker.name}")
+        self.thread.start()
+
+    def watch(self) -> None:
+        import ctypes
+
+        worker = self.worker
+        fields, base = worker.fields, worker.base
+        limit_ns = int(worker.handler_timeout * 1e9)
+        target = ctypes.c_ulong(worker.thread_id)
+        fired_for = 0
+        while not self.stopping.wait(self.poll):
+            seq = fields[base + S.CURRENT_SEQ]
+            if not seq or seq == fired_for:
+                continue
+            if _now_ns() - fields[base + S.BUSY_SINCE] > limit_ns:
+                fired_for = seq
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(HandlerTimeout))
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join()
 
 
 def main(config: tuple[Any, ...]) -> None:

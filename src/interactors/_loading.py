@@ -1,0 +1,121 @@
+"""Loading an actor's class inside its interpreter, and describing failures as plain values.
+
+Stdlib only: runs inside actors' interpreters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pickle
+import re
+import sys
+import traceback
+from typing import Any, Final
+
+_ISOLATION_MARKS: Final = re.compile(
+    r"module (?P<name>\S+) does not support loading in subinterpreters"
+    r"|(?P<other>\S+) (?:cannot|does not support being) (?:be )?(?:imported|loaded)"
+    r" in sub-?interpreters",
+    re.IGNORECASE,
+)
+
+
+_CO_COROUTINE: Final = 0x80
+
+
+def is_async(fn: Any) -> bool:
+    """True for an ``async def`` function (without importing inspect or asyncio)."""
+    code = getattr(fn, "__code__", None)
+    return bool(code is not None and code.co_flags & _CO_COROUTINE)
+
+
+def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
+    """Describe an exception with plain values; the pickled exception when it pickles."""
+    kind = type(exc)
+    type_name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    text = "".join(traceback.format_exception(exc))
+    blob: bytes | None
+    try:
+        blob = pickle.dumps(exc, 5)
+        pickle.loads(blob)
+    except Exception:
+        blob = None
+    return type_name, str(exc), text, blob
+
+
+def isolation_extension(exc: BaseException | None) -> str | None:
+    """The extension module that refused to load in this own-GIL interpreter, if that is why."""
+    while exc is not None:
+        if isinstance(exc, ImportError):
+            found = _ISOLATION_MARKS.search(str(exc))
+            if found:
+                name = found.group("name") or found.group("other") or exc.name or "?"
+                return _qualify_module(name, exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _qualify_module(name: str, exc: BaseException) -> str:
+    """CPython names a refused extension by its last component on first import
+    (``_core``); find the package it belongs to from the importing frames."""
+    if "." in name:
+        return name
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        directory = os.path.dirname(frame.filename)
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        if any(
+            entry.startswith(name + ".") and entry.endswith((".so", ".pyd")) for entry in entries
+        ):
+            package = _package_of(directory)
+            return f"{package}.{name}" if package else name
+    return name
+
+
+def _package_of(directory: str) -> str:
+    parts: list[str] = []
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        directory = os.path.dirname(directory)
+    return ".".join(reversed(parts))
+
+
+def _import_main(main_path: str) -> Any:
+    """Import the host's main script as ``__mp_main__`` (as multiprocessing's spawn does).
+
+    ``main_path`` is the script's file, or ``module:NAME`` when the host ran ``python -m NAME``.
+    """
+    if main_path.startswith("module:"):
+        module = importlib.import_module(main_path.removeprefix("module:"))
+        sys.modules["__mp_main__"] = sys.modules["__main__"] = module
+        return module
+    spec = importlib.util.spec_from_file_location("__mp_main__", main_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the main script {main_path!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["__mp_main__"] = module
+    spec.loader.exec_module(module)
+    sys.modules["__main__"] = module
+    return module
+
+
+def resolve_class(target: str, main_path: str) -> Any:
+    """The object named by ``"module:Qual.Name"``, importing the module (raises on failure)."""
+    module_name, _, qualname = target.partition(":")
+    if module_name == "__main__":
+        module = sys.modules.get("__mp_main__") or _import_main(main_path)
+    else:
+        module = importlib.import_module(module_name)
+    obj: Any = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
