@@ -124,7 +124,6 @@ class ActorCell:
         self.thread: threading.Thread | None = None
         self.token = 0
         self.pending: set[int] = set()
-        self.restarts = 0
         self.exit_reason = ""
         self.stopped_event = anyio.Event()
         self._exited = anyio.Event()
@@ -501,7 +500,7 @@ class ActorCell:
             mailbox_size=self.mailbox.maxsize,
             messages_handled=fields[base + S.HANDLED],
             errors=fields[base + S.ERRORS],
-            restarts=self.restarts,
+            restarts=max(0, fields[base + S.INCARNATION] - 1),
             busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
         )
 

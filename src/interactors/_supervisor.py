@@ -188,10 +188,9 @@ class ChildNode:
         if delay:
             await anyio.sleep(delay)
         await self.cell.start(fresh=bool(self.spec.options.get("fresh_interpreter")))
-        self.cell.restarts += 1
         self.started_at = time.monotonic()
         self.parent.system._count("restarted")
-        log.info("restarted actor %r (restart %d)", self.name, self.cell.restarts)
+        log.info("restarted actor %r (restart %d)", self.name, self.cell.statistics().restarts)
 
     async def terminate(self) -> None:
         if self.cell is not None:

@@ -139,6 +139,9 @@ class ActorSystem:
         self._pump.start(self._task_group)
         self._running = True
         systems[self.system_id] = self
+        # The user's block runs in this scope: a root supervisor giving up cancels it.
+        self._body_scope = anyio.CancelScope()
+        self._body_scope.__enter__()
         return self
 
     async def __aexit__(
@@ -147,6 +150,7 @@ class ActorSystem:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._body_scope.__exit__(exc_type, exc, tb)
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
@@ -391,7 +395,7 @@ class ActorSystem:
         if self._closing:
             return
         self._failure = failure
-        self._task_group.cancel_scope.cancel()
+        self._body_scope.cancel()
 
     def _count(self, event: str) -> None:
         self._events[event] += 1

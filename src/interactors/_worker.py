@@ -24,6 +24,7 @@ import traceback
 from typing import Any, Final
 
 from . import _backend as backend
+from . import _faults
 from . import _protocol as P
 from . import _slots as S
 from ._actor import public_methods
@@ -95,6 +96,7 @@ class Worker:
         self.peers = PeerContext(self)
         self.init_payload: tuple[int, Any] = (P.PLAIN, ())
         self.leaving: _Leave | None = None
+        self.failing_starts = 0
         self.thread_id = threading.get_ident()
 
     # -- sending -------------------------------------------------------------------------
@@ -142,6 +144,9 @@ class Worker:
 
     def construct(self) -> None:
         """Build a fresh instance from the constructor's arguments (raises on failure)."""
+        if self.failing_starts:
+            self.failing_starts -= 1
+            raise _faults.InjectedFault("injected start failure")
         fmt, payload = self.init_payload
         if fmt == P.PLAIN:
             args, kwargs = payload, None
@@ -179,6 +184,8 @@ class Worker:
     ) -> tuple[Any, tuple[Any, ...], dict[str, Any] | None]:
         _kind, _msg_id, method, fmt, payload, _rq, _rfd = envelope
         if method not in self.methods:
+            if method.startswith(_faults.PREFIX):
+                return self.fault(method.removeprefix(_faults.PREFIX)), payload, None
             raise UnknownMethodError(
                 f"actor {self.name!r} ({self.target}) has no public method {method!r}; "
                 f"it has: {', '.join(self.methods) or 'none'}"
@@ -187,6 +194,16 @@ class Worker:
             return getattr(self.instance, method), payload, None
         args, kwargs = self.codec.decode(payload)  # type: ignore[union-attr]
         return getattr(self.instance, method), tuple(args), kwargs
+
+    def fault(self, kind: str) -> Any:
+        """The function that injects fault ``kind`` (interactors.testing)."""
+        if kind == "fail_start":
+
+            def fail_next_starts(times: int) -> None:
+                self.failing_starts += times
+
+            return fail_next_starts
+        return _faults.FAULTS[kind]
 
     def begin(self, envelope: tuple[Any, ...]) -> None:
         fields, base = self.fields, self.base

@@ -1,0 +1,89 @@
+"""Actors for the supervision tests. Stdlib only."""
+
+from __future__ import annotations
+
+import time
+
+import interactors
+
+
+class Recorder(interactors.Actor):
+    """Appends its lifecycle to a file: ``name:event`` per line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.value = 0
+
+    def _log(self, event: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{self.name}:{event}\n")
+
+    def on_start(self) -> None:
+        self._log("start")
+
+    def on_stop(self) -> None:
+        self._log("stop")
+
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+
+    def get(self) -> int:
+        return self.value
+
+    def fail(self) -> None:
+        raise RuntimeError("recorder failed")
+
+    def exit(self, code: int) -> None:
+        raise SystemExit(code)
+
+
+class Resumer(interactors.Actor):
+    on_error = "resume"
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+
+    def fail(self) -> None:
+        raise RuntimeError("resumable")
+
+
+class Stopper(interactors.Actor):
+    on_error = "stop"
+
+    def fail(self) -> None:
+        raise RuntimeError("stop me")
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class Slow(interactors.Actor):
+    handler_timeout = 0.3
+
+    def __init__(self) -> None:
+        self.handled = 0
+
+    def spin(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    def block(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def ping(self) -> int:
+        self.handled += 1
+        return self.handled
+
+
+class BadStop(interactors.Actor):
+    def on_stop(self) -> None:
+        raise RuntimeError("on_stop failed")
+
+    def ping(self) -> str:
+        return "pong"
