@@ -9,32 +9,33 @@ that case the process leaves with ``os._exit`` after flushing its streams.
 from __future__ import annotations
 
 import inspect
-import logging
-import os
-import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 
+from ._signals import leave_now
 from ._system import ActorSystem
 
-log = logging.getLogger("interactors")
 _abandoned_total = 0
+
+
+def required_positional(main: Callable[..., Any]) -> int | None:
+    """How many positional parameters without a default ``main`` has (None: unknown)."""
+    try:
+        params = inspect.signature(main).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return sum(
+        1
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    )
 
 
 def wants_system(main: Callable[..., Any]) -> bool:
     """True when ``main`` takes exactly one positional parameter (the system)."""
-    try:
-        params = list(inspect.signature(main).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    return len(positional) == 1
+    return required_positional(main) == 1
 
 
 def note_abandoned(count: int) -> None:
@@ -70,10 +71,6 @@ def run(
             exit_hard(1)
 
 
-def exit_hard(code: int) -> None:
+def exit_hard(code: int) -> NoReturn:
     """Leave now: a stuck actor's thread would hang interpreter finalization forever."""
-    log.error("leaving with os._exit(%d): actors stuck in C code could not be stopped", code)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
+    leave_now(code, "actors stuck in C code could not be stopped")

@@ -1,0 +1,1 @@
+"""Example programs; the test suite runs every one of them."""

@@ -1,0 +1,132 @@
+"""Finding the app that ``interactors run module:attribute`` names, and checking what it is.
+
+An app is one of:
+
+- ``async def main(system)``: called with the launcher's started ActorSystem;
+- ``async def main()``: called with nothing (it builds its own systems, if any);
+- a ``Supervisor`` tree: started with ``system.start(tree)`` and kept running until the
+  process is signalled or the tree stops.
+
+Every reason an app cannot be used raises :class:`AppError` with one line saying what to fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ._exceptions import InteractorsError
+from ._run import required_positional
+from ._supervisor import Supervisor
+
+__all__ = ("App", "AppError", "load_app")
+
+AppKind = Literal["main_with_system", "main", "tree"]
+_SPEC: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_EXPECTED: Final = "an `async def main(system)`, an `async def main()` or a Supervisor tree"
+
+
+class AppError(InteractorsError):
+    """The app named on the command line cannot be found, imported or run."""
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An app ready to run: its spec, what kind it is, and the object itself."""
+
+    spec: str
+    kind: AppKind
+    target: Any
+
+
+def check_spec(spec: str) -> tuple[str, str]:
+    """``(module, attribute)`` from ``"module:attribute"``; AppError when malformed."""
+    if not _SPEC.match(spec):
+        raise AppError(
+            f'APP must be written "module:attribute", e.g. "examples.pipeline:main" (got {spec!r})'
+        )
+    module, _, attribute = spec.partition(":")
+    return module, attribute
+
+
+def load_app(spec: str, app_dir: str = ".") -> App:
+    """Import ``spec``'s module (``app_dir`` first on ``sys.path``) and classify its object.
+
+    Raises :class:`AppError`: malformed spec, module not found or failing to import,
+    attribute missing, or an object that is not an app.
+    """
+    module_name, attribute = check_spec(spec)
+    directory = os.path.abspath(app_dir)
+    if directory not in sys.path:
+        # Actors' interpreters copy sys.path, so they find the app's modules too.
+        sys.path.insert(0, directory)
+    module = _import(module_name, directory)
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AppError(
+                f'module "{module_name}" ({module.__file__}) has no attribute "{attribute}": '
+                "check the name after the colon"
+            ) from None
+    return App(spec, _classify(spec, target), target)
+
+
+def _import(module_name: str, directory: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise AppError(
+                f'cannot find module "{module_name}" in {directory} or on sys.path: '
+                "check the name, or pass --app-dir DIR"
+            ) from None
+        raise AppError(
+            f'module "{module_name}" imports "{missing}", which is not installed: install it'
+        ) from None
+    except SyntaxError as exc:
+        raise AppError(
+            f'module "{module_name}" has a syntax error at {exc.filename}:{exc.lineno}: {exc.msg}'
+        ) from None
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise AppError(
+            f'importing module "{module_name}" raised {type(exc).__name__}: {exc} '
+            f"(at {frame.filename}:{frame.lineno}): fix the module"
+        ) from None
+
+
+def _classify(spec: str, target: Any) -> AppKind:
+    if isinstance(target, Supervisor):
+        return "tree"
+    if not callable(target):
+        raise AppError(f'"{spec}" is {_describe(target)}; expected {_EXPECTED}')
+    if not _is_async(target):
+        raise AppError(f'"{spec}" is a plain function; make it `async def` ({_EXPECTED})')
+    required = required_positional(target)
+    if required == 0:
+        return "main"
+    if required == 1:
+        return "main_with_system"
+    raise AppError(
+        f'"{spec}" takes {required} required parameters; give it none or one (the ActorSystem)'
+    )
+
+
+def _is_async(target: Any) -> bool:
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - an instance with async __call__
+    )
+
+
+def _describe(target: Any) -> str:
+    kind = type(target).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind} ({target!r:.40})"

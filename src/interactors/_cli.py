@@ -1,0 +1,170 @@
+"""The ``interactors`` command: ``interactors run module:attribute`` launches an app.
+
+``main(argv)`` is the console script and ``python -m interactors``. It catches SIGINT and
+SIGTERM before importing anything heavy, reads the options and the config file, sets up
+logging, loads the app and hands it to the launcher (or, with ``--reload``, to the
+reloader). It returns the exit code; see ``interactors run --help`` for the codes.
+
+Module level imports are stdlib only, so that the signal handlers go in within
+milliseconds of the process starting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._signals import SignalLatch
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._reload import Reloader
+
+__all__ = ("main",)
+
+DESCRIPTION = """\
+Run APP, an `async def main(system)` (given a started ActorSystem), an
+`async def main()`, or a Supervisor tree (started and kept running until the process is
+signalled). SIGINT/SIGTERM stop it gracefully: the app is cancelled and every actor's
+on_stop runs; a second signal forces the exit.
+"""
+
+EXIT_CODES = """\
+exit codes:
+  0    done (the app returned, or was stopped by a signal and shut down cleanly)
+  1    the app raised; its traceback is logged
+  2    bad usage: options, config file, or APP not found / not importable / wrong type
+  3    the root supervisor gave up
+  4    actors could not be stopped within the shutdown timeout (the process left
+       with os._exit)
+  130  forced by a second SIGINT (143 for SIGTERM: 128 + the signal number)
+
+examples:
+  interactors run examples.pipeline:main
+  interactors run --backend trio --config interactors.toml myapp.main:main
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of ``interactors``."""
+    parser = argparse.ArgumentParser(
+        prog="interactors",
+        description="Actors in sub-interpreters with their own GIL.",
+    )
+    parser.add_argument("--version", action="version", version=f"interactors {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run an app: `interactors run module:attribute`",
+        description=DESCRIPTION,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("app", metavar="APP", help='"module:attribute", e.g. examples.pipeline:main')
+    run.add_argument(
+        "--app-dir",
+        default=".",
+        metavar="DIR",
+        help="look for APP's module in DIR first (inserted in sys.path; default: .)",
+    )
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file, TOML (*.toml) or JSON (*.json): backend, isolation, codec, "
+        "mailbox_size, shutdown_timeout, spare_interpreters, log_level, log_format; "
+        "options given here override it",
+    )
+    run.add_argument("--backend", choices=("asyncio", "trio"), help="event loop (default: asyncio)")
+    run.add_argument(
+        "--isolation",
+        choices=("isolated", "shared_gil", "auto"),
+        help="actors' interpreters: own GIL, shared GIL, or own GIL with fallback "
+        "(default: isolated)",
+    )
+    run.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error", "critical"),
+        help="lowest level logged to stderr (default: info)",
+    )
+    run.add_argument(
+        "--log-format", choices=("text", "json"), help="log lines as text or JSON (default: text)"
+    )
+    run.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds each actor gets to stop on shutdown; the whole shutdown gets this "
+        "plus 2 s before the process is ended (default: 5)",
+    )
+    run.add_argument(
+        "--reload",
+        action="store_true",
+        help="run APP in a child process and restart it when a source file in --app-dir "
+        "changes (needs the `reload` extra: watchfiles)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``interactors`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit code. Installs process-wide SIGINT/SIGTERM handlers, so call it from
+    the main thread of a program that it may own.
+    """
+    latch = SignalLatch().install()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command != "run":
+        parser.print_help(sys.stderr)
+        return 2
+    return _run(args, args_list, latch)
+
+
+def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> int:
+    # Imported here, after the signal handlers are in (see the module docstring).
+    from ._app import AppError, check_spec, load_app
+    from ._config import ConfigError, load_settings
+    from ._launch import ExitCode, Launcher
+    from ._logconfig import configure_logging
+
+    overrides = {
+        "backend": args.backend,
+        "isolation": args.isolation,
+        "log_level": args.log_level,
+        "log_format": args.log_format,
+        "shutdown_timeout": args.shutdown_timeout,
+    }
+    runner: Launcher | Reloader
+    try:
+        settings = load_settings(args.config, overrides)
+        if settings.backend == "trio" and not _importable("trio"):
+            raise AppError("--backend trio needs trio: pip install 'interactors[trio]'")
+        if args.reload:
+            check_spec(args.app)  # the rest is checked by the child, again at each change
+            if not _importable("watchfiles"):
+                raise AppError("--reload needs watchfiles: pip install 'interactors[reload]'")
+        configure_logging(settings.log_level, settings.log_format)
+        if args.reload:
+            from ._reload import Reloader
+
+            child = [a for a in args_list if a != "--reload"]
+            command = [sys.executable, "-m", "interactors", *child]
+            runner = Reloader(command, args.app_dir, settings, latch)
+        else:
+            runner = Launcher(load_app(args.app, args.app_dir), settings, latch)
+    except (AppError, ConfigError) as exc:
+        print(f"interactors run: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    return runner.run()
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

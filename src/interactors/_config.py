@@ -1,0 +1,114 @@
+"""Launcher settings: what ``interactors run`` reads from ``--config FILE`` and its options.
+
+A config file is TOML (``.toml``) or JSON (``.json``) with the keys of :class:`Settings` at
+the top level::
+
+    backend = "trio"
+    isolation = "auto"
+    mailbox_size = 5000
+    shutdown_timeout = 10
+    log_format = "json"
+
+It is decoded and validated by msgspec in one pass; a mistake raises :class:`ConfigError`
+naming the file and the key (``Expected `int`, got `str` - at `$.mailbox_size```).
+Command-line options override the file, and are validated by the same rules.
+
+Host side only: imports msgspec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from ._exceptions import InteractorsError
+from ._mailbox import DEFAULT_MAILBOX_SIZE
+from ._system import DEFAULT_SHUTDOWN, Isolation
+
+__all__ = ("ConfigError", "Settings", "load_settings")
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+# "pickle", "msgspec" or "package.module:factory" (see interactors._codec).
+CodecSpec = Annotated[str, msgspec.Meta(pattern=r"^(pickle|msgspec|[\w.]+:[\w.]+)$")]
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """Everything the launcher can be told, with its defaults."""
+
+    backend: Literal["asyncio", "trio"] = "asyncio"
+    """The event loop that runs the app."""
+    isolation: Isolation = "isolated"
+    """Default isolation of the actors of the launcher's ActorSystem."""
+    codec: CodecSpec = "pickle"
+    """Default codec of message payloads."""
+    mailbox_size: Annotated[int, msgspec.Meta(ge=1)] = DEFAULT_MAILBOX_SIZE
+    """How many messages may wait in an actor's mailbox."""
+    shutdown_timeout: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_SHUTDOWN
+    """Seconds each actor gets to stop; the whole shutdown gets this plus a short grace."""
+    spare_interpreters: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """Interpreters kept ready for fast replacement of dead actors."""
+    log_level: LogLevel = "info"
+    log_format: Literal["text", "json"] = "text"
+
+    def system_options(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`~interactors.ActorSystem`."""
+        return {
+            "isolation": self.isolation,
+            "codec": self.codec,
+            "mailbox_size": self.mailbox_size,
+            "shutdown_timeout": self.shutdown_timeout,
+            "spare_interpreters": self.spare_interpreters,
+        }
+
+
+class ConfigError(InteractorsError, ValueError):
+    """A config file or option is unreadable or invalid; the message names the key."""
+
+
+def load_settings(path: str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from the defaults, then the file at ``path``, then ``overrides``.
+
+    ``overrides`` maps field names to values (``None`` values are ignored); each is
+    validated on its own so that an error names it as a command-line option. Raises
+    :class:`ConfigError`.
+    """
+    settings = Settings() if path is None else _read_file(Path(path))
+    changes: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        try:
+            checked = msgspec.convert({key: value}, Settings)
+        except msgspec.ValidationError as exc:
+            option = "--" + key.replace("_", "-")
+            raise ConfigError(f"option {option}: {_explain(exc)}") from None
+        changes[key] = getattr(checked, key)
+    return msgspec.structs.replace(settings, **changes)
+
+
+def _read_file(path: Path) -> Settings:
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ConfigError(f"config file {path}: name it *.toml or *.json (got {suffix!r})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it: {exc.strerror}") from None
+    try:
+        if suffix == ".toml":
+            return msgspec.toml.decode(data, type=Settings)
+        return msgspec.json.decode(data, type=Settings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"config file {path}: {_explain(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid {suffix[1:].upper()}: {exc}") from None
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    text = str(exc)
+    if text.startswith("Object contains unknown field"):
+        text += f" (known keys: {', '.join(Settings.__struct_fields__)})"
+    return text

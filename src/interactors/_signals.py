@@ -1,0 +1,80 @@
+"""Signals and hard exits for a program that owns its process (the launcher).
+
+:class:`SignalLatch` catches SIGINT and SIGTERM from the first instructions of the launcher
+on: a SIGTERM that arrives while the heavier modules are still importing would otherwise
+kill the process with the default action. The launcher later reads what the latch caught
+and hands the signals over to its event loop; the latch only forces the exit when a second
+signal comes while no event loop is listening.
+
+:func:`leave_now` ends the process with ``os._exit`` after flushing what can be flushed:
+an actor stuck in C code keeps a non-daemon thread alive, and interpreter finalization
+would wait for it forever.
+
+Stdlib only, so that it can be imported before anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import Final, NoReturn
+
+__all__ = ("SHUTDOWN_SIGNALS", "SignalLatch", "forced_exit_code", "leave_now")
+
+SHUTDOWN_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+log = logging.getLogger("interactors")
+
+
+def forced_exit_code(signum: int) -> int:
+    """The shell's code for a process ended by signal ``signum`` (130 for SIGINT)."""
+    return 128 + signum
+
+
+def leave_now(code: int, reason: str) -> NoReturn:
+    """Log ``reason``, flush stdout, stderr and the logging handlers, then ``os._exit(code)``.
+
+    Never returns and never raises: a failing flush (a stream closed or written to by the
+    code this interrupted) is skipped.
+    """
+    # The exit must happen whatever logging and the streams do.
+    with contextlib.suppress(Exception):
+        log.error("leaving with exit code %d: %s", code, reason)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    os._exit(code)
+
+
+class SignalLatch:
+    """Records SIGINT/SIGTERM until an event loop takes over; the second one forces exit.
+
+    ``received`` lists the signals seen so far, in order, whoever caught them (the event
+    loop's receiver appends to it too), so "second signal" means the same thing before,
+    during and after the loop.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def install(self) -> SignalLatch:
+        """Handle SIGINT and SIGTERM with this latch (again, after a loop removed its own)."""
+        for signum in SHUTDOWN_SIGNALS:
+            signal.signal(signum, self._handle)
+        return self
+
+    def record(self, signum: int) -> bool:
+        """Count a signal; True when it is the first one."""
+        self.received.append(signum)
+        return len(self.received) == 1
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # The first one is for the launcher to act on (and to log, outside a handler).
+        if not self.record(signum):
+            leave_now(forced_exit_code(signum), f"received {signal.Signals(signum).name} again")
