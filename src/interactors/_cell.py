@@ -109,13 +109,13 @@ class ActorCell:
         self.handler_timeout = handler_timeout
         self.shutdown_timeout = shutdown
         self.owner: CellOwner | None = None
-        self.mailbox = Mailbox(mailbox_size, name)
-        self.ctl_q = backend.create_queue(0)
-        self.reply_q = backend.create_queue(0)
-        self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
         self.slot_fd, self.slot_index = system._slots.allocate()
         self.fields = system._slots.view(self.slot_fd)
         self.base = self.slot_index * S.FIELDS
+        self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base + S.PARKED)
+        self.ctl_q = backend.create_queue(0)
+        self.reply_q = backend.create_queue(0)
+        self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
         self.state = STARTING
         self.worker = W_NONE
         self.methods: tuple[str, ...] = ()

@@ -26,9 +26,9 @@ _BACKOFF_MAX: Final = 0.005
 class Mailbox:
     """A bounded queue of envelopes for one actor."""
 
-    __slots__ = ("fd", "maxsize", "owner", "qid")
+    __slots__ = ("fd", "fields", "maxsize", "owner", "parked", "qid")
 
-    def __init__(self, maxsize: int, owner: str) -> None:
+    def __init__(self, maxsize: int, owner: str, fields: memoryview, parked: int) -> None:
         if maxsize < 1:
             raise ValueError(f"mailbox_size must be at least 1, got {maxsize}")
         self.maxsize = maxsize
@@ -36,6 +36,12 @@ class Mailbox:
         self.qid = backend.create_queue(maxsize)
         # Blocking on purpose: the actor parks in read() on it.
         self.fd = os.eventfd(0, os.EFD_CLOEXEC)
+        # The actor's PARKED flag: a busy (or spinning) actor needs no wake-up syscall.
+        # It sets the flag, then looks at the queue again before it sleeps; we put, then
+        # look at the flag. Both queue operations are full barriers, so one of the two
+        # sides always sees the other.
+        self.fields = fields
+        self.parked = parked
 
     def put_nowait(self, envelope: tuple[Any, ...]) -> None:
         try:
@@ -45,7 +51,8 @@ class Mailbox:
                 f"the mailbox of actor {self.owner!r} is full ({self.maxsize} messages); "
                 "await ref.tell... to wait for room, or spawn with a larger mailbox_size"
             ) from None
-        os.eventfd_write(self.fd, 1)
+        if self.fields[self.parked]:
+            os.eventfd_write(self.fd, 1)
 
     async def put(self, envelope: tuple[Any, ...]) -> None:
         """Put, waiting while the mailbox is full (cancellable: then nothing is sent)."""
@@ -53,7 +60,8 @@ class Mailbox:
             backend.put(self.qid, envelope)
         except queue.Full:
             await self._put_when_room(envelope)
-        os.eventfd_write(self.fd, 1)
+        if self.fields[self.parked]:
+            os.eventfd_write(self.fd, 1)
 
     async def _put_when_room(self, envelope: tuple[Any, ...]) -> None:
         delay = 1e-5

@@ -363,8 +363,10 @@ class Worker:
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]
                 if not _count(self.mbox_q):
                     wake.clear()
+                    self.fields[self.base + S.PARKED] = 1
                     if not _count(self.mbox_q) and not _count(self.ctl_q):
                         await wake.wait()
+                    self.fields[self.base + S.PARKED] = 0
                     continue
                 self.check_owner()
                 envelope: Any = _get(self.mbox_q)
@@ -469,10 +471,14 @@ class Worker:
 
     def next_control(self) -> Any:
         """Block until the host sends a control message (None: this worker was abandoned)."""
+        fields, parked = self.fields, self.base + S.PARKED
         while not _count(self.ctl_q):
-            if self.fields[self.base + S.OWNER] != self.token:
+            if fields[self.base + S.OWNER] != self.token:
                 return None
-            os.eventfd_read(self.mbox_fd)
+            fields[parked] = 1
+            if not _count(self.ctl_q):
+                os.eventfd_read(self.mbox_fd)
+            fields[parked] = 0
         return _get(self.ctl_q)
 
     def run(self) -> None:
