@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from examples.primes import PrimeCounter
-from interactors._blocking import BlockingActorSystem
+from interactors import BlockingActorSystem
 
 LIMITS = (150_000, 200_000, 250_000, 300_000)
 

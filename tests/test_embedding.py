@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 
 import interactors
-from interactors._blocking import BlockingActorRef, BlockingActorSystem
+from interactors import BlockingActorRef, BlockingActorSystem
 
 ROOT = Path(__file__).parent.parent
 if str(ROOT) not in sys.path:

@@ -32,6 +32,8 @@ from ._exceptions import UnknownMethodError as UnknownMethodError
 from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
+    from ._blocking import BlockingActorRef as BlockingActorRef
+    from ._blocking import BlockingActorSystem as BlockingActorSystem
     from ._ref import ActorRef as ActorRef
     from ._ref import ActorStatistics as ActorStatistics
     from ._run import run as run
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from ._system import SystemStatistics as SystemStatistics
 
 _LAZY = {
+    "BlockingActorRef": "._blocking",
+    "BlockingActorSystem": "._blocking",
     "Backoff": "._supervisor",
     "ChildSpec": "._supervisor",
     "Supervisor": "._supervisor",
@@ -63,6 +67,8 @@ __all__ = (
     "ActorStopped",
     "ActorSystem",
     "Backoff",
+    "BlockingActorRef",
+    "BlockingActorSystem",
     "ChildSpec",
     "Codec",
     "DecodeError",
