@@ -141,6 +141,7 @@ class ActorCell:
             self.mailbox.qid,
             self.mailbox.fd,
             self.methods,
+            S.flag_code(self.slot_fd, self.base + S.PARKED),
         )
 
     def is_alive(self) -> bool:
@@ -173,7 +174,7 @@ class ActorCell:
         """
         start_id = self._start_id = self.system._next_id()
         if self.worker == W_WAITING and not fresh:
-            envelope: tuple[Any, ...] = (P.RESTART, start_id, "", P.PLAIN, (), 0, 0)
+            envelope: tuple[Any, ...] = (P.RESTART, start_id, "", P.PLAIN, (), 0, 0, -1)
         else:
             if self.worker == W_WAITING:
                 await self._exit_worker()
@@ -184,7 +185,7 @@ class ActorCell:
                 self.iid = self.system._interpreters.acquire(self.isolation != "shared_gil")
             self._launch(start_id)
             fmt, payload = self._init
-            envelope = (P.START, start_id, "", fmt, payload, 0, 0)
+            envelope = (P.START, start_id, "", fmt, payload, 0, 0, -1)
         waiter = self.pump.waiter(start_id)
         backend.put(self.ctl_q, envelope)
         self.mailbox.wake()
@@ -255,7 +256,7 @@ class ActorCell:
         fmt, payload = self.encode_call(args, kwargs)
         pump = self.pump
         msg_id = self.system._next_id()
-        envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd)
+        envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
         waiter = pump.waiter(msg_id)
         pending = self.pending
         pending.add(msg_id)
@@ -274,13 +275,13 @@ class ActorCell:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
         fmt, payload = self.encode_call(args, kwargs)
-        await self.mailbox.put((P.TELL, 0, method, fmt, payload, 0, 0))
+        await self.mailbox.put((P.TELL, 0, method, fmt, payload, 0, 0, -1))
 
     def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
         fmt, payload = self.encode_call(args, kwargs)
-        self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0))
+        self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
 
     # -- ending ------------------------------------------------------------------------------
 
@@ -302,7 +303,7 @@ class ActorCell:
             waiter = self.pump.waiter(stop_id)
             with anyio.move_on_after(timeout) as scope:
                 await self.mailbox.put(
-                    (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd)
+                    (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
                 )
                 self._log_stop_error(await self.pump.wait(stop_id, waiter))
                 await self._exited.wait()
@@ -325,7 +326,7 @@ class ActorCell:
         term_id = self.system._next_id()
         waiter = self.pump.waiter(term_id)
         backend.put(
-            self.ctl_q, (P.TERMINATE, term_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd)
+            self.ctl_q, (P.TERMINATE, term_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
         )
         self.mailbox.wake()
         with anyio.move_on_after(timeout) as scope:
@@ -342,7 +343,7 @@ class ActorCell:
     async def _exit_worker(self, timeout: float | None = None) -> None:
         """Tell a waiting worker to leave and wait for its thread to end."""
         self.worker = W_EXITING
-        backend.put(self.ctl_q, (P.EXIT, 0, "", P.PLAIN, (), 0, 0))
+        backend.put(self.ctl_q, (P.EXIT, 0, "", P.PLAIN, (), 0, 0, -1))
         self.mailbox.wake()
         with anyio.move_on_after(self.shutdown_timeout if timeout is None else timeout):
             await self._exited.wait()

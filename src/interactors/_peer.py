@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _backend as backend
 from . import _protocol as P
+from . import _slots as S
 from ._exceptions import (
     ActorCrashed,
     ActorError,
@@ -96,7 +97,7 @@ _SENT = _Sent()
 
 
 class _PeerMethods:
-    __slots__ = ("_kind", "_ref")
+    __slots__ = ("__dict__", "_kind", "_ref")
 
     def __init__(self, ref: PeerRef, kind: int) -> None:
         self._ref = ref
@@ -114,31 +115,23 @@ class _PeerMethods:
         def send(*args: Any, **kwargs: Any) -> Any:
             return ref._send(kind, method, args, kwargs)
 
+        self.__dict__[method] = send  # later look-ups skip __getattr__
         return send
 
 
 class PeerRef:
     """A reference to an actor, usable from inside another actor."""
 
-    __slots__ = ("_ctx", "address", "methods", "name")
+    __slots__ = ("_ctx", "address", "ask", "methods", "name", "tell", "tell_nowait")
 
     def __init__(self, ctx: PeerContext, address: P.Address) -> None:
         self._ctx = ctx
         self.address = address
         self.name = address[2]
         self.methods = frozenset(address[5])
-
-    @property
-    def ask(self) -> Any:
-        return _PeerMethods(self, P.ASK)
-
-    @property
-    def tell(self) -> Any:
-        return _PeerMethods(self, P.TELL)
-
-    @property
-    def tell_nowait(self) -> Any:
-        return _PeerMethods(self, -P.TELL)
+        self.ask: Any = _PeerMethods(self, P.ASK)
+        self.tell: Any = _PeerMethods(self, P.TELL)
+        self.tell_nowait: Any = _PeerMethods(self, -P.TELL)
 
     def _send(self, kind: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ctx = self._ctx
@@ -147,7 +140,7 @@ class PeerRef:
         else:
             fmt, payload = P.PLAIN, args
         msg_id = next(ctx.ids) if kind == P.ASK else 0
-        envelope = (abs(kind), msg_id, method, fmt, payload, ctx.reply_q, ctx.reply_fd)
+        envelope = (abs(kind), msg_id, method, fmt, payload, ctx.reply_q, ctx.reply_fd, ctx.flag)
         ctx.deliver(self.address, envelope, block=kind != -P.TELL)
         if kind != P.ASK:
             return _SENT
@@ -174,10 +167,23 @@ class PeerContext:
         self.worker = worker
         self.reply_q: int = worker.reply_q
         self.reply_fd: int = worker.reply_fd
+        self.fields = worker.fields
+        self.waiting_flag = worker.base + S.REPLY_PARKED
+        self.flag = S.flag_code(worker.slot_fd, self.waiting_flag)
+        self.maps: dict[int, tuple[Any, memoryview]] = {}
         self.ids = itertools.count(1)
         self.outstanding: set[int] = set()
         self.arrived: dict[int, tuple[Any, ...]] = {}
         self.waiters: dict[int, Any] = {}
+
+    def flag_set(self, code: int) -> bool:
+        """Whether the shared flag named by ``code`` (see ``_slots.flag_code``) is set."""
+        fd = code >> 16
+        mapped = self.maps.get(fd)
+        if mapped is None:
+            area, view, _ = S.slot_fields(fd, 0)
+            mapped = self.maps[fd] = (area, view)
+        return bool(mapped[1][code & 0xFFFF])
 
     def encode(self, obj: Any) -> Any:
         return self.worker.codec.encode(obj)  # type: ignore[union-attr]
@@ -187,7 +193,10 @@ class PeerContext:
 
     def self_ref(self) -> PeerRef:
         w = self.worker
-        return PeerRef(self, (w.system_id, w.actor_id, w.name, w.mbox_q, w.mbox_fd, w.methods))
+        parked = S.flag_code(w.slot_fd, w.base + S.PARKED)
+        return PeerRef(
+            self, (w.system_id, w.actor_id, w.name, w.mbox_q, w.mbox_fd, w.methods, parked)
+        )
 
     def ref_from_address(self, address: P.Address) -> PeerRef:
         return PeerRef(self, tuple(address))  # type: ignore[arg-type]
@@ -207,7 +216,8 @@ class PeerContext:
                 delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
                 time.sleep(delay)
                 continue
-            os.eventfd_write(fd, 1)
+            if self.flag_set(address[6]):
+                os.eventfd_write(fd, 1)
             return
 
     def drain(self) -> None:
@@ -249,9 +259,19 @@ class PeerContext:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(f"no reply within {timeout} s")
-            ready, _, _ = select.select([self.reply_fd], [], [], remaining)
-            if ready:
-                os.eventfd_read(self.reply_fd)
+            # Announce the wait, look once more, then sleep: a replier that put its reply
+            # before seeing the flag is caught by the second look.
+            fields, flag = self.fields, self.waiting_flag
+            before = fields[flag]
+            fields[flag] = 1
+            try:
+                if backend.count(self.reply_q):
+                    continue
+                ready, _, _ = select.select([self.reply_fd], [], [], remaining)
+                if ready:
+                    os.eventfd_read(self.reply_fd)
+            finally:
+                fields[flag] = before
 
     async def wait_async(self, msg_id: int) -> tuple[Any, ...]:
         envelope = self.take(msg_id)
@@ -278,6 +298,10 @@ class PeerContext:
         self.arrived.pop(msg_id, None)
 
     def close(self) -> None:
+        for area, view in self.maps.values():
+            view.release()
+            area.close()
+        self.maps.clear()
         for waiter in self.waiters.values():
             if not waiter.done():
                 waiter.cancel()

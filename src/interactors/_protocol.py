@@ -9,11 +9,15 @@ Stdlib only: imported inside actors' interpreters.
 
 To an actor's mailbox::
 
-    (kind, msg_id, method, fmt, payload, reply_qid, reply_fd)
+    (kind, msg_id, method, fmt, payload, reply_qid, reply_fd, reply_flag)
 
 To a reply queue (the host's, or an actor's own)::
 
     (kind, msg_id, fmt, payload)
+
+``reply_flag`` names the asker's "waiting for replies" flag in shared memory (see
+``_slots.flag_code``): the replier writes the asker's eventfd only while the flag is set,
+or always when it is -1 (the host's event loop).
 
 ``fmt`` says how ``payload`` is carried: ``PLAIN`` (the args tuple / the result itself,
 made of plain values) or ``ENCODED`` (codec output for ``(args, kwargs)`` / the result).
@@ -58,8 +62,8 @@ FAIL_CODEC: Final = "codec"
 PLAIN_TYPES: Final = frozenset({int, str, float, bytes, bool, type(None)})
 
 # An actor's address: every value a ref needs to reach the actor, shareable as is.
-#   (system_id, actor_id, name, mailbox_qid, mailbox_fd, methods)
-Address = tuple[int, int, str, int, int, tuple[str, ...]]
+#   (system_id, actor_id, name, mailbox_qid, mailbox_fd, methods, parked_flag)
+Address = tuple[int, int, str, int, int, tuple[str, ...], int]
 
 
 def is_plain_args(args: tuple[Any, ...]) -> bool:

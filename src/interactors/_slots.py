@@ -2,7 +2,7 @@
 
 An actor writes its counters (messages handled, errors, the message in flight and since
 when) into a slot of a ``memfd``-backed ``mmap``; the host reads them for statistics and
-for the hang watchdog without sending the actor a message. Slots are 8 unsigned 64-bit
+for the hang watchdog without sending the actor a message. Slots are unsigned 64-bit
 fields. Stdlib only: imported inside actors' interpreters.
 """
 
@@ -12,7 +12,7 @@ import mmap
 import os
 from typing import Final
 
-FIELDS: Final = 8
+FIELDS: Final = 9
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -21,6 +21,13 @@ IN_FLIGHT_ASK: Final = 4  # msg_id of the ask being handled, 0 for none
 PARKED: Final = 5  # 1 while the worker sleeps on its wake-up fd
 INCARNATION: Final = 6  # bumped by the worker at each (re)start
 OWNER: Final = 7  # token of the worker the host listens to; others must leave
+REPLY_PARKED: Final = 8  # 1 while the worker waits for replies to its own asks
+
+
+def flag_code(fd: int, field: int) -> int:
+    """One int naming a flag field (chunk fd and field index), for envelopes; -1 = none."""
+    return fd << 16 | field
+
 
 SLOTS_PER_CHUNK: Final = 128
 _CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8

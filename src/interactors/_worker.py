@@ -53,7 +53,7 @@ class HandlerTimeout(BaseException):
 class _Leave(Exception):
     """Ends the current incarnation's serve loop with an outcome."""
 
-    def __init__(self, outcome: str, reply_to: tuple[int, int, int] | None = None) -> None:
+    def __init__(self, outcome: str, reply_to: tuple[Any, ...] | None = None) -> None:
         super().__init__(outcome)
         self.outcome = outcome
         self.reply_to = reply_to
@@ -86,8 +86,10 @@ class Worker:
             self.handler_timeout,
             self.token,
         ) = config
+        self.slot_fd = slot_fd
         self._area, self.fields, self.base = S.slot_fields(slot_fd, slot_index)
         self.methods: tuple[str, ...] = ()
+        self.method_set: frozenset[str] = frozenset()
         self.codec: Codec | None = None
         self.cls: Any = None
         self.instance: Any = None
@@ -105,21 +107,27 @@ class Worker:
         _put(qid, envelope)
         _wake(fd, 1)
 
-    def reply_ok(self, qid: int, fd: int, msg_id: int, result: Any) -> None:
+    def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
+        """Put a reply where ``request`` asked for it; wake the asker only if it sleeps."""
+        _put(request[5], envelope)
+        flag = request[7]
+        if flag < 0 or self.peers.flag_set(flag):
+            _wake(request[6], 1)
+
+    def reply_ok(self, request: tuple[Any, ...], result: Any) -> None:
+        msg_id = request[1]
         if type(result) in P.PLAIN_TYPES:
-            self.send(qid, fd, (P.REPLY_OK, msg_id, P.PLAIN, result))
+            self.reply(request, (P.REPLY_OK, msg_id, P.PLAIN, result))
             return
         try:
             payload = self.codec.encode(result)  # type: ignore[union-attr]
         except EncodeError as exc:
-            self.reply_error(qid, fd, msg_id, exc)
+            self.reply_error(request, exc)
             return
-        self.send(qid, fd, (P.REPLY_OK, msg_id, P.ENCODED, payload))
+        self.reply(request, (P.REPLY_OK, msg_id, P.ENCODED, payload))
 
-    def reply_error(
-        self, qid: int, fd: int, msg_id: int, exc: BaseException, kind: int = 0
-    ) -> None:
-        self.send(qid, fd, (kind or P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
+    def reply_error(self, request: tuple[Any, ...], exc: BaseException, kind: int = 0) -> None:
+        self.reply(request, (kind or P.REPLY_ERROR, request[1], P.PLAIN, error_payload(exc)))
 
     def tell_host(self, kind: int, msg_id: int, payload: Any) -> None:
         self.send(self.host_q, self.host_fd, (kind, msg_id, P.PLAIN, payload))
@@ -137,6 +145,7 @@ class Worker:
             self.start_failed(exc, why, exiting=True)
             return False
         self.methods = public_methods(self.cls)
+        self.method_set = frozenset(self.methods)
         self.async_methods = frozenset(
             name for name in self.methods if is_async(getattr(self.cls, name, None))
         )
@@ -182,8 +191,8 @@ class Worker:
     def prepare(
         self, envelope: tuple[Any, ...]
     ) -> tuple[Any, tuple[Any, ...], dict[str, Any] | None]:
-        _kind, _msg_id, method, fmt, payload, _rq, _rfd = envelope
-        if method not in self.methods:
+        method, fmt, payload = envelope[2], envelope[3], envelope[4]
+        if method not in self.method_set:
             if method.startswith(_faults.PREFIX):
                 return self.fault(method.removeprefix(_faults.PREFIX)), payload, None
             raise UnknownMethodError(
@@ -233,7 +242,7 @@ class Worker:
             return
         self.end(False)
         if envelope[0] == P.ASK:
-            self.reply_ok(envelope[5], envelope[6], envelope[1], result)
+            self.reply_ok(envelope, result)
 
     async def handle_async(self, envelope: tuple[Any, ...]) -> None:
         """Handle one ASK/TELL whose method is ``async def``, on the actor's loop."""
@@ -249,7 +258,7 @@ class Worker:
             return
         self.end(False)
         if envelope[0] == P.ASK:
-            self.reply_ok(envelope[5], envelope[6], envelope[1], result)
+            self.reply_ok(envelope, result)
 
     def failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
         """A handler raised: answer the asker, then apply the actor's ``on_error`` policy."""
@@ -262,7 +271,7 @@ class Worker:
             crash = False  # a caller's mistake, not the actor's
         if envelope[0] == P.ASK:
             kind = P.REPLY_CRASHED if crash else P.REPLY_ERROR
-            self.reply_error(envelope[5], envelope[6], envelope[1], exc, kind)
+            self.reply_error(envelope, exc, kind)
         elif not isinstance(exc, UnknownMethodError) and not crash:
             # Nobody waits for a tell: say what happened instead of dropping it silently.
             print(
@@ -288,11 +297,10 @@ class Worker:
     def control(self, envelope: tuple[Any, ...]) -> None:
         """A STOP from the mailbox or a control message while serving: leave the loop."""
         kind = envelope[0]
-        reply_to = (envelope[5], envelope[6], envelope[1])
         if kind == P.STOP:
-            raise _Leave("stopped", reply_to)
+            raise _Leave("stopped", envelope)
         if kind == P.TERMINATE:
-            raise _Leave("terminated", reply_to)
+            raise _Leave("terminated", envelope)
         if kind == P.EXIT:
             raise _Leave("exit")
 
@@ -421,6 +429,8 @@ class Worker:
 
         self.loop = asyncio.get_running_loop()
         self.loop.add_reader(self.reply_fd, self.peers.on_reply_readable)
+        # A loop cannot spin for replies: repliers must always wake it.
+        self.fields[self.base + S.REPLY_PARKED] = 1
         try:
             try:
                 self.construct()
@@ -462,11 +472,10 @@ class Worker:
         error = run_on_stop() if leave.outcome in _RUNS_ON_STOP else None
         self.instance = None
         if leave.reply_to is not None:
-            qid, fd, msg_id = leave.reply_to
             if error is None:
-                self.reply_ok(qid, fd, msg_id, None)
+                self.reply_ok(leave.reply_to, None)
             else:
-                self.reply_error(qid, fd, msg_id, error)
+                self.reply_error(leave.reply_to, error)
         return leave.outcome
 
     def next_control(self) -> Any:
@@ -495,7 +504,7 @@ class Worker:
                     return
                 kind = envelope[0]
                 if kind == P.TERMINATE:  # no instance: nothing to stop
-                    self.reply_ok(envelope[5], envelope[6], envelope[1], None)
+                    self.reply_ok(envelope, None)
                     continue
                 if kind == P.START:
                     self.init_payload = (envelope[3], envelope[4])
