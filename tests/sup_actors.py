@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import interactors
@@ -79,6 +80,25 @@ class Slow(interactors.Actor):
     def ping(self) -> int:
         self.handled += 1
         return self.handled
+
+
+class AsyncSlow(interactors.Actor):
+    """An async actor: its handlers get a deadline, its loop a heartbeat."""
+
+    handler_timeout = 0.3
+    max_concurrency = 2
+
+    async def wait(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "done"
+
+    def spin(self, seconds: float) -> None:  # a sync handler blocks the loop
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    async def ping(self) -> str:
+        return "pong"
 
 
 class BadStop(interactors.Actor):

@@ -11,7 +11,7 @@ import pytest
 
 import interactors
 from interactors import Backoff, ChildSpec, Supervisor, testing
-from sup_actors import BadStop, Recorder, Resumer, Slow, Stopper
+from sup_actors import AsyncSlow, BadStop, Recorder, Resumer, Slow, Stopper
 
 pytestmark = pytest.mark.anyio
 
@@ -165,6 +165,25 @@ async def test_hung_handler_is_interrupted_by_the_watchdog() -> None:
             assert info.value.type_name == "interactors._worker.HandlerTimeout"
             await testing.wait_restarts(slow, 1)
             assert await slow.ask.ping() == 1  # fresh instance, same interpreter
+            assert system.statistics().abandoned == ()
+
+
+async def test_async_handler_deadline_and_loop_heartbeat() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            actor = await system.spawn(AsyncSlow)
+            assert await actor.ask.wait(0.01) == "done"
+            started = anyio.current_time()
+            with pytest.raises(interactors.ActorCrashed, match="handler_timeout"):
+                await actor.ask.wait(30)
+            assert anyio.current_time() - started < 2.0
+            await testing.wait_restarts(actor, 1)
+            assert await actor.ask.ping() == "pong"
+            # a sync call blocking the actor's loop: its heartbeat goes stale
+            with pytest.raises(interactors.ActorCrashed, match="HandlerTimeout"):
+                await actor.ask.spin(30)
+            await testing.wait_restarts(actor, 2)
+            assert await actor.ask.ping() == "pong"
             assert system.statistics().abandoned == ()
 
 

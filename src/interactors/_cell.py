@@ -213,6 +213,7 @@ class ActorCell:
             backend.get(self.ctl_q)
         self.token += 1
         self.fields[self.base + S.OWNER] = self.token
+        self.fields[self.base + S.HEARTBEAT] = 0
         self._exited = anyio.Event()
         config = (
             self.system.system_id,
@@ -477,9 +478,13 @@ class ActorCell:
         if not self.handler_timeout or self.worker != W_SERVING:
             return
         fields, base = self.fields, self.base
-        if not fields[base + S.CURRENT_SEQ]:
+        beat = fields[base + S.HEARTBEAT]
+        if beat:  # an async actor: its loop's heartbeat must stay fresh
+            busy = (now_ns - beat) / 1e9
+        elif fields[base + S.CURRENT_SEQ]:
+            busy = (now_ns - fields[base + S.BUSY_SINCE]) / 1e9
+        else:
             return
-        busy = (now_ns - fields[base + S.BUSY_SINCE]) / 1e9
         if busy > self.handler_timeout + self.shutdown_timeout:
             self.abandon(f"was stuck in a handler for {busy:.1f} s")
             self.state = RESTARTING

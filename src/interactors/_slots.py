@@ -12,7 +12,7 @@ import mmap
 import os
 from typing import Final
 
-FIELDS: Final = 9
+FIELDS: Final = 10
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -22,6 +22,7 @@ PARKED: Final = 5  # 1 while the worker sleeps on its wake-up fd
 INCARNATION: Final = 6  # bumped by the worker at each (re)start
 OWNER: Final = 7  # token of the worker the host listens to; others must leave
 REPLY_PARKED: Final = 8  # 1 while the worker waits for replies to its own asks
+HEARTBEAT: Final = 9  # monotonic_ns of an async actor's loop's last tick, 0 when none
 
 
 def flag_code(fd: int, field: int) -> int:

@@ -245,14 +245,24 @@ class Worker:
             self.reply_ok(envelope, result)
 
     async def handle_async(self, envelope: tuple[Any, ...]) -> None:
-        """Handle one ASK/TELL whose method is ``async def``, on the actor's loop."""
+        """Handle one ASK/TELL whose method is ``async def``, on the actor's loop.
+
+        With a ``handler_timeout``, the handler is cancelled at its deadline (an
+        ``asyncio.timeout``), which counts as a hang like the watchdog's interruption.
+        """
+        import asyncio
+
         self.begin(envelope)
+        deadline = asyncio.timeout(self.handler_timeout or None)
         try:
             fn, args, kwargs = self.prepare(envelope)
-            result = await (fn(*args, **kwargs) if kwargs else fn(*args))
+            async with deadline:
+                result = await (fn(*args, **kwargs) if kwargs else fn(*args))
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                exc = HandlerTimeout()
             self.end(True)
             self.failed(envelope, exc)
             return
@@ -441,15 +451,31 @@ class Worker:
                 self.start_failed(exc)
                 return "start_failed"
             self.started()
+            heartbeat = None
+            if self.handler_timeout:
+                heartbeat = asyncio.get_running_loop().create_task(self.heartbeat())
             try:
                 await self.serve_async()
             except _Leave as leave:
+                if heartbeat is not None:
+                    heartbeat.cancel()
+                    self.fields[self.base + S.HEARTBEAT] = 0
                 error = await self.stop_hook_async() if leave.outcome in _RUNS_ON_STOP else None
                 return self.ended(leave, lambda: error)
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             self.loop.remove_reader(self.reply_fd)
             self.loop = None
+
+    async def heartbeat(self) -> None:
+        """Tick while the loop runs: a stale heartbeat means something blocks the loop."""
+        import asyncio
+
+        fields, index = self.fields, self.base + S.HEARTBEAT
+        period = min(max(self.handler_timeout / 4, 0.01), 0.5)
+        while True:
+            fields[index] = _now_ns()
+            await asyncio.sleep(period)
 
     def stop_hook_sync(self) -> BaseException | None:
         try:
@@ -557,11 +583,17 @@ class Watchdog:
         target = ctypes.c_ulong(worker.thread_id)
         fired_for = 0
         while not self.stopping.wait(self.poll):
-            seq = fields[base + S.CURRENT_SEQ]
-            if not seq or seq == fired_for:
+            beat = fields[base + S.HEARTBEAT]
+            if beat:
+                # An async actor: its loop must keep ticking (async handlers have their
+                # own deadline); a stale heartbeat means a call is blocking the loop.
+                stuck, since = beat, beat
+            else:
+                stuck, since = fields[base + S.CURRENT_SEQ], fields[base + S.BUSY_SINCE]
+            if not stuck or stuck == fired_for:
                 continue
-            if _now_ns() - fields[base + S.BUSY_SINCE] > limit_ns:
-                fired_for = seq
+            if _now_ns() - since > limit_ns:
+                fired_for = stuck
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(HandlerTimeout))
 
     def close(self) -> None:
