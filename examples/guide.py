@@ -1,0 +1,69 @@
+"""The code of docs/actors.md, runnable: ``python -m examples.guide``."""
+
+from __future__ import annotations
+
+import anyio
+
+import interactors
+from examples.guide_actors import Hasher, Pipeline, Slow
+
+
+async def refs_travel(system: interactors.ActorSystem) -> None:
+    hasher = await system.spawn(Hasher, name="hasher")
+    pipeline = await system.spawn(Pipeline, hasher)  # pass the ref like any argument
+    print("twice:", (await pipeline.ask.hash_twice("abc"))[:16])
+    print("async:", (await pipeline.ask.hash_async("abc"))[:16])
+
+
+async def errors(system: interactors.ActorSystem) -> None:
+    hasher = system.lookup("hasher")
+    assert hasher is not None
+    try:
+        await hasher.ask.digest("not bytes")  # bytes("...") raises inside the actor
+    except interactors.ActorError as error:
+        print("remote error:", error.type_name, "-", error.remote_message)
+    try:
+        await hasher.ask.no_such_method()
+    except interactors.UnknownMethodError as error:
+        print("unknown method:", str(error).split(";")[0])
+    try:
+        await hasher.ask.digest(lambda: None)  # cannot be pickled: nothing is sent
+    except interactors.EncodeError:
+        print("encode error at the sender")
+
+
+async def cancellation(system: interactors.ActorSystem) -> None:
+    slow = await system.spawn(Slow)
+    with anyio.move_on_after(0.05):
+        await slow.ask.nap(0.2)  # cancelled here; the actor finishes the nap anyway
+    print("still fine:", await slow.ask.nap(0))
+    try:
+        await slow.options(timeout=0.05).ask.nap(1)
+    except TimeoutError:
+        print("timed out after 0.05 s")
+
+
+async def big_buffers(system: interactors.ActorSystem) -> None:
+    hasher = system.lookup("hasher")
+    assert hasher is not None
+    data = bytearray(32 * 1024 * 1024)
+    # A memoryview crosses without a copy: the actor reads the sender's memory.
+    print("32 MiB digest:", (await hasher.ask.digest(memoryview(data)))[:16])
+
+
+async def introspection(system: interactors.ActorSystem) -> None:
+    stats = system.lookup("hasher").statistics()  # type: ignore[union-attr]
+    print("handled:", stats.messages_handled, "errors:", stats.errors, "state:", stats.state)
+    print("actors:", [a.name for a in system.statistics().actors])
+
+
+async def main(system: interactors.ActorSystem) -> None:
+    await refs_travel(system)
+    await errors(system)
+    await cancellation(system)
+    await big_buffers(system)
+    await introspection(system)
+
+
+if __name__ == "__main__":
+    interactors.run(main)

@@ -1,0 +1,42 @@
+"""Actor classes for the guide (examples/guide.py). Stdlib only: actors import this."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import interactors
+
+
+class Hasher(interactors.Actor):
+    mailbox_size = 100  # per-class defaults; spawn(..., mailbox_size=...) overrides
+    on_error = "resume"  # a failing message does not restart this actor
+
+    def digest(self, data: bytes | memoryview, rounds: int = 1) -> str:
+        value = bytes(data)
+        for _ in range(rounds):
+            value = hashlib.sha256(value).digest()
+        return value.hex()
+
+
+class Pipeline(interactors.Actor):
+    """Holds a ref to another actor and talks to it directly."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher  # an ActorRef arrives here as a direct actor-to-actor ref
+
+    def hash_twice(self, text: str) -> str:
+        first: str = self.hasher.ask.digest(text.encode()).result(timeout=5)
+        second: str = self.hasher.ask.digest(first.encode()).result(timeout=5)
+        return second
+
+    async def hash_async(self, text: str) -> str:
+        result: str = await self.hasher.ask.digest(text.encode())
+        return result
+
+
+class Slow(interactors.Actor):
+    async def nap(self, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
