@@ -1,0 +1,86 @@
+"""``python -m benchmarks [--quick] [--only SCENARIO] [--frameworks A,B] [--out DIR]``.
+
+Runs the suite (every scenario for interactors and every installed peer, each cell in a
+fresh process), prints a table per scenario and the core targets, and writes
+``<out>/<date>.json`` (``<date>-quick.json`` for ``--quick``), a Markdown report and PNG
+charts next to it. A full run also refreshes ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import core, documents, report
+from .child import SCENARIOS
+from .frameworks import BY_NAME
+from .suite import ROOT, run_suite
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DOCS = ROOT / "docs" / "performance.md"
+
+
+def _names(text: str, known: tuple[str, ...] | list[str], what: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(known)})")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: under 2 minutes")
+    parser.add_argument(
+        "--size", choices=("smoke", "quick", "full"), help="explicit size (smoke: seconds)"
+    )
+    parser.add_argument("--only", action="append", default=[], help="scenario(s), repeatable")
+    parser.add_argument("--frameworks", default="", help="comma-separated subset")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument(
+        "--docs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="refresh docs/performance.md (default: on for a full run of every scenario)",
+    )
+    options = parser.parse_args(argv)
+    size = options.size or ("quick" if options.quick else "full")
+    scenarios = _names(",".join(options.only), SCENARIOS, "scenario") or SCENARIOS
+    frameworks = _names(options.frameworks, list(BY_NAME), "framework") or None
+
+    print(f"interactors benchmarks: {size} run, scenarios {', '.join(scenarios)}")
+    results = run_suite(size, scenarios, frameworks)
+    results["core"] = core.evaluate(results)
+    results["versus"] = [report.versus(results, peer) for peer in ("pykka", "ray")]
+    for scenario in scenarios:
+        report.print_scenario(results, scenario)
+    core.print_core(results["core"])
+    print("\n" + "\n".join(report.versus_lines(results, ("pykka", "ray", "thespian"))))
+
+    out: Path = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    stem = results["date"] + ("" if size == "full" else f"-{size}")
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    charts = documents.charts(results, out, stem)
+    (out / f"{stem}.md").write_text(
+        documents.render(results, charts, image_prefix=""), encoding="utf-8"
+    )
+    print(f"\nwrote {out / stem}.json, .md and {len(charts)} charts ({results['seconds']} s)")
+    refresh = (
+        options.docs
+        if options.docs is not None
+        else (size == "full" and scenarios == SCENARIOS and frameworks is None)
+    )
+    if refresh and not out.resolve().is_relative_to(ROOT):
+        print("docs/performance.md not refreshed: --out is outside the project")
+    elif refresh:
+        prefix = Path("..", out.resolve().relative_to(ROOT)).as_posix() + "/"
+        DOCS.write_text(documents.render(results, charts, image_prefix=prefix), encoding="utf-8")
+        print(f"refreshed {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

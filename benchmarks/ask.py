@@ -1,0 +1,299 @@
+"""Scenario 2 — request/reply: ask latency and throughput, and actor-to-actor round trips.
+
+- one caller: ``size.asks`` sequential asks of a no-op handler, ``size.repeat`` runs; p50/p99
+  over every sample, rate of the best run;
+- 100 concurrent callers: ``size.concurrent_asks`` asks in total from 100 tasks (asyncio, and
+  trio where the framework runs on it); peers without async callers keep 100 requests in
+  flight with their own futures instead (noted);
+- actor to actor: one actor asks another ``size.asks`` times and waits for each answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import queue
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+
+from . import bench_actors, raw
+from .bench_actors import Echo, Pinger
+from .measure import (
+    Latency,
+    Size,
+    latency_rows,
+    row,
+    sequential_latency,
+    sequential_latency_async,
+)
+
+TITLE = "Ask latency and throughput"
+CALLERS = 100
+
+
+def _many_row(rate: float, library: str, note: str = "") -> dict[str, Any]:
+    return row(f"asks/s, {CALLERS} callers ({library})", rate, "/s", "higher", note)
+
+
+def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
+    return row("actor→actor round trips/s", rate, "/s", "higher", note)
+
+
+async def _latency_async(size: Size, call: Callable[[int], Awaitable[Any]], n: int) -> Latency:
+    await sequential_latency_async(call, max(1, n // 10))  # warm up
+    return Latency.merge([await sequential_latency_async(call, n) for _ in range(size.repeat)])
+
+
+def _latency(size: Size, call: Callable[[int], Any], n: int) -> Latency:
+    sequential_latency(call, max(1, n // 10))
+    return Latency.merge([sequential_latency(call, n) for _ in range(size.repeat)])
+
+
+async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total: int) -> float:
+    """Best rate of ``total`` calls spread over 100 concurrent tasks (anyio: any library)."""
+    each = max(1, total // CALLERS)
+
+    async def caller() -> None:
+        for i in range(each):
+            await call(i)
+
+    best = 0.0
+    for _ in range(size.repeat):
+        begin = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for _ in range(CALLERS):
+                tg.start_soon(caller)
+        best = max(best, each * CALLERS / (time.perf_counter() - begin))
+    return best
+
+
+def _best_rate(size: Size, n: int, run: Callable[[], Any]) -> float:
+    best = 0.0
+    for _ in range(size.repeat):
+        begin = time.perf_counter()
+        run()
+        best = max(best, n / (time.perf_counter() - begin))
+    return best
+
+
+def interactors(size: Size) -> list[dict[str, Any]]:
+    import interactors as ia
+
+    async def on_asyncio() -> list[dict[str, Any]]:
+        async with ia.ActorSystem() as system:
+            echo = await system.spawn(Echo)
+            pinger = await system.spawn(Pinger)
+            lat = await _latency_async(size, echo.ask.ping, size.asks)
+            many = await _many_callers(size, echo.ask.ping, size.concurrent_asks)
+            await pinger.ask.ping_many(echo, max(1, size.asks // 10))
+            a2a = 0.0
+            for _ in range(size.repeat):
+                begin = time.perf_counter()
+                await pinger.ask.ping_many(echo, size.asks)
+                a2a = max(a2a, size.asks / (time.perf_counter() - begin))
+        return [*latency_rows(lat), _many_row(many, "asyncio"), _a2a_row(a2a)]
+
+    async def on_trio() -> float:
+        async with ia.ActorSystem() as system:
+            echo = await system.spawn(Echo)
+            return await _many_callers(size, echo.ask.ping, size.concurrent_asks)
+
+    rows = ia.run(on_asyncio)
+    rows.insert(4, _many_row(ia.run(on_trio, backend="trio"), "trio"))
+    return rows
+
+
+def raw_baseline(size: Size) -> list[dict[str, Any]]:
+    async def on_asyncio(server: raw.RawServer) -> list[dict[str, Any]]:
+        server.attach_asyncio()
+        try:
+            lat = await _latency_async(size, server.call_asyncio, size.asks)
+            many = await _many_callers(size, server.call_asyncio, size.concurrent_asks)
+        finally:
+            server.detach_asyncio()
+        return [*latency_rows(lat), _many_row(many, "asyncio")]
+
+    async def on_trio(server: raw.RawServer) -> float:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.trio_reader)
+            rate = await _many_callers(size, server.call_trio, size.concurrent_asks)
+            tg.cancel_scope.cancel()
+        return rate
+
+    with raw.RawServer() as server:
+        rows = asyncio.run(on_asyncio(server))
+        rows.append(_many_row(anyio.run(on_trio, server, backend="trio"), "trio"))
+    raw.spinning_ping_pong(max(1, size.asks // 10))
+    a2a = max(raw.spinning_ping_pong(size.asks) for _ in range(size.repeat))
+    note = "two interpreters spinning on their queues"
+    rows.append(_a2a_row(a2a, note))
+    return rows
+
+
+def _executor_rows(size: Size, pool: Any, n: int, to_other: Any) -> list[dict[str, Any]]:
+    """Asks through an executor from asyncio (run_in_executor) and trio (anyio.to_*)."""
+
+    async def on_asyncio() -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+
+        def call(i: int) -> Awaitable[Any]:
+            return loop.run_in_executor(pool, bench_actors.echo, i)
+
+        lat = await _latency_async(size, call, n)
+        many = await _many_callers(size, call, n * 2)
+        return [*latency_rows(lat), _many_row(many, "asyncio")]
+
+    async def on_trio() -> float:
+        call = functools.partial(to_other.run_sync, limiter=anyio.CapacityLimiter(1))
+        return await _many_callers(size, functools.partial(call, bench_actors.echo), n * 2)
+
+    rows = asyncio.run(on_asyncio())
+    rows.append(_many_row(anyio.run(on_trio, backend="trio"), "trio", to_other.__name__))
+    return rows
+
+
+def threads(size: Size) -> list[dict[str, Any]]:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        rows = _executor_rows(size, pool, size.asks, anyio.to_thread)
+    # Two threads bouncing a message through a pair of SimpleQueues.
+    there: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    back: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def bounce() -> None:
+        while (item := there.get()) is not None:
+            back.put(item)
+
+    worker = threading.Thread(target=bounce, name="bench-bounce")
+    worker.start()
+
+    def ping_many() -> None:
+        for i in range(size.asks):
+            there.put(i)
+            back.get()
+
+    try:
+        rows.append(_a2a_row(_best_rate(size, size.asks, ping_many), "queue.SimpleQueue pair"))
+    finally:
+        there.put(None)
+        worker.join()
+    return rows
+
+
+def processes(size: Size) -> list[dict[str, Any]]:
+    n = max(1, size.asks // 4)
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        pool.submit(bench_actors.echo, 0).result()
+        rows = _executor_rows(size, pool, n, anyio.to_process)
+    pipe = max(raw.pipe_echo(size.asks) for _ in range(size.repeat))
+    rows.append(row("Pipe echo round trips/s", pipe, "/s", "higher", "multiprocessing Pipe"))
+    return rows
+
+
+def pykka(size: Size) -> list[dict[str, Any]]:
+    import pykka as pk
+
+    from .peer_pykka import PykkaEcho
+
+    echo, pinger = PykkaEcho.start(), PykkaEcho.start()
+    try:
+        lat = _latency(size, lambda i: echo.ask(("ping", i)), size.asks)
+        rounds = max(1, size.concurrent_asks // CALLERS)
+
+        def in_flight() -> None:
+            for _ in range(rounds):
+                list(pk.get_all([echo.ask(("ping", i), block=False) for i in range(CALLERS)]))
+
+        many = _best_rate(size, rounds * CALLERS, in_flight)
+        a2a = _best_rate(size, size.asks, lambda: pinger.ask(("ping_many", echo, size.asks)))
+    finally:
+        echo.stop()
+        pinger.stop()
+    note = "100 futures in flight (pykka.get_all)"
+    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a)]
+
+
+def thespian(size: Size) -> list[dict[str, Any]]:
+    from .peer_thespian import ThespianEcho, start_system
+
+    n = max(1, size.asks // 4)
+    system = start_system()
+    try:
+        echo = system.createActor(ThespianEcho)
+        pinger = system.createActor(ThespianEcho)
+        lat = _latency(size, lambda i: system.ask(echo, ("ping", i), 10), n)
+        rounds = max(1, size.concurrent_asks // CALLERS // 4)
+
+        def in_flight() -> None:
+            for _ in range(rounds):
+                for i in range(CALLERS):
+                    system.tell(echo, ("tagged_ping", i))
+                for _ in range(CALLERS):
+                    if system.listen(10) is None:
+                        raise TimeoutError("Thespian did not answer within 10 s")
+
+        many = _best_rate(size, rounds * CALLERS, in_flight)
+        a2a = _best_rate(size, n, lambda: system.ask(pinger, ("ping_many", echo, n), 60))
+    finally:
+        system.shutdown()
+    note = "100 tells in flight, replies collected with listen()"
+    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a)]
+
+
+def to_interpreter(size: Size) -> list[dict[str, Any]]:
+    from anyio import to_interpreter as ti
+
+    async def main() -> list[dict[str, Any]]:
+        one = functools.partial(ti.run_sync, limiter=anyio.CapacityLimiter(1))
+        lat = await _latency_async(size, functools.partial(one, bench_actors.echo), size.asks)
+        call = functools.partial(ti.run_sync, bench_actors.echo)
+        many = await _many_callers(size, call, size.concurrent_asks // 4)
+        return [*latency_rows(lat), _many_row(many, "asyncio", "default limiter: one per CPU")]
+
+    async def on_trio() -> float:
+        call = functools.partial(ti.run_sync, bench_actors.echo)
+        return await _many_callers(size, call, size.concurrent_asks // 4)
+
+    rows = asyncio.run(main())
+    rows.append(_many_row(anyio.run(on_trio, backend="trio"), "trio"))
+    return rows
+
+
+def ray(size: Size) -> list[dict[str, Any]]:
+    from . import peer_ray
+
+    raym = peer_ray.init()
+    n = max(1, size.asks // 10)
+    try:
+        echo_cls = peer_ray.actor_classes()["echo"]
+        echo, pinger = echo_cls.remote(), echo_cls.remote()
+        raym.get([echo.ping.remote(0), pinger.ping.remote(0)])
+        lat = _latency(size, lambda i: raym.get(echo.ping.remote(i)), n)
+        rounds = max(1, size.concurrent_asks // CALLERS // 10)
+
+        def in_flight() -> None:
+            for _ in range(rounds):
+                raym.get([echo.ping.remote(i) for i in range(CALLERS)])
+
+        many = _best_rate(size, rounds * CALLERS, in_flight)
+        a2a = _best_rate(size, n, lambda: raym.get(pinger.ping_many.remote(echo, n)))
+    finally:
+        raym.shutdown()
+    note = "100 calls in flight (ray.get of a list)"
+    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a)]
+
+
+RUNNERS = {
+    "interactors": interactors,
+    "raw": raw_baseline,
+    "threads": threads,
+    "processes": processes,
+    "pykka": pykka,
+    "thespian": thespian,
+    "to_interpreter": to_interpreter,
+    "ray": ray,
+}

@@ -1,0 +1,154 @@
+"""Workloads and actor classes for the benchmarks.
+
+Stdlib only: this module is imported inside the actors' own-GIL interpreters, by process
+workers and by ``anyio.to_interpreter``, so it must never import a peer framework (those
+live in ``peer_actors``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import interactors
+
+
+def burn(n: int) -> int:
+    """Pure-Python CPU work: about 60 ns per step on a recent x86 core."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def echo(value: Any) -> Any:
+    return value
+
+
+def length(value: Any) -> int:
+    return len(value)
+
+
+def idle_rss_kib() -> int:
+    """This process's resident set size (VmRSS), in KiB."""
+    return rss_kib(os.getpid())
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class Echo(interactors.Actor):
+    """Plain handlers only, so the worker runs its fast blocking loop."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    def ping(self, value: Any) -> Any:
+        return value
+
+    def length(self, data: Any) -> int:
+        return len(data)
+
+    def burn(self, n: int) -> int:
+        return burn(n)
+
+    def add(self, n: int) -> None:
+        self.received += n
+
+    def put(self, data: Any) -> None:
+        self.received += 1
+
+    def count(self) -> int:
+        return self.received
+
+    def crash(self) -> None:
+        raise RuntimeError("crashing on purpose")
+
+
+class Pinger(interactors.Actor):
+    """Asks another actor directly (actor-to-actor), or tells it in bulk."""
+
+    def ping_many(self, target: Any, n: int) -> int:
+        for i in range(n):
+            target.ask.ping(i).result(timeout=10)
+        return n
+
+    def produce(self, target: Any, n: int, size: int) -> int:
+        data = b"x" * size if size else 1
+        put = target.tell.put
+        for _ in range(n):
+            put(data)
+        return n
+
+
+class RingNode(interactors.Actor):
+    """Passes a token to the next node; the head resolves its waiter when it runs out."""
+
+    def __init__(self) -> None:
+        self.next: Any = None
+
+    def link(self, next_ref: Any) -> None:
+        self.next = next_ref
+
+    def token(self, hops: int) -> None:
+        self.next.tell.token(hops - 1)
+
+
+class RingHead(interactors.Actor):
+    """The ring's first node: ``run`` sends the token round and waits for it to come back."""
+
+    max_concurrency = 2
+
+    def __init__(self) -> None:
+        self.next: Any = None
+        self.done: Any = None
+
+    def link(self, next_ref: Any) -> None:
+        self.next = next_ref
+
+    def token(self, hops: int) -> None:
+        if hops <= 0:
+            if self.done is not None and not self.done.done():
+                self.done.set_result(None)
+            return
+        self.next.tell.token(hops - 1)
+
+    async def run(self, hops: int) -> int:
+        import asyncio  # only the head runs an event loop
+
+        self.done = asyncio.get_running_loop().create_future()
+        self.next.tell.token(hops - 1)
+        await self.done
+        return hops
+
+
+def pipe_echo_worker(conn: Any) -> None:
+    """A process worker that sends back whatever it receives until it gets ``None``."""
+    while True:
+        value = conn.recv()
+        if value is None:
+            return
+        conn.send(value)
+
+
+def queue_consumer(inbox: Any, conn: Any) -> None:
+    """A process worker counting what arrives on ``inbox``; says so on ``conn`` at a mark."""
+    counted = 0
+    while (item := inbox.get()) is not None:
+        if item == "mark":
+            conn.send(counted)
+        else:
+            counted += 1
+
+
+def queue_producer(inbox: Any, n: int, size: int, gate: Any) -> None:
+    """A process worker putting ``n`` messages on ``inbox`` once ``gate`` is set."""
+    data = b"x" * size if size else 1
+    gate.wait()
+    for _ in range(n):
+        inbox.put(data)

@@ -1,0 +1,296 @@
+"""The core issue's side-by-side table: each headline number against its target.
+
+    python -m benchmarks.core [--quick]
+
+Runs only the cells the targets need (interactors, the raw primitives, threads and
+processes), or, from the full suite, reads them from its results. Each row gives the value,
+the baseline it is compared with, the target ratio, the measured ratio and pass/fail.
+Writes ``benchmarks/results/<date>-core.json`` and ``-core.md`` when run on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .report import fmt, markdown_table, text_table
+
+# (scenario, framework, options) cells the core table needs.
+CELLS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
+    ("cpu", "interactors", {"workers": [1, 2]}),
+    ("cpu", "threads", {"workers": [1, 2]}),
+    ("cpu", "processes", {"workers": [1, 2]}),
+    ("ask", "interactors", None),
+    ("ask", "raw", None),
+    ("ask", "processes", None),
+    ("tell", "interactors", None),
+    ("payload", "interactors", None),
+    ("spawn", "interactors", None),
+    ("spawn", "processes", None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One row: ``value`` of interactors against ``baseline`` (another number or none)."""
+
+    name: str
+    value: tuple[str, str, str]  # scenario, framework, metric
+    baseline: tuple[str, str, str] | None
+    ratio: Callable[[float, float], float]  # (value, baseline) -> measured ratio
+    target: str  # how the ratio is judged, for people
+    passes: Callable[[float], bool]
+
+
+def _faster(value: float, baseline: float) -> float:  # times: baseline / value
+    return baseline / value
+
+
+def _more(value: float, baseline: float) -> float:  # rates: value / baseline
+    return value / baseline
+
+
+def _absolute(value: float, _baseline: float) -> float:
+    return value
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "CPU: 2 actors vs 1 thread",
+        ("cpu", "interactors", "wall, 2 workers"),
+        ("cpu", "threads", "wall, 1 workers"),
+        _faster,
+        "≥ 1.85x",
+        lambda r: r >= 1.85,
+    ),
+    Check(
+        "CPU: 2 actors vs 2 threads",
+        ("cpu", "interactors", "wall, 2 workers"),
+        ("cpu", "threads", "wall, 2 workers"),
+        _faster,
+        "(no target)",
+        lambda r: True,
+    ),
+    Check(
+        "CPU: 2 actors vs 2 processes",
+        ("cpu", "interactors", "wall, 2 workers"),
+        ("cpu", "processes", "wall, 2 workers"),
+        _faster,
+        "≥ 0.9x",
+        lambda r: r >= 0.9,
+    ),
+    Check(
+        "sequential asks vs Pipe echo",
+        ("ask", "interactors", "asks/s, 1 caller"),
+        ("ask", "processes", "Pipe echo round trips/s"),
+        _more,
+        "≥ 3x",
+        lambda r: r >= 3,
+    ),
+    Check(
+        "100 callers, asyncio",
+        ("ask", "interactors", "asks/s, 100 callers (asyncio)"),
+        None,
+        _absolute,
+        "≥ 150k/s",
+        lambda r: r >= 150_000,
+    ),
+    Check(
+        "100 callers, trio",
+        ("ask", "interactors", "asks/s, 100 callers (trio)"),
+        None,
+        _absolute,
+        "≥ 100k/s",
+        lambda r: r >= 100_000,
+    ),
+    Check(
+        "ask p99, 1 caller",
+        ("ask", "interactors", "ask p99, 1 caller"),
+        None,
+        _absolute,
+        "< 1,000 µs",
+        lambda r: r < 1000,
+    ),
+    Check(
+        "actor→actor vs Pipe echo",
+        ("ask", "interactors", "actor→actor round trips/s"),
+        ("ask", "processes", "Pipe echo round trips/s"),
+        _more,
+        "≥ 10x",
+        lambda r: r >= 10,
+    ),
+    Check(
+        "actor→actor vs raw spinning ping-pong",
+        ("ask", "interactors", "actor→actor round trips/s"),
+        ("ask", "raw", "actor→actor round trips/s"),
+        _more,
+        "≥ 0.5x",
+        lambda r: r >= 0.5,
+    ),
+    Check(
+        "tells into one actor",
+        ("tell", "interactors", "tells/s into one actor, small"),
+        None,
+        _absolute,
+        "≥ 300k/s",
+        lambda r: r >= 300_000,
+    ),
+    Check(
+        "64 MiB round trip: memoryview vs bytes",
+        ("payload", "interactors", "64 MiB round trip, memoryview"),
+        ("payload", "interactors", "64 MiB round trip, bytes"),
+        _faster,
+        "≥ 100x",
+        lambda r: r >= 100,
+    ),
+    Check(
+        "spawn to first answer vs a spawn-method process",
+        ("spawn", "interactors", "first answer, 1 actor"),
+        ("spawn", "processes", "first answer, 1 actor"),
+        _faster,
+        "≥ 5x (≤ 1/5 of the time)",
+        lambda r: r >= 5,
+    ),
+    Check(
+        "idle RSS vs a process worker",
+        ("spawn", "interactors", "RSS per idle actor"),
+        ("spawn", "processes", "RSS per idle actor"),
+        _faster,
+        "≥ 3x (≤ 1/3 of the memory)",
+        lambda r: r >= 3,
+    ),
+    Check(
+        "N actors spawned vs N processes",
+        ("spawn", "interactors", "first answer, {n} actors"),
+        ("spawn", "processes", "first answer, {n} actors"),
+        _faster,
+        "> 1x (faster)",
+        lambda r: r > 1,
+    ),
+)
+
+
+def _find(results: dict[str, Any], where: tuple[str, str, str]) -> dict[str, Any] | None:
+    scenario, framework, metric = where
+    cell = results.get("scenarios", {}).get(scenario, {}).get("cells", {}).get(framework, {})
+    for r in cell.get("rows", []):
+        if r["metric"] == metric:
+            return dict(r)
+        if "{n}" in metric and r.get("n", 1) > 1:
+            head, tail = metric.split("{n}")
+            if r["metric"].startswith(head) and r["metric"].endswith(tail):
+                return dict(r)
+    return None
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The core rows computed from a result document (missing numbers give no verdict)."""
+    rows = []
+    for check in CHECKS:
+        value = _find(results, check.value)
+        base = _find(results, check.baseline) if check.baseline else None
+        entry: dict[str, Any] = {
+            "check": check.name,
+            "value": value["value"] if value else None,
+            "unit": value["unit"] if value else "",
+            "metric": value["metric"] if value else check.value[2],
+            "baseline": base["value"] if base else None,
+            "baseline_metric": (
+                f"{check.baseline[1]}: {base['metric'] if base else check.baseline[2]}"
+                if check.baseline
+                else ""
+            ),
+            "target": check.target,
+            "ratio": None,
+            "pass": None,
+        }
+        if value and value["value"] is not None and (check.baseline is None or base):
+            ratio = check.ratio(value["value"], base["value"] if base else 0.0)
+            entry["ratio"] = ratio
+            entry["pass"] = bool(check.passes(ratio))
+        rows.append(entry)
+    return rows
+
+
+def grid(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    header = ["check", "interactors", "baseline", "target", "measured", "result"]
+    lines = []
+    for r in rows:
+        base = ""
+        if r["baseline"] is not None:
+            base = f"{fmt(r['baseline'], r['unit'])} ({r['baseline_metric']})"
+        elif r["baseline_metric"]:
+            base = f"missing ({r['baseline_metric']})"
+        absolute = not r["baseline_metric"]
+        measured = "—"
+        if r["ratio"] is not None:
+            measured = fmt(r["ratio"], r["unit"]) if absolute else f"{r['ratio']:.2f}x"
+        result = {True: "pass", False: "FAIL", None: "no data"}[r["pass"]]
+        lines.append(
+            [r["check"], fmt(r["value"], r["unit"]), base or "—", r["target"], measured, result]
+        )
+    return header, lines
+
+
+def print_core(rows: list[dict[str, Any]]) -> None:
+    header, lines = grid(rows)
+    print("\n== Core targets ==")
+    print(text_table(header, lines))
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    header, lines = grid(rows)
+    return markdown_table(header, lines)
+
+
+def run(size: str, echo: bool = True) -> dict[str, Any]:
+    """Measure the cells the core table needs; return a result document with ``core``."""
+    from .suite import framework_info, machine_info, run_cell
+
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "size": size,
+        "machine": machine_info(),
+        "frameworks": framework_info(),
+        "scenarios": {},
+    }
+    for scenario, framework, options in CELLS:
+        if echo:
+            print(f"  {scenario:<8} {framework:<12}", end="", flush=True)
+        cell = run_cell(scenario, framework, size, options)
+        if echo:
+            print(f" {cell.get('seconds', '')} s" if "rows" in cell else f" {cell}", flush=True)
+        cells = results["scenarios"].setdefault(scenario, {"cells": {}})["cells"]
+        cells[framework] = cell
+    results["core"] = evaluate(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The core issue's targets, measured.")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    options = parser.parse_args(argv)
+    results = run("quick" if options.quick else "full")
+    print_core(results["core"])
+    options.out.mkdir(parents=True, exist_ok=True)
+    stem = options.out / f"{results['date']}-core"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(
+        f"# Core targets ({results['size']} run, {results['date']})\n\n"
+        + markdown(results["core"])
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"\nwrote {stem}.json and {stem}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The benchmark suite runs: tiny ("smoke") sizes, no timings asserted.
+
+Benchmarks are not tests; this only proves that the scenario code and the suite's runner
+work with the current runtime, without leaking interpreters, threads or fds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package beside `tests`
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import ask, tell  # noqa: E402
+from benchmarks.measure import SMOKE  # noqa: E402
+
+
+def _check_rows(rows: list[dict[str, object]], *metrics: str) -> None:
+    by_metric = {row["metric"]: row["value"] for row in rows}
+    for metric in metrics:
+        value = by_metric.get(metric)
+        assert isinstance(value, float), f"{metric}: {value!r}"
+        assert value > 0, metric
+
+
+def test_ask_scenario_runs_on_interactors_in_process() -> None:
+    rows = ask.interactors(SMOKE)
+    _check_rows(
+        rows,
+        "ask p50, 1 caller",
+        "asks/s, 100 callers (asyncio)",
+        "asks/s, 100 callers (trio)",
+        "actor→actor round trips/s",
+    )
+
+
+def test_tell_scenario_runs_on_threads_in_process() -> None:
+    rows = tell.threads(SMOKE)
+    _check_rows(rows, "tells/s into one actor, small", "fan-in 8→1 msgs/s, small")
+
+
+def test_ask_scenario_runs_on_pykka_in_process() -> None:
+    pytest.importorskip("pykka")
+    rows = ask.pykka(SMOKE)
+    _check_rows(rows, "ask p99, 1 caller", "actor→actor round trips/s")
+
+
+def test_suite_writes_results(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--size",
+            "smoke",
+            "--only",
+            "tell",
+            "--frameworks",
+            "interactors,raw,threads",
+            "--out",
+            str(tmp_path),
+            "--no-docs",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (result,) = tmp_path.glob("*-smoke.json")
+    data = json.loads(result.read_text(encoding="utf-8"))
+    cells = data["scenarios"]["tell"]["cells"]
+    assert set(cells) == {"interactors", "raw", "threads"}
+    assert all("rows" in cell for cell in cells.values()), cells
+    assert (tmp_path / result.name.replace(".json", ".md")).exists()
+    assert "Tell throughput" in done.stdout
