@@ -186,6 +186,7 @@ async def fresh_interpreter(count: int, spares: int) -> dict[str, Any]:
         ref = (await system.start(_tree(fresh=True))).child("crasher")
         pool = system._interpreters
         took_spare = 0
+        created = pool.created
 
         def refill() -> None:
             nonlocal created
@@ -193,7 +194,6 @@ async def fresh_interpreter(count: int, spares: int) -> dict[str, Any]:
                 pool.refill()  # the runtime refills only when an actor is spawned
             created = pool.created
 
-        created = pool.created
         await _timed_restarts(ref, 2, refill)  # warm up
         settle_memory()
         rss_before = rss_kib()
@@ -243,6 +243,7 @@ class ProcessWorker:
     def crash(self) -> None:
         self.conn.send("crash")
         self.process.join()  # a supervisor notices the death through the process sentinel
+        self.process.close()
         self.conn.close()
 
     def ping(self) -> None:
@@ -256,6 +257,7 @@ class ProcessWorker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        self.process.close()
 
 
 def process_restarts(count: int, spare: bool) -> list[int]:

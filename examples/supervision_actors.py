@@ -1,0 +1,64 @@
+"""Actors of the supervision example (``examples/supervision_tree.py``).
+
+Stdlib and interactors only: every actor's interpreter imports this module, and an own-GIL
+interpreter cannot load extensions such as msgspec or numpy.
+"""
+
+from __future__ import annotations
+
+import time
+
+import interactors
+
+# Module-level state lives in the interpreter, not in the instance: an in-place restart
+# builds a fresh instance but keeps the module, so this count survives restarts.
+instances_built = 0
+
+
+class Cache(interactors.Actor):
+    """A key-value store. Looking up a missing key is a bug here, and crashes the actor."""
+
+    def __init__(self) -> None:
+        global instances_built
+        instances_built += 1
+        self.entries: dict[str, str] = {}
+
+    def put(self, key: str, value: str) -> int:
+        self.entries[key] = value
+        return len(self.entries)
+
+    def get(self, key: str) -> str:
+        return self.entries[key]  # KeyError escapes: on_error="restart" (the default)
+
+    def size(self) -> int:
+        return len(self.entries)
+
+    def built(self) -> int:
+        """How many instances this interpreter has built (module-level state)."""
+        return instances_built
+
+
+class Worker(interactors.Actor):
+    """Does a unit of work per message; a handler running past 0.5 s counts as hung."""
+
+    handler_timeout = 0.5
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def work(self, units: int) -> int:
+        self.done += units
+        return self.done
+
+    def spin(self, seconds: float) -> None:
+        """A runaway loop in Python: the watchdog breaks it after ``handler_timeout``."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+
+class Reporter(interactors.Actor):
+    """A one-off job: it is ``temporary`` in the tree, so once stopped it stays stopped."""
+
+    def report(self, lines: list[str]) -> str:
+        return " | ".join(lines)
