@@ -426,6 +426,10 @@ def _process_rows(size: Any) -> list[dict[str, Any]]:
 
 
 RUNNERS = {"interactors": _interactors_rows, "processes": _process_rows}
+NOT_APPLICABLE = dict.fromkeys(
+    ("raw", "threads", "pykka", "thespian", "to_interpreter", "ray"),
+    "not measured: restarts compare interactors with a multiprocessing worker",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
