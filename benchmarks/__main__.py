@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frameworks", default="", help="comma-separated subset")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
     parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="FILE",
+        help="measure nothing: redraw the report, charts and docs from a saved run",
+    )
+    parser.add_argument(
         "--docs",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -50,8 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = _names(",".join(options.only), SCENARIOS, "scenario") or SCENARIOS
     frameworks = _names(options.frameworks, list(BY_NAME), "framework") or None
 
-    print(f"interactors benchmarks: {size} run, scenarios {', '.join(scenarios)}")
-    results = run_suite(size, scenarios, frameworks)
+    if options.from_json:
+        results = json.loads(options.from_json.read_text(encoding="utf-8"))
+        size, scenarios = results["size"], tuple(results["scenarios"])
+        names = tuple(results["frameworks"])
+        frameworks = None if set(names) == set(BY_NAME) else names
+    else:
+        print(f"interactors benchmarks: {size} run, scenarios {', '.join(scenarios)}")
+        results = run_suite(size, scenarios, frameworks)
     results["core"] = core.evaluate(results)
     results["versus"] = [report.versus(results, peer) for peer in ("pykka", "ray")]
     for scenario in scenarios:

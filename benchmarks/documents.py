@@ -42,12 +42,13 @@ METHOD = """\
 REPRODUCE = """\
 ## Reproduce
 
-```
-make bench                # full run (about 10 minutes on 2 cores), refreshes this page
+```sh
+make bench                # full run (about 6 minutes on 2 cores), refreshes this page
 make bench-quick          # smaller sizes, under 2 minutes
 python -m benchmarks --only ask --frameworks interactors,raw,pykka
 python -m benchmarks.core --quick     # only the core targets
 python -m benchmarks.profile_ask      # where an ask's time goes (cProfile)
+python -m benchmarks --from-json benchmarks/results/<date>.json   # redraw, no measuring
 ```
 
 Results are written to `benchmarks/results/<date>.json` (all numbers), `<date>.md` and

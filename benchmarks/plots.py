@@ -102,7 +102,7 @@ def draw(results: dict[str, Any], directory: Path, stem: str) -> list[Path]:
         ]
         if not names:
             continue
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(names) * len(metrics) + 1.5))
+        fig, ax = plt.subplots(figsize=(8, 0.28 * len(names) * len(metrics) + 1.5))
         height = 0.8 / len(metrics)
         for i, metric in enumerate(metrics):
             ys = [k + i * height for k in range(len(names))]

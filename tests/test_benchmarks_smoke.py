@@ -81,3 +81,33 @@ def test_suite_writes_results(tmp_path: Path) -> None:
     assert all("rows" in cell for cell in cells.values()), cells
     assert (tmp_path / result.name.replace(".json", ".md")).exists()
     assert "Tell throughput" in done.stdout
+
+
+def _documented_commands() -> list[str]:
+    text = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_documented_commands_exist() -> None:
+    """Each command of docs/performance.md's "Reproduce" block names a real target/entry."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    commands = _documented_commands()
+    assert commands
+    for command in commands:
+        words = command.split()
+        if words[0] == "make":
+            assert f"\n{words[1]}:" in makefile, command
+            continue
+        assert words[:2] == ["python", "-m"], command
+        done = subprocess.run(
+            [sys.executable, "-m", words[2], "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, (command, done.stderr[-1000:])
+        for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
+            assert option in done.stdout, (command, option)
