@@ -129,6 +129,7 @@ class ActorCell:
         self._exited = anyio.Event()
         self._init: tuple[int, Any] = (P.PLAIN, ())
         self._start_id = 0
+        self._stop_id = 0
         self._closed = False
 
     # -- identity --------------------------------------------------------------------------
@@ -193,8 +194,10 @@ class ActorCell:
         if reply[0] == P.STARTED:
             self.methods = tuple(reply[3][0])
             self._method_set = frozenset(self.methods)
-            self.state = RUNNING
             self.worker = W_SERVING
+            if self.state == STOPPING:  # stopped while it restarted: the stop wins
+                return
+            self.state = RUNNING
             self.exit_reason = ""
             if self.isolation == "auto":
                 self.isolation = "isolated"
@@ -300,7 +303,7 @@ class ActorCell:
         self.exit_reason = self.exit_reason or "normal"
         timeout = self.shutdown_timeout if timeout is None else timeout
         if self.worker == W_SERVING:
-            stop_id = self.system._next_id()
+            stop_id = self._stop_id = self.system._next_id()
             waiter = self.pump.waiter(stop_id)
             with anyio.move_on_after(timeout) as scope:
                 await self.mailbox.put(
@@ -417,6 +420,14 @@ class ActorCell:
         reason = f"{type_name}: {message}"
         log.error("actor %r crashed: %s", self.name, reason)
         self.system._count("crashed")
+        if self.state == STOPPING:
+            # It crashed before reaching our STOP: it will not answer it. Let it leave.
+            self._release_stop()
+            if policy != "stop":
+                self.worker = W_EXITING
+                backend.put(self.ctl_q, (P.EXIT, 0, "", P.PLAIN, (), 0, 0, -1))
+                self.mailbox.wake()
+            return
         if policy == "stop":
             self.worker = W_EXITING
             self.state = STOPPING
@@ -441,6 +452,7 @@ class ActorCell:
                 self._fail_start(info)
             return
         if self.state == STOPPING:
+            self._release_stop()
             self.finish(crashed=False)
             return
         # The thread ended on its own while serving or waiting: SystemExit, or a fatal error.
@@ -458,6 +470,11 @@ class ActorCell:
         self.state = RESTARTING
         self.system._count("crashed" if abnormal else "exited")
         self._tell_owner(reason, abnormal)
+
+    def _release_stop(self) -> None:
+        """Answer our own STOP for a worker that will not (it crashed or exited first)."""
+        if self._stop_id:
+            self.pump.fail(self._stop_id, (P.REPLY_OK, self._stop_id, P.PLAIN, None))
 
     def _fail_start(self, info: tuple[str, str, str] | None) -> None:
         # START_FAILED normally comes first; if the worker died before sending it (e.g.

@@ -186,7 +186,10 @@ class ChildNode:
         self.attempt = 1 if quiet else self.attempt + 1
         delay = self.parent.spec.backoff.delay(self.attempt)
         if delay:
-            await anyio.sleep(delay)
+            with anyio.move_on_after(delay):
+                await self.parent.stopping.wait()  # a shutdown cuts the backoff short
+        if self.parent.stopped:
+            return
         await self.cell.start(fresh=bool(self.spec.options.get("fresh_interpreter")))
         self.started_at = time.monotonic()
         self.parent.system._count("restarted")
@@ -224,6 +227,7 @@ class SupervisorNode:
         self.lock = anyio.Lock()
         self.failed = False
         self.stopped = False
+        self.stopping = anyio.Event()
 
     # -- building --------------------------------------------------------------------------
 
@@ -341,9 +345,17 @@ class SupervisorNode:
         for node in reversed(self.children):
             await node.terminate()
 
+    async def quiesce(self) -> None:
+        """Stop handling failures, and wait for a restart in progress to finish."""
+        self.stopped = True
+        self.stopping.set()
+        with anyio.move_on_after(self.system.shutdown_timeout):
+            async with self.lock:
+                pass
+
     async def stop(self, crashed: bool = False) -> None:
         """Stop the children for good, in reverse start order, each within its shutdown."""
-        self.stopped = True
+        await self.quiesce()
         for node in reversed(list(self.children)):
             await node.stop()
         self.children.clear()

@@ -353,6 +353,7 @@ class ActorSystem:
             return
         self._closing = True
         try:
+            await self._root.quiesce()
             for node in reversed(self._top):
                 await node.stop()
             for cell in list(self._cells.values()):
