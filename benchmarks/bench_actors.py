@@ -69,6 +69,17 @@ class Echo(interactors.Actor):
     def crash(self) -> None:
         raise RuntimeError("crashing on purpose")
 
+    def start_profile(self) -> None:
+        """Profile this actor's thread (its worker loop too) until ``stop_profile``."""
+        import cProfile
+
+        self._profiler = cProfile.Profile()
+        self._profiler.enable()
+
+    def stop_profile(self, top: int = 20) -> str:
+        self._profiler.disable()
+        return profile_text(self._profiler, top)
+
 
 class Pinger(interactors.Actor):
     """Asks another actor directly (actor-to-actor), or tells it in bulk."""
@@ -77,6 +88,15 @@ class Pinger(interactors.Actor):
         for i in range(n):
             target.ask.ping(i).result(timeout=10)
         return n
+
+    def profile_ping_many(self, target: Any, n: int, top: int = 20) -> str:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        self.ping_many(target, n)
+        profiler.disable()
+        return profile_text(profiler, top)
 
     def produce(self, target: Any, n: int, size: int) -> int:
         data = b"x" * size if size else 1
@@ -125,6 +145,15 @@ class RingHead(interactors.Actor):
         self.next.tell.token(hops - 1)
         await self.done
         return hops
+
+
+def profile_text(profiler: Any, top: int) -> str:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 def pipe_echo_worker(conn: Any) -> None:

@@ -66,6 +66,11 @@ def charts(results: dict[str, Any], directory: Path, stem: str) -> list[Path]:
         return []
 
 
+def _load(machine: dict[str, Any], when: str) -> str:
+    load = machine.get(f"load_average_at_{when}")
+    return "/".join(f"{x:.2f}" for x in load) if load else "?"
+
+
 def _scenario_doc(scenario: str) -> str:
     doc = importlib.import_module(f"benchmarks.{scenario}").__doc__ or ""
     paragraphs = doc.strip().split("\n\n")
@@ -84,7 +89,8 @@ def render(results: dict[str, Any], chart_paths: list[Path], image_prefix: str) 
         f"- memory: {m['memory_gib']} GiB; Linux {m['kernel']}",
         f"- Python {m['python']} ({m['implementation']})",
         f"- run: {results['size']}, {results.get('time', results['date'])}, "
-        f"{results.get('seconds', '?')} s",
+        f"{results.get('seconds', '?')} s; load average (1/5/15 min) "
+        f"{_load(m, 'start')} at the start, {_load(m, 'end')} at the end",
         "",
         "| framework | version | driven through |",
         "|---|---|---|",

@@ -137,9 +137,12 @@ def print_scenario(results: dict[str, Any], scenario: str) -> None:
 # -- interactors against each peer ----------------------------------------------------------
 
 
+TIE = 0.05  # within 5%: the machine's noise, not a difference
+
+
 def versus(results: dict[str, Any], peer: str) -> dict[str, Any]:
-    """Rows where both interactors and ``peer`` have a number: who is ahead on each."""
-    ahead, behind = [], []
+    """Rows where both interactors and ``peer`` have a number: ahead, behind or level."""
+    ahead, behind, level = [], [], []
     for scenario, data in results["scenarios"].items():
         cells = data["cells"]
         ours = {r["metric"]: r for r in cells.get("interactors", {}).get("rows", [])}
@@ -147,14 +150,18 @@ def versus(results: dict[str, Any], peer: str) -> dict[str, Any]:
             mine = ours.get(theirs["metric"])
             if mine is None or mine["value"] is None or theirs["value"] is None:
                 continue
-            better = mine["better"] == "higher"
-            won = mine["value"] > theirs["value"] if better else mine["value"] < theirs["value"]
             entry = (
                 f"{scenario}: {theirs['metric']} "
                 f"({fmt(mine['value'], mine['unit'])} vs {fmt(theirs['value'], theirs['unit'])})"
             )
-            (ahead if won else behind).append(entry)
-    return {"peer": peer, "ahead": ahead, "behind": behind}
+            ratio = mine["value"] / theirs["value"]
+            if mine["better"] == "lower":
+                ratio = 1 / ratio
+            if abs(ratio - 1) <= TIE:
+                level.append(entry)
+            else:
+                (ahead if ratio > 1 else behind).append(entry)
+    return {"peer": peer, "ahead": ahead, "behind": behind, "level": level}
 
 
 def versus_lines(results: dict[str, Any], peers: tuple[str, ...]) -> list[str]:
@@ -167,10 +174,13 @@ def versus_lines(results: dict[str, Any], peers: tuple[str, ...]) -> list[str]:
             lines.append(f"- vs {label}: not installed")
             continue
         v = versus(results, peer)
-        total = len(v["ahead"]) + len(v["behind"])
+        total = len(v["ahead"]) + len(v["behind"]) + len(v["level"])
         if not total:
             lines.append(f"- vs {label}: no common rows in this run")
             continue
-        lines.append(f"- vs {label}: interactors ahead on {len(v['ahead'])} of {total} rows")
+        lines.append(
+            f"- vs {label}: interactors ahead on {len(v['ahead'])} of {total} rows, "
+            f"level (within {TIE:.0%}) on {len(v['level'])}, behind on {len(v['behind'])}"
+        )
         lines += [f"  - behind: {entry}" for entry in v["behind"]]
     return lines

@@ -100,6 +100,7 @@ def machine_info() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -136,6 +137,7 @@ def run_suite(
                     print(_cell_status(cells[name]), flush=True)
         results["scenarios"][scenario] = {"cells": cells}
     results["seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
 
