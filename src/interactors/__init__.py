@@ -9,10 +9,8 @@ should not be loaded.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._actor import Actor as Actor
-from ._codec import Codec as Codec
 from ._codec import MsgspecCodec as MsgspecCodec
 from ._codec import PickleCodec as PickleCodec
 from ._exceptions import ActorCrashed as ActorCrashed
@@ -31,9 +29,14 @@ from ._exceptions import SystemClosed as SystemClosed
 from ._exceptions import UnknownMethodError as UnknownMethodError
 from ._version import __version__ as __version__
 
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any
+
 if TYPE_CHECKING:
     from ._blocking import BlockingActorRef as BlockingActorRef
     from ._blocking import BlockingActorSystem as BlockingActorSystem
+    from ._codec_protocol import Codec as Codec
     from ._ref import ActorRef as ActorRef
     from ._ref import ActorStatistics as ActorStatistics
     from ._run import run as run
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from ._system import SystemStatistics as SystemStatistics
 
 _LAZY = {
+    "Codec": "._codec_protocol",
     "BlockingActorRef": "._blocking",
     "BlockingActorSystem": "._blocking",
     "Backoff": "._supervisor",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Final
+
 
 # Hooks the runtime calls; never reachable as messages.
 LIFECYCLE_HOOKS: Final = frozenset({"on_start", "on_stop", "on_failure"})

@@ -32,7 +32,7 @@ import anyio
 from . import _backend as backend
 from . import _protocol as P
 from . import _slots as S
-from ._codec import Codec
+from ._codec_protocol import Codec
 from ._exceptions import (
     ActorStopped,
     IsolationError,

@@ -12,33 +12,19 @@ user codec (a callable returning a :class:`Codec`).
 from __future__ import annotations
 
 import importlib
-import io
-import pickle
-from typing import Any, Final, Protocol, runtime_checkable
 
 from ._exceptions import DecodeError, EncodeError
 
-__all__ = ("Codec", "MsgspecCodec", "PickleCodec", "codec_from_spec")
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+    from ._codec_protocol import Codec, Encoded
+
+__all__ = ("MsgspecCodec", "PickleCodec", "codec_from_spec")
 
 # Buffers at least this large travel out of band (no pickle copy).
 OUT_OF_BAND_MIN: Final = 64 * 1024
-
-Encoded = bytes | tuple[Any, ...]
-
-
-@runtime_checkable
-class Codec(Protocol):
-    """Turns a payload into bytes (or a tuple of bytes and buffers) and back.
-
-    ``spec`` is the string the actor's interpreter uses to build the same codec. ``encode``
-    raises :class:`~interactors.EncodeError` for values it cannot carry.
-    """
-
-    spec: str
-
-    def encode(self, obj: Any) -> Encoded: ...
-
-    def decode(self, data: Encoded) -> Any: ...
 
 
 def _same(view: Any) -> Any:
@@ -53,23 +39,32 @@ def _to_bytearray(view: Any) -> bytearray:
     return bytearray(view)
 
 
-class _BufferPickler(pickle.Pickler):
-    """Sends large bytes-like values out of band: the queue shares them, pickle never copies.
+def _dump_with_buffers(obj: Any) -> tuple[Any, ...]:
+    """Pickle ``obj`` sending large bytes-like values out of band: the queue shares them,
+    pickle never copies them.
 
     A ``memoryview`` or ``PickleBuffer`` arrives as a memoryview over the sender's memory
     (zero copy; the sender's buffer stays locked while it is held); large ``bytes`` and
     ``bytearray`` values keep their type at the cost of one copy on arrival.
     """
+    import io
+    import pickle
 
-    def reducer_override(self, obj: Any) -> Any:
-        kind = type(obj)
-        if kind is memoryview:
-            return _same, (pickle.PickleBuffer(obj),)
-        if kind is bytes and len(obj) >= OUT_OF_BAND_MIN:
-            return _to_bytes, (pickle.PickleBuffer(obj),)
-        if kind is bytearray and len(obj) >= OUT_OF_BAND_MIN:
-            return _to_bytearray, (pickle.PickleBuffer(obj),)
-        return NotImplemented
+    class BufferPickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            kind = type(obj)
+            if kind is memoryview:
+                return _same, (pickle.PickleBuffer(obj),)
+            if kind is bytes and len(obj) >= OUT_OF_BAND_MIN:
+                return _to_bytes, (pickle.PickleBuffer(obj),)
+            if kind is bytearray and len(obj) >= OUT_OF_BAND_MIN:
+                return _to_bytearray, (pickle.PickleBuffer(obj),)
+            return NotImplemented
+
+    buffers: list[pickle.PickleBuffer] = []
+    stream = io.BytesIO()
+    BufferPickler(stream, 5, buffer_callback=buffers.append).dump(obj)
+    return (stream.getvalue(), *(buffer.raw() for buffer in buffers))
 
 
 def _wants_buffers(obj: Any) -> bool:
@@ -79,31 +74,36 @@ def _wants_buffers(obj: Any) -> bool:
     if type(obj) is dict:
         return any(_wants_buffers(item) for item in obj.values())
     kind = type(obj)
-    if kind is memoryview or kind is pickle.PickleBuffer:
+    if kind is memoryview or kind.__name__ == "PickleBuffer":
         return True
     return (kind is bytes or kind is bytearray) and len(obj) >= OUT_OF_BAND_MIN
 
 
 class PickleCodec:
-    """Pickle protocol 5; large buffers travel out of band through the queue, uncopied."""
+    """Pickle protocol 5; large buffers travel out of band through the queue, uncopied.
+
+    pickle is imported on first use: an actor that only ever receives plain values (which
+    need no codec) does not pay the memory for it.
+    """
 
     spec = "pickle"
 
     def encode(self, obj: Any) -> Encoded:
+        import pickle
+
         try:
             if not _wants_buffers(obj):
                 return pickle.dumps(obj, 5)
-            buffers: list[pickle.PickleBuffer] = []
-            stream = io.BytesIO()
-            _BufferPickler(stream, 5, buffer_callback=buffers.append).dump(obj)
+            return _dump_with_buffers(obj)
         except Exception as exc:
             raise EncodeError(
                 f"cannot pickle {_describe(obj)}: {exc}. Send plain data (numbers, strings, "
                 "bytes, containers of them, picklable objects) or choose another codec."
             ) from exc
-        return (stream.getvalue(), *(buffer.raw() for buffer in buffers))
 
     def decode(self, data: Encoded) -> Any:
+        import pickle
+
         try:
             if isinstance(data, bytes):
                 return pickle.loads(data)
@@ -155,7 +155,7 @@ def codec_from_spec(spec: str | Codec | None) -> Codec:
     if spec is None:
         spec = "pickle"
     if not isinstance(spec, str):
-        if not isinstance(spec, Codec):
+        if not all(hasattr(spec, name) for name in ("spec", "encode", "decode")):
             raise TypeError(f"codec must be a spec string or a Codec, got {spec!r}")
         return spec
     codec = _cache.get(spec)

@@ -10,7 +10,11 @@ Stdlib only: runs inside actors' interpreters.
 from __future__ import annotations
 
 import time
-from typing import Any, Final
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 
 PREFIX: Final = "\x00fault:"
 

@@ -6,19 +6,20 @@ Stdlib only: runs inside actors' interpreters.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import pickle
-import re
 import sys
-import traceback
-from typing import Any, Final
 
-_ISOLATION_MARKS: Final = re.compile(
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+
+# re, traceback and importlib.util are imported where needed: this module loads in every
+# actor, and they cost memory that an actor that never fails should not pay.
+_ISOLATION_MARKS: Final = (
     r"module (?P<name>\S+) does not support loading in subinterpreters"
     r"|(?P<other>\S+) (?:cannot|does not support being) (?:be )?(?:imported|loaded)"
-    r" in sub-?interpreters",
-    re.IGNORECASE,
+    r" in sub-?interpreters"
 )
 
 
@@ -39,9 +40,13 @@ def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
         if kind.__module__ == "builtins"
         else f"{kind.__module__}.{kind.__qualname__}"
     )
+    import traceback
+
     text = "".join(traceback.format_exception(exc))
     blob: bytes | None
     try:
+        import pickle
+
         blob = pickle.dumps(exc, 5)
         pickle.loads(blob)
     except Exception:
@@ -53,7 +58,9 @@ def isolation_extension(exc: BaseException | None) -> str | None:
     """The extension module that refused to load in this own-GIL interpreter, if that is why."""
     while exc is not None:
         if isinstance(exc, ImportError):
-            found = _ISOLATION_MARKS.search(str(exc))
+            import re
+
+            found = re.search(_ISOLATION_MARKS, str(exc), re.IGNORECASE)
             if found:
                 name = found.group("name") or found.group("other") or exc.name or "?"
                 return _qualify_module(name, exc)
@@ -66,6 +73,8 @@ def _qualify_module(name: str, exc: BaseException) -> str:
     (``_core``); find the package it belongs to from the importing frames."""
     if "." in name:
         return name
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
         directory = os.path.dirname(frame.filename)
@@ -98,10 +107,12 @@ def _import_main(main_path: str) -> Any:
         module = importlib.import_module(main_path.removeprefix("module:"))
         sys.modules["__mp_main__"] = sys.modules["__main__"] = module
         return module
-    spec = importlib.util.spec_from_file_location("__mp_main__", main_path)
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("__mp_main__", main_path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the main script {main_path!r}")
-    module = importlib.util.module_from_spec(spec)
+    module = module_from_spec(spec)
     sys.modules["__mp_main__"] = module
     spec.loader.exec_module(module)
     sys.modules["__main__"] = module

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import itertools
 import os
-import pickle
 import select
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
 
 from . import _backend as backend
 from . import _protocol as P
@@ -33,6 +31,10 @@ from ._exceptions import (
     MailboxFull,
     UnknownMethodError,
 )
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from ._worker import Worker
@@ -51,6 +53,8 @@ def raise_reply(envelope: tuple[Any, ...], actor: str, decode: Any) -> Any:
     cause: BaseException | None = None
     if blob is not None:
         try:
+            import pickle
+
             cause = pickle.loads(blob)
         except Exception:
             cause = None

@@ -25,7 +25,10 @@ made of plain values) or ``ENCODED`` (codec output for ``(args, kwargs)`` / the 
 
 from __future__ import annotations
 
-from typing import Any, Final
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 
 PROTOCOL_VERSION: Final = 1
 

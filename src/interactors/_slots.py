@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import mmap
 import os
-from typing import Final
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Final
+
 
 FIELDS: Final = 10
 HANDLED: Final = 0

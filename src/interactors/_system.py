@@ -29,7 +29,8 @@ import anyio
 
 from . import _backend as backend
 from ._cell import STARTING, ActorCell
-from ._codec import Codec, codec_from_spec
+from ._codec import codec_from_spec
+from ._codec_protocol import Codec
 from ._exceptions import (
     IsolationError,
     IsolationFallbackWarning,

@@ -16,22 +16,26 @@ import time): it must load in an own-GIL interpreter. A test imports it in one.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import time
-import traceback
-from typing import Any, Final
 
 from . import _backend as backend
 from . import _faults
 from . import _protocol as P
 from . import _slots as S
 from ._actor import public_methods
-from ._codec import Codec, codec_from_spec
+from ._codec import codec_from_spec
 from ._exceptions import EncodeError, UnknownMethodError
 from ._loading import error_payload, is_async, isolation_extension, resolve_class
 from ._peer import PeerContext
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+    from ._codec_protocol import Codec
 
 # How long an idle worker keeps checking its queue before it parks (seconds).
 SPIN_SECONDS: Final = 50e-6
@@ -99,7 +103,7 @@ class Worker:
         self.init_payload: tuple[int, Any] = (P.PLAIN, ())
         self.leaving: _Leave | None = None
         self.failing_starts = 0
-        self.thread_id = threading.get_ident()
+        self.thread_id = _thread.get_ident()
 
     # -- sending -------------------------------------------------------------------------
 
@@ -284,6 +288,8 @@ class Worker:
             self.reply_error(envelope, exc, kind)
         elif not isinstance(exc, UnknownMethodError) and not crash:
             # Nobody waits for a tell: say what happened instead of dropping it silently.
+            import traceback
+
             print(
                 f"interactors: actor {self.name!r}: tell {envelope[2]!r} raised:\n"
                 + "".join(traceback.format_exception(exc)),
@@ -569,6 +575,8 @@ class Watchdog:
 
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
+        import threading
+
         self.stopping = threading.Event()
         self.poll = min(max(worker.handler_timeout / 4, 0.01), 0.5)
         self.thread = threading.Thread(target=self.watch, name=f"watchdog-{worker.name}")

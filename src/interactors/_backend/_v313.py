@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import _interpqueues
 import _interpreters
-from typing import Any, Final
 
 from ._common import UNBOUND, RunFailure
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 NAME: Final = "cpython-3.13-private"
 
