@@ -2,12 +2,11 @@
 
 Stdlib only: this module is imported inside the actors' own-GIL interpreters, by process
 workers and by ``anyio.to_interpreter``, so it must never import a peer framework (those
-live in ``peer_actors``).
+live in the ``peer_*`` modules).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import interactors
@@ -27,19 +26,6 @@ def echo(value: Any) -> Any:
 
 def length(value: Any) -> int:
     return len(value)
-
-
-def idle_rss_kib() -> int:
-    """This process's resident set size (VmRSS), in KiB."""
-    return rss_kib(os.getpid())
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 class Echo(interactors.Actor):

@@ -72,21 +72,6 @@ class Latency:
         return Latency([s for run in runs for s in run.samples], max(run.rate for run in runs))
 
 
-def best_of(repeat: int, run: Callable[[], float]) -> float:
-    """The smallest of ``repeat`` timings (seconds) returned by ``run``."""
-    return min(run() for _ in range(max(1, repeat)))
-
-
-async def best_of_async(repeat: int, run: Callable[[], Awaitable[float]]) -> float:
-    return min([await run() for _ in range(max(1, repeat))])
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def sequential_latency(call: Callable[[int], Any], n: int) -> Latency:
     """Per-call latency of ``n`` blocking calls made one after the other."""
     samples = [0] * n
