@@ -191,7 +191,8 @@ async def fresh_interpreter(count: int, spares: int) -> dict[str, Any]:
         def refill() -> None:
             nonlocal created
             if spares:
-                pool.refill()  # the runtime refills only when an actor is spawned
+                pool.refill()  # the runtime refills in the background; wait, off the clock
+                pool.settle()
             created = pool.created
 
         await _timed_restarts(ref, 2, refill)  # warm up

@@ -183,7 +183,7 @@ class ActorCell:
                 self.system._interpreters.release(self.iid)
                 self.iid = None
             if self.iid is None:
-                self.iid = self.system._interpreters.acquire(self.isolation != "shared_gil")
+                self.iid = await self.system._interpreters.acquire(self.isolation != "shared_gil")
             self._launch(start_id)
             fmt, payload = self._init
             envelope = (P.START, start_id, "", fmt, payload, 0, 0, -1)

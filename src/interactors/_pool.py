@@ -1,43 +1,89 @@
-"""Interpreters for actors: created on demand, with an optional pool of spares.
+"""Interpreters for actors: created off the event loop, with a pool of warm spares.
 
 Creating an own-GIL interpreter costs ~10 ms, and destroying one does not give its memory
 back to the OS (CPython 3.13: ~2 MiB per create/destroy cycle). So interpreters are never
 churned: an actor restarts in place (fresh instance, same interpreter), and only an
-interpreter that cannot be reused (abandoned, dead thread, failed import) is destroyed and
-replaced — from the spares when there are some, so the replacement starts fast.
+interpreter that cannot be reused (abandoned, failed import) is destroyed and replaced.
+
+``spares`` isolated interpreters are kept ready, already past the import of the worker,
+by a background thread: a spawn or a replacement then starts in a few milliseconds. When
+no spare is ready, the interpreter is created in a worker thread, so the event loop keeps
+running (and concurrent spawns overlap).
 """
 
 from __future__ import annotations
 
+import sys
+import threading
+
+import anyio
+
 from . import _backend as backend
+
+_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._worker\n"
 
 
 class InterpreterPool:
-    """Hands out fresh interpreters; keeps ``spares`` of each kind ready when asked to."""
+    """Hands out fresh interpreters; keeps ``spares`` warm isolated ones ready."""
 
     def __init__(self, spares: int = 0) -> None:
         self.spares = spares
-        self._ready: dict[bool, list[int]] = {True: [], False: []}
+        self._ready: list[int] = []
+        self._lock = threading.Lock()
+        self._filler: threading.Thread | None = None
+        self._closed = False
         self.created = 0
         self.destroyed = 0
         self.in_use: set[int] = set()
 
-    def acquire(self, isolated: bool) -> int:
-        ready = self._ready[isolated]
-        iid = ready.pop() if ready else self._create(isolated)
-        self.in_use.add(iid)
+    def _create(self, isolated: bool) -> int:
+        iid = backend.new_interpreter(isolated)
+        with self._lock:
+            self.created += 1
         return iid
 
-    def _create(self, isolated: bool) -> int:
-        self.created += 1
-        return backend.new_interpreter(isolated)
+    async def acquire(self, isolated: bool) -> int:
+        """A fresh interpreter: a warm spare if one is ready, else a new one."""
+        iid = self.take_spare() if isolated else None
+        if iid is None:
+            iid = await anyio.to_thread.run_sync(self._create, isolated)
+        self.in_use.add(iid)
+        self.refill()
+        return iid
+
+    def take_spare(self) -> int | None:
+        with self._lock:
+            return self._ready.pop() if self._ready else None
 
     def refill(self) -> None:
-        """Top the spares up (call off the hot path: each costs ~10 ms)."""
-        for isolated in (True,):
-            ready = self._ready[isolated]
-            while len(ready) < self.spares:
-                ready.append(self._create(isolated))
+        """Top the spares up in a background thread (never on the event loop)."""
+        with self._lock:
+            needed = self.spares - len(self._ready)
+            busy = self._filler is not None and self._filler.is_alive()
+        if needed <= 0 or busy or self._closed:
+            return
+        self._filler = threading.Thread(
+            target=self._fill, args=(tuple(sys.path),), name="interactors-spare-interpreters"
+        )
+        self._filler.start()
+
+    def settle(self) -> None:
+        """Wait until the spares being made are ready (blocking; for benchmarks and tests)."""
+        filler = self._filler
+        if filler is not None:
+            filler.join()
+
+    def _fill(self, path: tuple[str, ...]) -> None:
+        while not self._closed:
+            with self._lock:
+                if len(self._ready) >= self.spares:
+                    return
+            iid = self._create(True)
+            if backend.run(iid, _WARM, {"path": path}) is not None:
+                backend.destroy_interpreter(iid)  # cannot happen unless the install is broken
+                return
+            with self._lock:
+                self._ready.append(iid)
 
     def release(self, iid: int) -> None:
         """The interpreter's thread has ended: destroy it (it holds the old actor's modules)."""
@@ -50,7 +96,11 @@ class InterpreterPool:
         self.in_use.discard(iid)
 
     def close(self) -> None:
-        for ready in self._ready.values():
-            while ready:
-                self.destroyed += 1
-                backend.destroy_interpreter(ready.pop())
+        self._closed = True
+        if self._filler is not None:
+            self._filler.join()
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for iid in ready:
+            self.destroyed += 1
+            backend.destroy_interpreter(iid)

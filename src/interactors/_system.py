@@ -138,6 +138,7 @@ class ActorSystem:
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         self._pump.start(self._task_group)
+        self._interpreters.refill()
         self._running = True
         systems[self.system_id] = self
         # The user's block runs in this scope: a root supervisor giving up cancels it.
@@ -295,7 +296,6 @@ class ActorSystem:
         cell.owner = owner
         ref = ActorRef(cell)
         self._refs[actor_id] = ref
-        self._interpreters.refill()
         if cell.handler_timeout:
             self._watch_deadlines()
         self._count("started")
