@@ -33,8 +33,8 @@ async def test_direct_messages_bypass_the_host_loop() -> None:
         async with interactors.ActorSystem() as system:
             counter = await system.spawn(SyncCounter)
             forwarder = await system.spawn(Forwarder, counter)
-            await forwarder.tell.ping_many(500)
             handled_before = counter.statistics().messages_handled
+            await forwarder.tell.ping_many(500)
             time.sleep(0.5)  # noqa: ASYNC251  (blocks this event loop on purpose)
             assert counter.statistics().messages_handled - handled_before == 500
 
