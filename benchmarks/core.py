@@ -150,12 +150,20 @@ CHECKS: tuple[Check, ...] = (
         lambda r: r >= 100,
     ),
     Check(
-        "spawn to first answer vs a spawn-method process",
+        "spawn to first answer (defaults) vs a spawn-method process",
         ("spawn", "interactors", "first answer, 1 actor"),
         ("spawn", "processes", "first answer, 1 actor"),
         _faster,
         "≥ 5x (≤ 1/5 of the time)",
         lambda r: r >= 5,
+    ),
+    Check(
+        "spawn, no spare interpreter, vs a spawn-method process",
+        ("spawn", "interactors", "first answer, 1 actor, no spare"),
+        ("spawn", "processes", "first answer, 1 actor"),
+        _faster,
+        "(no target)",
+        lambda r: True,
     ),
     Check(
         "idle RSS vs a process worker",

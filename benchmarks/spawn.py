@@ -1,7 +1,10 @@
 """Scenario 5 — starting workers: time to first answer, and memory per idle worker.
 
 - first answer, 1 actor: from the spawn call until the new actor's first reply (median of
-  ``size.repeat``); the actor system, process pool or cluster already runs;
+  ``size.repeat``); the actor system, process pool or cluster already runs. interactors
+  runs with its defaults, which keep one warm spare interpreter (made in the background
+  while the program does other things: the benchmark pauses untimed so that it is ready),
+  and again with ``spare_interpreters=0``, where every spawn creates an interpreter;
 - first answer, N actors: ``size.spawn_many`` spawned at once, until every one has answered;
 - memory per idle actor, measured first in the cell's fresh process: one warm-up worker,
   then ``size.idle_actors`` more; in-process workers (actors, threads) count the growth of
@@ -27,6 +30,8 @@ from .bench_actors import Echo
 from .measure import Size, pss_kib, row, rss_kib, settle_memory
 
 TITLE = "Spawn time and memory"
+SPARE_REFILL = 0.3  # seconds: ample for the background refill of a spare interpreter
+WARM_NOTE = "default system: one warm spare interpreter, refilled in the background"
 
 
 def _rows(
@@ -67,35 +72,57 @@ def _median_ms(size: Size, once: Callable[[], float]) -> float:
 def interactors(size: Size) -> list[dict[str, Any]]:
     import interactors as ia
 
+    async def first_answer(system: Any) -> float:
+        begin = time.perf_counter()
+        ref = await system.spawn(Echo)
+        await ref.ask.ping(0)
+        elapsed = time.perf_counter() - begin
+        await ref.stop()
+        return elapsed
+
     async def main() -> list[dict[str, Any]]:
+        # Defaults: the system keeps one warm spare interpreter, refilled in the background.
         async with ia.ActorSystem() as system:
             await (await system.spawn(Echo)).ask.ping(0)
+            await anyio.sleep(SPARE_REFILL)
             settle_memory()
             before = rss_kib()
             for _ in range(size.idle_actors):
                 await (await system.spawn(Echo)).ask.ping(0)
+            await anyio.sleep(SPARE_REFILL)  # the spare is back, as before
             settle_memory()
             rss = (rss_kib() - before) / size.idle_actors / 1024
             for ref in system.actors():
                 await ref.stop()
 
-            ones = []
+            warm = []
             for _ in range(max(3, size.repeat)):
-                begin = time.perf_counter()
-                ref = await system.spawn(Echo)
-                await ref.ask.ping(0)
-                ones.append(time.perf_counter() - begin)
-                await ref.stop()
+                await anyio.sleep(SPARE_REFILL)  # untimed: the spare is ready, as after a pause
+                warm.append(await first_answer(system))
 
             async def start_one() -> None:
                 await (await system.spawn(Echo)).ask.ping(0)
 
+            await anyio.sleep(SPARE_REFILL)
             begin = time.perf_counter()
             async with anyio.create_task_group() as tg:
                 for _ in range(size.spawn_many):
                     tg.start_soon(start_one)
             many = time.perf_counter() - begin
-        return _rows(size, statistics.median(ones) * 1e3, many, rss)
+        async with ia.ActorSystem(spare_interpreters=0) as system:
+            cold = [await first_answer(system) for _ in range(max(3, size.repeat))]
+        rows = _rows(size, statistics.median(warm) * 1e3, many, rss, note=WARM_NOTE)
+        rows.insert(
+            1,
+            row(
+                "first answer, 1 actor, no spare",
+                statistics.median(cold) * 1e3,
+                "ms",
+                "lower",
+                "spare_interpreters=0: a new interpreter per spawn",
+            ),
+        )
+        return rows
 
     return ia.run(main)
 
