@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import anyio
@@ -204,6 +207,36 @@ async def test_actor_blocked_in_c_is_abandoned_and_replaced() -> None:
             while system.statistics().abandoned:  # noqa: ASYNC110
                 await anyio.sleep(0.05)
             assert await slow.ask.ping() == 2
+
+
+def test_a_process_with_an_actor_stuck_in_c_still_exits() -> None:
+    """Python would join the stuck thread forever at exit; interactors leaves instead."""
+    code = textwrap.dedent(
+        """
+        import anyio, interactors
+
+        async def main():
+            async with interactors.ActorSystem(shutdown_timeout=0.3) as system:
+                slow = await system.spawn("sup_actors:Slow", shutdown=0.3)
+                await slow.tell.block(60)
+                await anyio.sleep(0.1)
+            print("left the block")
+
+        anyio.run(main)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
+    assert "left the block" in result.stdout
+    assert result.returncode == 1
+    assert "actors stuck in C code could not be stopped: Slow-1" in result.stderr
 
 
 async def test_failing_restarts_count_toward_intensity_and_escalate(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ supervisor gives up, the block is cancelled and :class:`SupervisorGaveUp` is rai
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -406,6 +407,7 @@ class ActorSystem:
         self._interpreters.forget(iid)
         self._abandoned[iid] = (thread, cell.name, cell.actor_id)
         self._abandoned_names.append(cell.name)
+        _guard_process_exit(thread, cell.name)
 
     def _defer_free(self, cell: ActorCell) -> None:
         self._deferred[cell.actor_id] = cell
@@ -458,6 +460,34 @@ class ActorSystem:
             raise SystemClosed(
                 "the ActorSystem is not running: use it as `async with ActorSystem() as system:`"
             )
+
+
+_stuck_threads: list[tuple[threading.Thread, str]] = []
+
+
+def _guard_process_exit(thread: threading.Thread, name: str) -> None:
+    """Make sure a stuck actor cannot hang the process when it exits.
+
+    Python joins every non-daemon thread before it exits, and an abandoned actor's thread
+    may never end (it is blocked in C). So, if such threads are still alive when the
+    process exits, report them and leave with ``os._exit(1)`` after flushing, instead of
+    hanging forever. This runs before the threads are joined (``threading``'s own exit
+    hooks, the mechanism concurrent.futures uses).
+    """
+    first = not _stuck_threads
+    _stuck_threads.append((thread, name))
+    register = getattr(threading, "_register_atexit", None)
+    if first and register is not None:
+        with contextlib.suppress(RuntimeError):  # already shutting down
+            register(_leave_if_stuck)
+
+
+def _leave_if_stuck() -> None:
+    stuck = [name for thread, name in _stuck_threads if thread.is_alive()]
+    if stuck:
+        from ._signals import leave_now
+
+        leave_now(1, f"actors stuck in C code could not be stopped: {', '.join(stuck)}")
 
 
 def _check_isolation(isolation: str) -> None:
