@@ -185,23 +185,20 @@ async def fresh_interpreter(count: int, spares: int) -> dict[str, Any]:
     async with ActorSystem(spare_interpreters=spares) as system:
         ref = (await system.start(_tree(fresh=True))).child("crasher")
         pool = system._interpreters
-        took_spare = 0
-        created = pool.created
 
         def refill() -> None:
-            nonlocal created
             if spares:
                 pool.refill()  # the runtime refills in the background; wait, off the clock
                 pool.settle()
-            created = pool.created
 
         await _timed_restarts(ref, 2, refill)  # warm up
         settle_memory()
         rss_before = rss_kib()
         samples = []
+        taken_before = pool.spares_taken
         for _ in range(count):
             samples += await _timed_restarts(ref, 1, refill)
-            took_spare += pool.created == created
+        took_spare = pool.spares_taken - taken_before
         settle_memory()
         rss_after = rss_kib()
     return {

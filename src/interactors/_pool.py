@@ -34,6 +34,7 @@ class InterpreterPool:
         self._closed = False
         self.created = 0
         self.destroyed = 0
+        self.spares_taken = 0
         self.in_use: set[int] = set()
 
     def _create(self, isolated: bool) -> int:
@@ -53,7 +54,10 @@ class InterpreterPool:
 
     def take_spare(self) -> int | None:
         with self._lock:
-            return self._ready.pop() if self._ready else None
+            if not self._ready:
+                return None
+            self.spares_taken += 1
+            return self._ready.pop()
 
     def refill(self) -> None:
         """Top the spares up in a background thread (never on the event loop)."""
