@@ -349,7 +349,9 @@ def _rss_mib() -> float:
 
 async def test_two_hundred_restarts_leak_nothing() -> None:
     with anyio.fail_after(60):
-        async with interactors.ActorSystem(max_restarts=1000, within=1, spare_interpreters=0) as system:
+        async with interactors.ActorSystem(
+            max_restarts=1000, within=1, spare_interpreters=0
+        ) as system:
             ref = await system.spawn(Recorder, os.devnull)
             created = system.statistics().interpreters_created
             await testing.crash(ref)
