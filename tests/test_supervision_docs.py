@@ -351,7 +351,7 @@ def test_restart_benchmark_runs_at_smoke_size() -> None:
     assert cases[1]["note"] == f"{restart.SMOKE.fresh}/{restart.SMOKE.fresh} took a spare"
     assert rss["restarts"] == restart.SMOKE.rss_restarts
     table = restart.format_table(
-        {"size": "smoke", "python": "", "machine": "", "bytecode_cache": True}
+        {"size": "smoke", "python": "", "machine": "", "bytecode_cached": True}
         | {"cases": cases, "rss": rss}
     )
     assert "in place (asyncio)" in table
