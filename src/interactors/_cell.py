@@ -130,6 +130,7 @@ class ActorCell:
         self._init: tuple[int, Any] = (P.PLAIN, ())
         self._start_id = 0
         self._stop_id = 0
+        self._endings = 0  # incarnations that ended (crash and exit notices handled)
         self._closed = False
 
     # -- identity --------------------------------------------------------------------------
@@ -190,10 +191,15 @@ class ActorCell:
         waiter = self.pump.waiter(start_id)
         backend.put(self.ctl_q, envelope)
         self.mailbox.wake()
+        endings = self._endings
         reply = await self.pump.wait(start_id, waiter)
         if reply[0] == P.STARTED:
             self.methods = tuple(reply[3][0])
             self._method_set = frozenset(self.methods)
+            if self._endings != endings:
+                # The new incarnation already crashed or exited (its notice was handled
+                # before this task resumed): that notice set the state; keep it.
+                return
             self.worker = W_SERVING
             if self.state == STOPPING:  # stopped while it restarted: the stop wins
                 return
@@ -417,6 +423,7 @@ class ActorCell:
         policy, token, type_name, message, _text = payload
         if token != self.token:
             return  # from an abandoned incarnation
+        self._endings += 1
         reason = f"{type_name}: {message}"
         log.error("actor %r crashed: %s", self.name, reason)
         self.system._count("crashed")
@@ -441,6 +448,7 @@ class ActorCell:
         """The interpreter's thread returned (EXITED notice), normally or not."""
         if token != self.token:
             return  # an abandoned incarnation finally ended; the system freed it
+        self._endings += 1
         if self.thread is not None:
             self.thread.join()
         self.thread = None
