@@ -250,15 +250,21 @@ class PeerContext:
         return envelope
 
     def wait_blocking(self, msg_id: int, timeout: float | None) -> tuple[Any, ...]:
+        envelope = self.take(msg_id)  # it may have come in with an earlier reply
+        if envelope is not None:
+            return envelope
         deadline = None if timeout is None else time.monotonic() + timeout
-        spin_until = time.perf_counter() + 50e-6
+        count, qid, perf = backend.count, self.reply_q, time.perf_counter
+        spin_until = perf() + 50e-6
         while True:
-            self.drain()
-            envelope = self.take(msg_id)
-            if envelope is not None:
-                return envelope
-            if time.perf_counter() < spin_until:
-                os.sched_yield()
+            if count(qid):
+                self.drain()
+                envelope = self.take(msg_id)
+                if envelope is not None:
+                    return envelope
+                continue
+            if perf() < spin_until:
+                os.sched_yield()  # spinners sharing a CPU must let each other run
                 continue
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:

@@ -24,7 +24,7 @@ from . import _protocol as P
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
 _SPIN_MAX = 30e-6
-_SPIN_MIN = 2e-6
+_SPIN_MIN = 5e-6
 
 
 def current_backend() -> str:
@@ -58,7 +58,7 @@ class ReplyPump:
         self._loop: Any = None
         self.streak = 0
         self.spin = _SPIN_MAX
-        self.idle_asks = 0
+        self.asking = 0
 
     # -- lifecycle (called from the system's task) ---------------------------------------
 
@@ -131,13 +131,15 @@ class ReplyPump:
 
     async def wait(self, msg_id: int, waiter: Any) -> tuple[Any, ...]:
         """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work."""
-        envelope = self._inline(waiter)
-        if envelope is not None:
-            return envelope
+        self.asking += 1
         try:
+            envelope = self._inline(waiter)
+            if envelope is not None:
+                return envelope
             result: tuple[Any, ...] = await waiter.wait()
             return result
         finally:
+            self.asking -= 1
             self.waiters.pop(msg_id, None)
 
     def _inline(self, waiter: Any) -> tuple[Any, ...] | None:
@@ -145,27 +147,23 @@ class ReplyPump:
 
         A quick actor answers within microseconds, while suspending and resuming a task
         costs more than the whole round trip. A lone caller spins briefly for its reply
-        (the spin adapts to how often that pays off); with other asks in flight it only
-        looks, so callers keep pipelining. At most ``_INLINE_STREAK`` answers in a row are
+        (5-30 µs, adapting to how often that pays off); while other tasks wait for replies
+        (``asking`` counts them until they resume) it only looks, so callers keep
+        pipelining. At most ``_INLINE_STREAK`` answers in a row are
         taken inline, then the task yields once so the event loop is never starved.
         """
         if self.streak >= _INLINE_STREAK:
             self.streak = 0
             return None
         qid, count = self.qid, backend.count
-        if not count(qid) and len(self.waiters) == 1 and self.spin > 0:
+        if not count(qid) and self.asking == 1:
             deadline = time.perf_counter() + self.spin
             while not count(qid) and time.perf_counter() < deadline:
                 pass
             if count(qid):
                 self.spin = min(_SPIN_MAX, self.spin * 1.5)
             else:
-                self.spin = self.spin / 2 if self.spin > _SPIN_MIN else 0.0
-        elif self.spin == 0.0:
-            self.idle_asks += 1
-            if self.idle_asks >= 64:  # try spinning again now and then
-                self.idle_asks = 0
-                self.spin = _SPIN_MIN * 2
+                self.spin = max(_SPIN_MIN, self.spin / 2)
         if count(qid):
             self.drain()
             envelope: tuple[Any, ...] | None = waiter.take()
