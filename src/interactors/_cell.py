@@ -185,6 +185,7 @@ class ActorCell:
                 self.iid = None
             if self.iid is None:
                 self.iid = await self.system._interpreters.acquire(self.isolation != "shared_gil")
+                self.system._refill_soon()
             self._launch(start_id)
             fmt, payload = self._init
             envelope = (P.START, start_id, "", fmt, payload, 0, 0, -1)

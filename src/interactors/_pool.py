@@ -49,7 +49,6 @@ class InterpreterPool:
         if iid is None:
             iid = await anyio.to_thread.run_sync(self._create, isolated)
         self.in_use.add(iid)
-        self.refill()
         return iid
 
     def take_spare(self) -> int | None:

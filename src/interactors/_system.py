@@ -126,6 +126,7 @@ class ActorSystem:
         self._running = False
         self._closing = False
         self._watching_deadlines = False
+        self._refill_pending = False
 
     # -- context manager -------------------------------------------------------------------
 
@@ -399,6 +400,21 @@ class ActorSystem:
             return
         self._failure = failure
         self._body_scope.cancel()
+
+    def _refill_soon(self) -> None:
+        """Top the spare interpreters up shortly, once the new actor is past its first
+        messages: making an interpreter competes for the CPU (and briefly for the main
+        GIL) with the spawn that just used one."""
+        if self._refill_pending or self._interpreters.spares == 0:
+            return
+        self._refill_pending = True
+
+        async def refill() -> None:
+            await anyio.sleep(0.05)
+            self._refill_pending = False
+            self._interpreters.refill()
+
+        self._schedule(refill)
 
     def _count(self, event: str) -> None:
         self._events[event] += 1
