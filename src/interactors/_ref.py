@@ -18,6 +18,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from . import _protocol as P
 
 if TYPE_CHECKING:
@@ -45,19 +47,26 @@ class ActorStatistics:
 class _Proxy:
     """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait``: attribute access names the method."""
 
-    __slots__ = ("__dict__", "_cell", "_mode")
+    __slots__ = ("__dict__", "_cell", "_mode", "_timeout")
 
-    def __init__(self, cell: ActorCell, mode: int) -> None:
+    def __init__(self, cell: ActorCell, mode: int, timeout: float | None = None) -> None:
         self._cell = cell
         self._mode = mode
+        self._timeout = timeout
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("__"):
             raise AttributeError(method)
         cell = self._cell
         cell.check_method(method)
-        mode = self._mode
-        if mode == P.ASK:
+        mode, timeout = self._mode, self._timeout
+        if mode == P.ASK and timeout is not None:
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                with anyio.fail_after(timeout):
+                    return await cell.ask(method, args, kwargs)
+
+        elif mode == P.ASK:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
                 return await cell.ask(method, args, kwargs)
@@ -136,7 +145,7 @@ class ActorRef:
         """A ref whose asks fail with ``TimeoutError`` after ``timeout`` seconds."""
         ref = ActorRef(self._cell)
         if timeout is not None:
-            ref.ask = _TimedAsk(self._cell, timeout)
+            ref.ask = _Proxy(self._cell, P.ASK, timeout)
         return ref
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -151,29 +160,6 @@ class ActorRef:
     def __repr__(self) -> str:
         cell = self._cell
         return f"<ActorRef {cell.name!r} id={cell.actor_id} {cell.state}>"
-
-
-class _TimedAsk:
-    __slots__ = ("__dict__", "_cell", "_timeout")
-
-    def __init__(self, cell: ActorCell, timeout: float) -> None:
-        self._cell = cell
-        self._timeout = timeout
-
-    def __getattr__(self, method: str) -> Any:
-        if method.startswith("__"):
-            raise AttributeError(method)
-        cell, timeout = self._cell, self._timeout
-        cell.check_method(method)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            import anyio
-
-            with anyio.fail_after(timeout):
-                return await cell.ask(method, args, kwargs)
-
-        self.__dict__[method] = call
-        return call
 
 
 # Every live system by id, so a ref coming back from an actor finds its cell.

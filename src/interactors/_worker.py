@@ -244,6 +244,9 @@ class Worker:
             self.end(True)
             self.failed(envelope, exc)
             return
+        self.succeeded(envelope, result)
+
+    def succeeded(self, envelope: tuple[Any, ...], result: Any) -> None:
         self.end(False)
         if envelope[0] == P.ASK:
             self.reply_ok(envelope, result)
@@ -270,9 +273,7 @@ class Worker:
             self.end(True)
             self.failed(envelope, exc)
             return
-        self.end(False)
-        if envelope[0] == P.ASK:
-            self.reply_ok(envelope, result)
+        self.succeeded(envelope, result)
 
     def failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
         """A handler raised: answer the asker, then apply the actor's ``on_error`` policy."""
