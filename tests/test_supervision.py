@@ -122,6 +122,16 @@ async def test_restart_types_vs_exit_reasons(
                     await ref.ask.add(1)
 
 
+async def test_a_crashed_child_that_is_not_restarted_reports_why() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ref = await system.spawn(Recorder, os.devnull, restart="temporary")
+            with pytest.raises(interactors.ActorCrashed):
+                await ref.ask.fail()
+            assert await ref.wait_stopped() == "RuntimeError: recorder failed"
+            assert ref.statistics().state == "crashed"
+
+
 async def test_crash_policy_resume_keeps_state_and_stop_stops_for_good() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:

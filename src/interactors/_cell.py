@@ -131,6 +131,7 @@ class ActorCell:
         self._start_id = 0
         self._stop_id = 0
         self._endings = 0  # incarnations that ended (crash and exit notices handled)
+        self._stop_crashed = False
         self._closed = False
 
     # -- identity --------------------------------------------------------------------------
@@ -307,6 +308,7 @@ class ActorCell:
             await self.stopped_event.wait()
             return
         self.state = STOPPING
+        self._stop_crashed = crashed
         self.exit_reason = self.exit_reason or "normal"
         timeout = self.shutdown_timeout if timeout is None else timeout
         if self.worker == W_SERVING:
@@ -426,6 +428,7 @@ class ActorCell:
             return  # from an abandoned incarnation
         self._endings += 1
         reason = f"{type_name}: {message}"
+        self.exit_reason = reason  # kept if its supervisor does not restart it
         log.error("actor %r crashed: %s", self.name, reason)
         self.system._count("crashed")
         if self.state == STOPPING:
@@ -462,7 +465,7 @@ class ActorCell:
             return
         if self.state == STOPPING:
             self._release_stop()
-            self.finish(crashed=False)
+            self.finish(crashed=self._stop_crashed)
             return
         # The thread ended on its own while serving or waiting: SystemExit, or a fatal error.
         if info is None:
@@ -513,6 +516,7 @@ class ActorCell:
             return
         if busy > self.handler_timeout + self.shutdown_timeout:
             self.abandon(f"was stuck in a handler for {busy:.1f} s")
+            self.exit_reason = f"hung for {busy:.1f} s"
             self.state = RESTARTING
             self.system._count("hung")
             self._tell_owner(f"hung for {busy:.1f} s", abnormal=True)
@@ -561,7 +565,10 @@ def _run_interpreter(
     host_q: int, host_fd: int, actor_id: int, iid: int, token: int, config: tuple[Any, ...]
 ) -> None:
     """Host thread: run the worker until it returns, then post EXITED."""
-    failure = backend.run(iid, BOOT, {"config": config})
+    try:
+        failure = backend.run(iid, BOOT, {"config": config})
+    except Exception as exc:  # e.g. the interpreter is gone: still report the exit
+        failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
     info = None if failure is None else (failure.type_name, failure.message, failure.traceback)
     try:
         backend.put(host_q, (P.EXITED, actor_id, P.PLAIN, (iid, token, info)))

@@ -31,6 +31,8 @@ class InterpreterPool:
         self._ready: list[int] = []
         self._lock = threading.Lock()
         self._filler: threading.Thread | None = None
+        self._reaper: threading.Thread | None = None
+        self._doomed: list[int] = []
         self._closed = False
         self.created = 0
         self.destroyed = 0
@@ -89,10 +91,28 @@ class InterpreterPool:
                 self._ready.append(iid)
 
     def release(self, iid: int) -> None:
-        """The interpreter's thread has ended: destroy it (it holds the old actor's modules)."""
+        """The interpreter's thread has ended: destroy it (it holds the old actor's modules).
+
+        Destroying takes a few milliseconds, so it happens in a background thread.
+        """
         self.in_use.discard(iid)
-        self.destroyed += 1
-        backend.destroy_interpreter(iid)
+        with self._lock:
+            self._doomed.append(iid)
+            busy = self._reaper is not None and self._reaper.is_alive()
+            if not busy:
+                self._reaper = threading.Thread(target=self._reap, name="interactors-reaper")
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        while True:
+            with self._lock:
+                if not self._doomed:
+                    self._reaper = None
+                    return
+                iid = self._doomed.pop()
+            backend.destroy_interpreter(iid)
+            with self._lock:
+                self.destroyed += 1
 
     def forget(self, iid: int) -> None:
         """An abandoned interpreter (its thread is stuck): never touch it again."""
@@ -100,8 +120,10 @@ class InterpreterPool:
 
     def close(self) -> None:
         self._closed = True
-        if self._filler is not None:
-            self._filler.join()
+        for thread in (self._filler, self._reaper):
+            if thread is not None:
+                thread.join()
+        self._reap()
         with self._lock:
             ready, self._ready = self._ready, []
         for iid in ready:
