@@ -71,6 +71,29 @@ async def test_one_for_all_restarts_everyone_in_order(tmp_path: Path) -> None:
             assert events(log)[3:] == ["c:stop", "a:stop", "a:start", "b:start", "c:start"]
 
 
+async def test_one_for_all_removes_temporary_siblings_instead_of_restarting(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log"
+    spec = Supervisor(
+        strategy="one_for_all",
+        backoff=FAST,
+        shutdown=1.5,
+        children=[
+            ChildSpec(Recorder, str(log), name="a"),
+            ChildSpec(Recorder, str(log), name="t", restart="temporary"),
+        ],
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            root = await system.start(spec)
+            assert root.child("a")._cell.shutdown_timeout == 1.5  # the supervisor's default
+            await testing.crash(root.child("a"))
+            await testing.wait_restarts(root.child("a"), 1)
+            assert root.children() == ["a"]
+            assert events(log) == ["a:start", "t:start", "t:stop", "a:start"]
+
+
 async def test_rest_for_one_restarts_the_failed_and_later_children(tmp_path: Path) -> None:
     log = tmp_path / "log"
     with anyio.fail_after(30):

@@ -121,7 +121,8 @@ class Supervisor:
     """A supervisor spec: a strategy, a restart intensity and children (specs or supervisors).
 
     ``max_restarts`` restarts within ``within`` seconds are tolerated; one more and the
-    supervisor gives up (Erlang/OTP's default is 1 in 5 s; ours is 3 in 5 s).
+    supervisor gives up (Erlang/OTP's default is 1 in 5 s; ours is 3 in 5 s). ``shutdown``
+    is the default shutdown timeout of its child actors that do not set their own.
     """
 
     strategy: Strategy = "one_for_one"
@@ -160,6 +161,8 @@ class ChildNode:
         self.ref: ActorRef | None = None
         self.attempt = 0
         self.started_at = 0.0
+        # Its own shutdown timeout, else its supervisor's default, else the system's.
+        self.shutdown = spec.shutdown if spec.shutdown is not None else parent.spec.shutdown
 
     @property
     def name(self) -> str:
@@ -173,7 +176,7 @@ class ChildNode:
             spec.args,
             spec.kwargs,
             name=spec.name,
-            shutdown=spec.shutdown,
+            shutdown=self.shutdown,
             owner=self,
             **options,
         )
@@ -197,11 +200,11 @@ class ChildNode:
 
     async def terminate(self) -> None:
         if self.cell is not None:
-            await self.cell.terminate(self.spec.shutdown)
+            await self.cell.terminate(self.shutdown)
 
     async def stop(self, crashed: bool = False) -> None:
         if self.cell is not None:
-            await self.cell.stop(self.spec.shutdown, crashed=crashed)
+            await self.cell.stop(self.shutdown, crashed=crashed)
 
     # CellOwner
     def incarnation_ended(self, cell: ActorCell, reason: str, abnormal: bool) -> None:
@@ -311,10 +314,17 @@ class SupervisorNode:
         else:
             group = self.children[index:]
         for other in reversed(group):
-            if other is not child:
+            if other is child:
+                continue
+            if other.restart == "temporary":
+                # As in OTP: a temporary sibling is terminated, never restarted.
+                self.children.remove(other)
+                await other.stop()
+            else:
                 await other.terminate()
         for node in group:
-            await node.restart_now()
+            if node is child or node in self.children:
+                await node.restart_now()
 
     async def _give_up(self, reason: str) -> None:
         self.failed = True
