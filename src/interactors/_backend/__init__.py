@@ -31,33 +31,21 @@ from ._common import UNBOUND, RunFailure
 try:
     import concurrent.interpreters  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
 except ImportError:
-    from ._v313 import (
-        NAME,
-        count,
-        create_queue,
-        current_interpreter_id,
-        destroy_interpreter,
-        destroy_queue,
-        get,
-        interpreter_ids,
-        new_interpreter,
-        put,
-        run,
-    )
+    from . import _v313 as _implementation
 else:  # pragma: no cover - exercised only on Python 3.14+
-    from ._v314 import (  # type: ignore[assignment]
-        NAME,
-        count,
-        create_queue,
-        current_interpreter_id,
-        destroy_interpreter,
-        destroy_queue,
-        get,
-        interpreter_ids,
-        new_interpreter,
-        put,
-        run,
-    )
+    from . import _v314 as _implementation  # type: ignore[no-redef]
+
+NAME = _implementation.NAME
+count = _implementation.count
+create_queue = _implementation.create_queue
+current_interpreter_id = _implementation.current_interpreter_id
+destroy_interpreter = _implementation.destroy_interpreter
+destroy_queue = _implementation.destroy_queue
+get = _implementation.get
+interpreter_ids = _implementation.interpreter_ids
+new_interpreter = _implementation.new_interpreter
+put = _implementation.put
+run = _implementation.run
 
 __all__ = (
     "NAME",
