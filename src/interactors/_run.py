@@ -1,23 +1,20 @@
 """``interactors.run(main)``: run an async program that uses actors, like ``anyio.run``.
 
 If ``main`` takes a parameter and no arguments are given, it is passed a started
-:class:`~interactors.ActorSystem` (stopped again when ``main`` returns). Actors that could
-not be stopped (stuck in C code) would make the interpreter hang while finalizing, so in
-that case the process leaves with ``os._exit`` after flushing its streams.
+:class:`~interactors.ActorSystem` (stopped again when ``main`` returns). If actors could
+not be stopped (stuck in C code), the process still exits (code 1, with a report) instead
+of hanging while Python joins their threads: see ``ActorSystem``.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import anyio
 
-from ._signals import leave_now
 from ._system import ActorSystem
-
-_abandoned_total = 0
 
 
 def required_positional(main: Callable[..., Any]) -> int | None:
@@ -38,11 +35,6 @@ def wants_system(main: Callable[..., Any]) -> bool:
     return required_positional(main) == 1
 
 
-def note_abandoned(count: int) -> None:
-    global _abandoned_total
-    _abandoned_total += count
-
-
 def run(
     main: Callable[..., Awaitable[Any]],
     *args: Any,
@@ -58,19 +50,7 @@ def run(
     async def entry() -> Any:
         if not args and wants_system(main):
             async with ActorSystem(**system_options) as system:
-                try:
-                    return await main(system)
-                finally:
-                    note_abandoned(len(system.statistics().abandoned))
+                return await main(system)
         return await main(*args)
 
-    try:
-        return anyio.run(entry, backend=backend, backend_options=backend_options)
-    finally:
-        if _abandoned_total:
-            exit_hard(1)
-
-
-def exit_hard(code: int) -> NoReturn:
-    """Leave now: a stuck actor's thread would hang interpreter finalization forever."""
-    leave_now(code, "actors stuck in C code could not be stopped")
+    return anyio.run(entry, backend=backend, backend_options=backend_options)
