@@ -228,16 +228,18 @@ class PeerContext:
         """Move every reply that arrived into its waiter (or keep it for ``result()``)."""
         qid = self.reply_q
         while backend.count(qid):
-            envelope: Any = backend.get(qid)
-            if envelope is backend.UNBOUND:
-                continue
-            msg_id = envelope[1]
-            waiter = self.waiters.pop(msg_id, None)
-            if waiter is not None:
-                if not waiter.done():
-                    waiter.set_result(envelope)
-            elif msg_id in self.outstanding:
-                self.arrived[msg_id] = envelope
+            self.route(backend.get(qid))
+
+    def route(self, envelope: Any) -> None:
+        if envelope is backend.UNBOUND:
+            return
+        msg_id = envelope[1]
+        waiter = self.waiters.pop(msg_id, None)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(envelope)
+        elif msg_id in self.outstanding:
+            self.arrived[msg_id] = envelope
 
     def on_reply_readable(self) -> None:
         os.eventfd_read(self.reply_fd)
@@ -254,14 +256,15 @@ class PeerContext:
         if envelope is not None:
             return envelope
         deadline = None if timeout is None else time.monotonic() + timeout
-        count, qid, perf = backend.count, self.reply_q, time.perf_counter
+        count, get, qid, perf = backend.count, backend.get, self.reply_q, time.perf_counter
         spin_until = perf() + 50e-6
         while True:
             if count(qid):
-                self.drain()
-                envelope = self.take(msg_id)
-                if envelope is not None:
-                    return envelope
+                envelope = get(qid)  # type: ignore[assignment]
+                if envelope is not backend.UNBOUND and envelope[1] == msg_id:  # type: ignore[index]
+                    self.outstanding.discard(msg_id)
+                    return envelope  # type: ignore[return-value]
+                self.route(envelope)  # someone else's reply
                 continue
             if perf() < spin_until:
                 os.sched_yield()  # spinners sharing a CPU must let each other run
