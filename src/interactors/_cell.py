@@ -152,15 +152,10 @@ class ActorCell:
 
     def check_method(self, method: str) -> None:
         if method not in self._method_set:
-            raise UnknownMethodError(
-                f"actor {self.name!r} ({self.target}) has no public method {method!r}; "
-                f"it has: {', '.join(self.methods) or 'none'}"
-            )
+            raise UnknownMethodError.of(f"{self.name!r} ({self.target})", method, self.methods)
 
     def encode_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
-        if not kwargs and P.is_plain_args(args):
-            return P.PLAIN, args
-        return P.ENCODED, self.codec.encode((args, kwargs or None))
+        return P.encode_call(self.codec, args, kwargs)
 
     def set_init(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Encode the constructor's arguments once (raises EncodeError at the caller)."""

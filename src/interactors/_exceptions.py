@@ -23,6 +23,10 @@ Stdlib only: this module is imported inside actors' interpreters too.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 __all__ = (
     "ActorCrashed",
     "ActorError",
@@ -120,6 +124,12 @@ class ActorCrashed(ActorError):
 
 class UnknownMethodError(InteractorsError, AttributeError):
     """The actor has no public method of that name. The message lists the ones it has."""
+
+    @classmethod
+    def of(cls, actor: str, method: str, methods: Iterable[str]) -> UnknownMethodError:
+        """The error for ``method`` sent to ``actor`` (a description), which has ``methods``."""
+        names = ", ".join(sorted(methods)) or "none"
+        return cls(f"actor {actor} has no public method {method!r}; it has: {names}")
 
 
 class ActorStopped(InteractorsError):

@@ -110,10 +110,7 @@ class _PeerMethods:
     def __getattr__(self, method: str) -> Any:
         ref = self._ref
         if method not in ref.methods:
-            raise UnknownMethodError(
-                f"actor {ref.name!r} has no public method {method!r}; "
-                f"it has: {', '.join(ref.methods) or 'none'}"
-            )
+            raise UnknownMethodError.of(repr(ref.name), method, ref.methods)
         kind = self._kind
 
         def send(*args: Any, **kwargs: Any) -> Any:
@@ -139,10 +136,7 @@ class PeerRef:
 
     def _send(self, kind: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ctx = self._ctx
-        if kwargs or not P.is_plain_args(args):
-            fmt, payload = P.ENCODED, ctx.encode((args, kwargs or None))
-        else:
-            fmt, payload = P.PLAIN, args
+        fmt, payload = P.encode_call(ctx.worker.codec, args, kwargs)
         msg_id = next(ctx.ids) if kind == P.ASK else 0
         envelope = (abs(kind), msg_id, method, fmt, payload, ctx.reply_q, ctx.reply_fd, ctx.flag)
         ctx.deliver(self.address, envelope, block=kind != -P.TELL)
@@ -188,9 +182,6 @@ class PeerContext:
             area, view, _ = S.slot_fields(fd, 0)
             mapped = self.maps[fd] = (area, view)
         return bool(mapped[1][code & 0xFFFF])
-
-    def encode(self, obj: Any) -> Any:
-        return self.worker.codec.encode(obj)  # type: ignore[union-attr]
 
     def decode(self, data: Any) -> Any:
         return self.worker.codec.decode(data)  # type: ignore[union-attr]

@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 
-PROTOCOL_VERSION: Final = 1
-
 # Messages into a mailbox.
 ASK: Final = 1
 TELL: Final = 2
@@ -69,10 +67,13 @@ PLAIN_TYPES: Final = frozenset({int, str, float, bytes, bool, type(None)})
 Address = tuple[int, int, str, int, int, tuple[str, ...], int]
 
 
-def is_plain_args(args: tuple[Any, ...]) -> bool:
-    """True when every argument can cross a queue as is (no codec needed)."""
+def encode_call(codec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
+    """``(fmt, payload)`` for a call: the args tuple as is when every argument is a plain
+    value (no codec needed), else the codec's encoding of ``(args, kwargs)``."""
     plain = PLAIN_TYPES
-    return all(type(arg) in plain for arg in args)
+    if not kwargs and all(type(arg) in plain for arg in args):
+        return PLAIN, args
+    return ENCODED, codec.encode((args, kwargs or None))
 
 
 # Set inside an actor's interpreter by the worker: builds refs that work from there.

@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 import anyio
 
 from . import _backend as backend
+from . import _protocol as P
 from ._cell import STARTING, ActorCell
 from ._codec import codec_from_spec
 from ._codec_protocol import Codec
@@ -447,8 +448,6 @@ class ActorSystem:
         self._task_group.start_soon(watch)
 
     def _on_notice(self, envelope: tuple[Any, ...]) -> None:
-        from . import _protocol as P
-
         kind, actor_id, _fmt, payload = envelope
         if kind == P.EXITED:
             iid, token, info = payload

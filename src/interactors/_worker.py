@@ -199,10 +199,7 @@ class Worker:
         if method not in self.method_set:
             if method.startswith(_faults.PREFIX):
                 return self.fault(method.removeprefix(_faults.PREFIX)), payload, None
-            raise UnknownMethodError(
-                f"actor {self.name!r} ({self.target}) has no public method {method!r}; "
-                f"it has: {', '.join(self.methods) or 'none'}"
-            )
+            raise UnknownMethodError.of(f"{self.name!r} ({self.target})", method, self.methods)
         if fmt == P.PLAIN:
             return getattr(self.instance, method), payload, None
         args, kwargs = self.codec.decode(payload)  # type: ignore[union-attr]
