@@ -343,7 +343,7 @@ def worker_bytecode_cached() -> bool:
     compiles it, e.g. under PYTHONDONTWRITEBYTECODE in a fresh checkout)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("interactors._worker")
+    spec = importlib.util.find_spec("interactors._inside.worker")
     if spec is None or spec.origin is None:
         return False
     return Path(importlib.util.cache_from_source(spec.origin)).exists()

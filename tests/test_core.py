@@ -105,7 +105,7 @@ async def test_undecodable_remote_exception_still_reported() -> None:
             assert "Local" in info.value.type_name
             with pytest.raises(interactors.ActorError) as bad:
                 await failing.ask.bad_result()
-            assert bad.value.type_name == "interactors._exceptions.EncodeError"
+            assert bad.value.type_name == "interactors.EncodeError"
             assert await failing.ask.count() == 0
 
 

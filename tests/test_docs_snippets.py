@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from interactors._app import check_spec, load_app
-from interactors._cli import build_parser
-from interactors._config import Settings, load_settings
+from interactors._launcher.app import check_spec, load_app
+from interactors._launcher.cli import build_parser
+from interactors._launcher.config import Settings, load_settings
 
 ROOT = Path(__file__).parent.parent
 DOCS = (ROOT / "docs" / "launcher.md", ROOT / "docs" / "embedding.md")

@@ -87,7 +87,7 @@ def test_worker_imports_in_an_isolated_interpreter_without_anyio_or_msgspec() ->
             f"""
             import sys
             sys.path[:] = {sys.path!r}
-            import interactors._worker
+            import interactors._inside.worker
             import interactors
             class Probe(interactors.Actor):
                 pass

@@ -61,7 +61,7 @@ async def test_unknown_method_on_an_inner_ref() -> None:
             await forwarder.ask.set_target(counter)
             with pytest.raises(interactors.ActorError) as info:
                 await forwarder.ask.call_unknown()
-            assert info.value.type_name == "interactors._exceptions.UnknownMethodError"
+            assert info.value.type_name == "interactors.UnknownMethodError"
 
 
 async def test_asking_a_stopped_actor_from_an_actor_fails_fast() -> None:

@@ -47,7 +47,7 @@ async def test_one_for_one_restarts_only_the_failed_child(tmp_path: Path) -> Non
             await c.ask.add(1)
             error = await testing.crash(b)
             assert isinstance(error, interactors.ActorCrashed)
-            assert error.type_name == "interactors._faults.InjectedFault"
+            assert error.type_name == "interactors.testing.InjectedFault"
             assert "injected crash" in error.remote_traceback
             await testing.wait_restarts(b, 1)
             assert await b.ask.get() == 0  # fresh instance
@@ -198,7 +198,7 @@ async def test_hung_handler_is_interrupted_by_the_watchdog() -> None:
                 await slow.ask.spin(30)
             took = anyio.current_time() - started
             assert 0.3 <= took < 2.0
-            assert info.value.type_name == "interactors._worker.HandlerTimeout"
+            assert info.value.type_name == "interactors.HandlerTimeout"
             await testing.wait_restarts(slow, 1)
             assert await slow.ask.ping() == 1  # fresh instance, same interpreter
             assert system.statistics().abandoned == ()

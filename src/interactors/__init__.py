@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 
 from ._actor import Actor as Actor
-from ._codec import MsgspecCodec as MsgspecCodec
-from ._codec import PickleCodec as PickleCodec
 from ._exceptions import ActorCrashed as ActorCrashed
 from ._exceptions import ActorError as ActorError
 from ._exceptions import ActorStopped as ActorStopped
+from ._exceptions import AppError as AppError
+from ._exceptions import ConfigError as ConfigError
 from ._exceptions import DecodeError as DecodeError
 from ._exceptions import EncodeError as EncodeError
+from ._exceptions import HandlerTimeout as HandlerTimeout
 from ._exceptions import InteractorsError as InteractorsError
 from ._exceptions import InteractorsWarning as InteractorsWarning
 from ._exceptions import IsolationError as IsolationError
@@ -28,38 +29,40 @@ from ._exceptions import SupervisorGaveUp as SupervisorGaveUp
 from ._exceptions import SystemClosed as SystemClosed
 from ._exceptions import UnknownMethodError as UnknownMethodError
 from ._version import __version__ as __version__
+from ._wire.codec import MsgspecCodec as MsgspecCodec
+from ._wire.codec import PickleCodec as PickleCodec
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any
 
 if TYPE_CHECKING:
-    from ._blocking import BlockingActorRef as BlockingActorRef
-    from ._blocking import BlockingActorSystem as BlockingActorSystem
-    from ._codec_protocol import Codec as Codec
-    from ._ref import ActorRef as ActorRef
-    from ._ref import ActorStatistics as ActorStatistics
-    from ._run import run as run
-    from ._supervisor import Backoff as Backoff
-    from ._supervisor import ChildSpec as ChildSpec
-    from ._supervisor import Supervisor as Supervisor
-    from ._supervisor_ref import SupervisorRef as SupervisorRef
-    from ._system import ActorSystem as ActorSystem
-    from ._system import SystemStatistics as SystemStatistics
+    from ._host.blocking import BlockingActorRef as BlockingActorRef
+    from ._host.blocking import BlockingActorSystem as BlockingActorSystem
+    from ._host.ref import ActorRef as ActorRef
+    from ._host.run import run as run
+    from ._host.statistics import ActorStatistics as ActorStatistics
+    from ._host.statistics import SystemStatistics as SystemStatistics
+    from ._host.system import ActorSystem as ActorSystem
+    from ._supervision.ref import SupervisorRef as SupervisorRef
+    from ._supervision.spec import Backoff as Backoff
+    from ._supervision.spec import ChildSpec as ChildSpec
+    from ._supervision.spec import Supervisor as Supervisor
+    from ._wire.codec_protocol import Codec as Codec
 
 _LAZY = {
-    "Codec": "._codec_protocol",
-    "BlockingActorRef": "._blocking",
-    "BlockingActorSystem": "._blocking",
-    "Backoff": "._supervisor",
-    "ChildSpec": "._supervisor",
-    "Supervisor": "._supervisor",
-    "SupervisorRef": "._supervisor_ref",
-    "ActorRef": "._ref",
-    "ActorStatistics": "._ref",
-    "ActorSystem": "._system",
-    "SystemStatistics": "._system",
-    "run": "._run",
+    "Codec": "._wire.codec_protocol",
+    "BlockingActorRef": "._host.blocking",
+    "BlockingActorSystem": "._host.blocking",
+    "Backoff": "._supervision.spec",
+    "ChildSpec": "._supervision.spec",
+    "Supervisor": "._supervision.spec",
+    "SupervisorRef": "._supervision.ref",
+    "ActorRef": "._host.ref",
+    "ActorStatistics": "._host.statistics",
+    "ActorSystem": "._host.system",
+    "SystemStatistics": "._host.statistics",
+    "run": "._host.run",
 }
 
 __all__ = (
@@ -70,13 +73,16 @@ __all__ = (
     "ActorStatistics",
     "ActorStopped",
     "ActorSystem",
+    "AppError",
     "Backoff",
     "BlockingActorRef",
     "BlockingActorSystem",
     "ChildSpec",
     "Codec",
+    "ConfigError",
     "DecodeError",
     "EncodeError",
+    "HandlerTimeout",
     "InteractorsError",
     "InteractorsWarning",
     "IsolationError",

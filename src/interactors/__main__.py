@@ -1,5 +1,5 @@
 """``python -m interactors``: the ``interactors`` command."""
 
-from ._cli import main
+from ._launcher.cli import main
 
 raise SystemExit(main())

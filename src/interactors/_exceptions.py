@@ -15,7 +15,14 @@ Stdlib only: this module is imported inside actors' interpreters too.
     ├── UnknownMethodError              (also AttributeError) no such public method on the actor
     ├── ActorStopped                    the actor is stopped (or stopping) and takes no messages
     ├── SupervisorGaveUp                restart intensity exceeded at the root of a supervision tree
-    └── SystemClosed                    the ActorSystem is not running
+    ├── SystemClosed                    the ActorSystem is not running
+    ├── ConfigError                     (also ValueError) a settings file or option is invalid
+    └── AppError                        `interactors run`: the app cannot be found, imported or run
+
+    HandlerTimeout (a BaseException)    injected into a handler past its handler_timeout
+
+Every public type says ``interactors.X`` in reprs and tracebacks (``__module__`` is set to
+the public package), never the private module that defines it.
 
     InteractorsWarning                  base of the warnings
     └── IsolationFallbackWarning        isolation="auto" fell back to a shared-GIL interpreter
@@ -31,8 +38,11 @@ __all__ = (
     "ActorCrashed",
     "ActorError",
     "ActorStopped",
+    "AppError",
+    "ConfigError",
     "DecodeError",
     "EncodeError",
+    "HandlerTimeout",
     "InteractorsError",
     "InteractorsWarning",
     "IsolationError",
@@ -144,9 +154,29 @@ class SystemClosed(InteractorsError):
     """The ActorSystem is not running (not entered yet, or already shut down)."""
 
 
+class ConfigError(InteractorsError, ValueError):
+    """A config file or option is unreadable or invalid; the message names the key."""
+
+
+class AppError(InteractorsError):
+    """The app named on the command line cannot be found, imported or run."""
+
+
+class HandlerTimeout(BaseException):
+    """Injected into a handler that ran longer than the actor's ``handler_timeout``.
+
+    A BaseException, so that handlers catching ``Exception`` do not swallow it.
+    """
+
+
 class InteractorsWarning(UserWarning):
     """Base class of interactors' warnings."""
 
 
 class IsolationFallbackWarning(InteractorsWarning):
     """``isolation="auto"`` started an actor in a shared-GIL interpreter; the message says why."""
+
+
+for _public in __all__:
+    globals()[_public].__module__ = "interactors"
+del _public

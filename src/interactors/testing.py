@@ -16,13 +16,14 @@ actor's interpreter in place of a handler, so the actor's ``on_error`` policy, i
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
-
 from ._exceptions import ActorError
-from ._faults import PREFIX, InjectedFault
-from ._ref import ActorRef
+from ._inside.faults import PREFIX, InjectedFault
+
+TYPE_CHECKING = False  # stdlib only at import: actors unpickle InjectedFault from here
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._host.ref import ActorRef
 
 __all__ = ("InjectedFault", "crash", "exit_actor", "fail_next_start", "hang", "wait_restarts")
 
@@ -65,6 +66,8 @@ async def fail_next_start(ref: ActorRef, times: int = 1) -> None:
 
 async def wait_restarts(ref: ActorRef, count: int, timeout: float = 10.0) -> None:
     """Wait until ``ref.statistics().restarts >= count`` (``TimeoutError`` after ``timeout``)."""
+    import anyio
+
     with anyio.fail_after(timeout):
         # Restarts are counted in shared memory, not signalled: look every 5 ms.
         while ref.statistics().restarts < count:  # noqa: ASYNC110

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._ref import ActorRef
-    from ._supervisor import SupervisorNode
+    from .._host.ref import ActorRef
+    from .tree import SupervisorNode
 
 
 class SupervisorRef:
@@ -27,7 +27,7 @@ class SupervisorRef:
         Raises ``KeyError`` when there is no such child, ``TypeError`` when it is a
         supervisor (use :meth:`supervisor`).
         """
-        from ._supervisor import ChildNode
+        from .tree import ChildNode
 
         node = self._node.find(name)
         if node is None:
@@ -38,7 +38,7 @@ class SupervisorRef:
 
     def supervisor(self, name: str) -> SupervisorRef:
         """The nested supervisor ``name``."""
-        from ._supervisor import SupervisorNode
+        from .tree import SupervisorNode
 
         node = self._node.find(name)
         if not isinstance(node, SupervisorNode):

@@ -21,147 +21,37 @@ hung past handler_timeout   abandoned; a fresh interpreter replaces it  yes
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
-import time
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any
 
 import anyio
 
-from . import _backend as backend
-from . import _protocol as P
-from . import _slots as S
-from ._codec_protocol import Codec
-from ._exceptions import (
-    ActorStopped,
-    IsolationError,
-    MailboxFull,
-    SpawnError,
-    UnknownMethodError,
+from .. import _backend as backend
+from .._wire import envelope as P
+from .._wire import slots as S
+from .messaging import (
+    CRASHED,
+    RESTARTING,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    W_EXITING,
+    W_NONE,
+    W_SERVING,
+    W_WAITING,
+    CellMessaging,
 )
-from ._mailbox import Mailbox
-from ._peer import raise_reply
-from ._ref import ActorStatistics
+from .worker_thread import refuse_queued, run_interpreter, start_error
 
-if TYPE_CHECKING:
-    from ._system import ActorSystem
+__all__ = ("ActorCell",)
 
 log = logging.getLogger("interactors")
 
-# Actor states, as shown in statistics.
-STARTING: Final = "starting"
-RUNNING: Final = "running"
-RESTARTING: Final = "restarting"
-STOPPING: Final = "stopping"
-STOPPED: Final = "stopped"
-CRASHED: Final = "crashed"
 
-# Worker situations (host's view of the current incarnation).
-W_NONE: Final = "none"  # no thread (never started, or it returned)
-W_SERVING: Final = "serving"
-W_WAITING: Final = "waiting"  # alive, no instance, waiting for a control message
-W_EXITING: Final = "exiting"  # told to leave, or leaving on its own
-
-BOOT: Final = """\
-import sys
-sys.path[:] = list(config[5])
-from interactors._worker import main as _interactors_worker_main
-_interactors_worker_main(config)
-"""
-
-
-class CellOwner(Protocol):
-    def incarnation_ended(self, cell: ActorCell, reason: str, abnormal: bool) -> None: ...
-
-    def cell_finished(self, cell: ActorCell) -> None: ...
-
-
-class ActorCell:
-    """Host-side state of one actor (see the module docstring)."""
-
-    def __init__(
-        self,
-        system: ActorSystem,
-        actor_id: int,
-        name: str,
-        target: str,
-        main_path: str,
-        *,
-        isolation: str,
-        codec: Codec,
-        mailbox_size: int,
-        max_concurrency: int,
-        on_error: str,
-        handler_timeout: float | None,
-        shutdown: float,
-    ) -> None:
-        self.system = system
-        self.pump = system._pump
-        self.actor_id = actor_id
-        self.name = name
-        self.target = target
-        self.main_path = main_path
-        self.isolation = isolation
-        self.codec = codec
-        self.max_concurrency = max_concurrency
-        self.on_error = on_error
-        self.handler_timeout = handler_timeout
-        self.shutdown_timeout = shutdown
-        self.owner: CellOwner | None = None
-        self.slot_fd, self.slot_index = system._slots.allocate()
-        self.fields = system._slots.view(self.slot_fd)
-        self.base = self.slot_index * S.FIELDS
-        self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base + S.PARKED)
-        self.ctl_q = backend.create_queue(0)
-        self.reply_q = backend.create_queue(0)
-        self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
-        self.state = STARTING
-        self.worker = W_NONE
-        self.methods: tuple[str, ...] = ()
-        self._method_set: frozenset[str] = frozenset()
-        self.iid: int | None = None
-        self.thread: threading.Thread | None = None
-        self.token = 0
-        self.pending: set[int] = set()
-        self.exit_reason = ""
-        self.stopped_event = anyio.Event()
-        self._exited = anyio.Event()
-        self._init: tuple[int, Any] = (P.PLAIN, ())
-        self._start_id = 0
-        self._stop_id = 0
-        self._endings = 0  # incarnations that ended (crash and exit notices handled)
-        self._stop_crashed = False
-        self._closed = False
-
-    # -- identity --------------------------------------------------------------------------
-
-    def address(self) -> P.Address:
-        return (
-            self.system.system_id,
-            self.actor_id,
-            self.name,
-            self.mailbox.qid,
-            self.mailbox.fd,
-            self.methods,
-            S.flag_code(self.slot_fd, self.base + S.PARKED),
-        )
-
-    def is_alive(self) -> bool:
-        return self.state in (STARTING, RUNNING, RESTARTING)
-
-    def check_method(self, method: str) -> None:
-        if method not in self._method_set:
-            raise UnknownMethodError.of(f"{self.name!r} ({self.target})", method, self.methods)
-
-    def encode_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
-        return P.encode_call(self.codec, args, kwargs)
-
-    def set_init(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Encode the constructor's arguments once (raises EncodeError at the caller)."""
-        self._init = self.encode_call(args, kwargs)
-
-    # -- starting --------------------------------------------------------------------------
+class ActorCell(CellMessaging):
+    """Host-side state of one actor and its lifecycle (see the module docstring)."""
 
     async def start(self, fresh: bool = False) -> None:
         """Start an incarnation and wait until it serves; raise SpawnError if it fails.
@@ -246,51 +136,11 @@ class ActorCell:
         )
         self.worker = W_SERVING
         self.thread = threading.Thread(
-            target=_run_interpreter,
+            target=run_interpreter,
             args=(self.pump.qid, self.pump.fd, self.actor_id, self.iid, self.token, config),
             name=f"interactors-actor-{self.name}",
         )
         self.thread.start()
-
-    # -- messages --------------------------------------------------------------------------
-
-    def _refuse(self) -> ActorStopped:
-        return ActorStopped(f"actor {self.name!r} is {self.state}; it takes no more messages")
-
-    async def ask(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if self.state not in (RUNNING, RESTARTING):
-            raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
-        pump = self.pump
-        msg_id = self.system._next_id()
-        envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
-        waiter = pump.waiter(msg_id)
-        pending = self.pending
-        pending.add(msg_id)
-        try:
-            try:
-                self.mailbox.put_nowait(envelope)
-            except MailboxFull:
-                await self.mailbox.put(envelope)
-            reply = await pump.wait(msg_id, waiter)
-        finally:
-            pending.discard(msg_id)
-            pump.waiters.pop(msg_id, None)
-        return raise_reply(reply, self.name, self.codec.decode)
-
-    async def tell(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.state not in (RUNNING, RESTARTING):
-            raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
-        await self.mailbox.put((P.TELL, 0, method, fmt, payload, 0, 0, -1))
-
-    def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.state not in (RUNNING, RESTARTING):
-            raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
-        self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
-
-    # -- ending ------------------------------------------------------------------------------
 
     async def stop(self, timeout: float | None = None, crashed: bool = False) -> None:
         """Stop for good after the queued messages (``on_stop`` runs); never restarted.
@@ -391,7 +241,7 @@ class ActorCell:
             self.pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
         self.pending.clear()
         for envelope in self.mailbox.take_all():
-            _refuse_queued(envelope, error)
+            refuse_queued(envelope, error)
         self.stopped_event.set()
         if self.owner is not None:
             self.owner.cell_finished(self)
@@ -409,12 +259,6 @@ class ActorCell:
                 None,
             )
             self.pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
-
-    async def wait_stopped(self) -> str:
-        await self.stopped_event.wait()
-        return self.exit_reason
-
-    # -- notices from the worker and its thread --------------------------------------------------
 
     def on_crashed(self, payload: tuple[Any, ...]) -> None:
         """A handler failed under on_error="restart" or "stop" (CRASHED notice)."""
@@ -515,96 +359,3 @@ class ActorCell:
             self.state = RESTARTING
             self.system._count("hung")
             self._tell_owner(f"hung for {busy:.1f} s", abnormal=True)
-
-    # -- introspection ---------------------------------------------------------------------
-
-    def statistics(self) -> ActorStatistics:
-        fields, base = self.fields, self.base
-        busy_since = fields[base + S.BUSY_SINCE] if fields[base + S.CURRENT_SEQ] else 0
-        return ActorStatistics(
-            name=self.name,
-            actor_id=self.actor_id,
-            state=self.state,
-            isolation=self.isolation,
-            interpreter_id=self.iid,
-            mailbox_depth=0 if self._closed else self.mailbox.depth(),
-            mailbox_size=self.mailbox.maxsize,
-            messages_handled=fields[base + S.HANDLED],
-            errors=fields[base + S.ERRORS],
-            restarts=max(0, fields[base + S.INCARNATION] - 1),
-            busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
-        )
-
-    def close(self) -> None:
-        """Free the interpreter, queues and fds (the actor's thread has ended)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self.iid is not None:
-            self.system._interpreters.release(self.iid)
-            self.iid = None
-        if self.system._has_abandoned(self.actor_id):
-            self.system._defer_free(self)  # its stuck interpreter may still use them
-        else:
-            self.free_queues()
-
-    def free_queues(self) -> None:
-        self.mailbox.close()
-        backend.destroy_queue(self.ctl_q)
-        backend.destroy_queue(self.reply_q)
-        os.close(self.reply_fd)
-        self.system._slots.release(self.slot_fd, self.slot_index)
-
-
-def _run_interpreter(
-    host_q: int, host_fd: int, actor_id: int, iid: int, token: int, config: tuple[Any, ...]
-) -> None:
-    """Host thread: run the worker until it returns, then post EXITED."""
-    try:
-        failure = backend.run(iid, BOOT, {"config": config})
-    except Exception as exc:  # e.g. the interpreter is gone: still report the exit
-        failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
-    info = None if failure is None else (failure.type_name, failure.message, failure.traceback)
-    try:
-        backend.put(host_q, (P.EXITED, actor_id, P.PLAIN, (iid, token, info)))
-        os.eventfd_write(host_fd, 1)
-    except Exception:  # the system is gone (an abandoned actor finishing late)
-        log.debug("actor %d exited after its system closed", actor_id)
-
-
-def _refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
-    """Answer an ask left in a dead actor's mailbox, so its asker never hangs."""
-    if envelope is backend.UNBOUND or envelope[0] != P.ASK:
-        return
-    try:
-        backend.put(envelope[5], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
-        os.eventfd_write(envelope[6], 1)
-    except Exception:
-        log.debug("could not refuse a queued ask (its sender is gone)")
-
-
-def start_error(cell: ActorCell, info: tuple[Any, ...]) -> SpawnError:
-    """The typed error for a START_FAILED payload."""
-    why, extension, _exiting, type_name, message, text, _blob = info
-    if why == P.FAIL_ISOLATION:
-        return IsolationError(
-            f"cannot start actor {cell.name!r}: {cell.target} imports the extension module "
-            f"{extension!r}, which cannot load in an own-GIL (isolated) interpreter. "
-            'Spawn it with isolation="shared_gil", or isolation="auto" to fall back '
-            "automatically.",
-            extension,
-            text,
-        )
-    if why == P.FAIL_IMPORT:
-        what = f"cannot import {cell.target.replace(':', '.')}"
-        hint = "Check that the module is importable (sys.path) and defines that class."
-    elif why == P.FAIL_CODEC:
-        what = f"cannot load codec {cell.codec.spec!r}"
-        hint = "Choose a codec that loads in the actor's interpreter."
-    else:
-        what = "its __init__ or on_start raised"
-        hint = "See the remote traceback."
-    return SpawnError(
-        f"cannot start actor {cell.name!r} ({cell.target}): {what}: {type_name}: {message}. {hint}",
-        text,
-    )

@@ -26,8 +26,9 @@ from typing import Any
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ._ref import ActorRef, ActorStatistics
-from ._system import ActorSystem, SystemStatistics
+from .ref import ActorRef
+from .statistics import ActorStatistics, SystemStatistics
+from .system import ActorSystem
 
 __all__ = ("BlockingActorRef", "BlockingActorSystem")
 

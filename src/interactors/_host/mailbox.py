@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import anyio
 
-from . import _backend as backend
-from ._exceptions import MailboxFull
+from .. import _backend as backend
+from .._exceptions import MailboxFull
 
 DEFAULT_MAILBOX_SIZE: Final = 1000
 _BACKOFF_MAX: Final = 0.005

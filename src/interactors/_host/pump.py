@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _backend as backend
-from . import _protocol as P
+from .. import _backend as backend
+from .._wire import envelope as P
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64

@@ -21,44 +21,23 @@ import select
 import time
 from collections.abc import Generator
 
-from . import _backend as backend
-from . import _protocol as P
-from . import _slots as S
-from ._exceptions import (
-    ActorCrashed,
-    ActorError,
+from .. import _backend as backend
+from .._exceptions import (
     ActorStopped,
     MailboxFull,
     UnknownMethodError,
 )
+from .._wire import envelope as P
+from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any
 
 if TYPE_CHECKING:
-    from ._worker import Worker
+    from .serving import Server
 
 _FULL_BACKOFF_MAX = 0.01
-
-
-def raise_reply(envelope: tuple[Any, ...], actor: str, decode: Any) -> Any:
-    """The value carried by a reply envelope, or raise the error it carries."""
-    kind, _msg_id, fmt, payload = envelope
-    if kind == P.REPLY_OK:
-        return payload if fmt == P.PLAIN else decode(payload)
-    type_name, message, text, blob = payload
-    error_type = ActorCrashed if kind == P.REPLY_CRASHED else ActorError
-    error = error_type(actor, type_name, message, text)
-    cause: BaseException | None = None
-    if blob is not None:
-        try:
-            import pickle
-
-            cause = pickle.loads(blob)
-        except Exception:
-            cause = None
-    raise error from cause
 
 
 class PendingReply:
@@ -74,11 +53,11 @@ class PendingReply:
     def result(self, timeout: float | None = None) -> Any:
         """Block this actor until the reply arrives; ``TimeoutError`` after ``timeout`` s."""
         envelope = self._ctx.wait_blocking(self._msg_id, timeout)
-        return raise_reply(envelope, self._target, self._ctx.decode)
+        return P.raise_reply(envelope, self._target, self._ctx.decode)
 
     def __await__(self) -> Generator[Any, None, Any]:
         envelope = yield from self._ctx.wait_async(self._msg_id).__await__()
-        return raise_reply(envelope, self._target, self._ctx.decode)
+        return P.raise_reply(envelope, self._target, self._ctx.decode)
 
     def __del__(self) -> None:
         self._ctx.forget(self._msg_id)
@@ -161,7 +140,7 @@ class PeerRef:
 class PeerContext:
     """The worker's side of actor-to-actor messaging: its reply queue and waiters."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Server) -> None:
         self.worker = worker
         self.reply_q: int = worker.reply_q
         self.reply_fd: int = worker.reply_fd

@@ -16,11 +16,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ._signals import SignalLatch
-from ._version import __version__
+from .._version import __version__
+from .signals import SignalLatch
 
 if TYPE_CHECKING:
-    from ._reload import Reloader
+    from .reload import Reloader
 
 __all__ = ("main",)
 
@@ -128,10 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> int:
     # Imported here, after the signal handlers are in (see the module docstring).
-    from ._app import AppError, check_spec, load_app
-    from ._config import ConfigError, load_settings
-    from ._launch import ExitCode, Launcher
-    from ._logconfig import configure_logging
+    from .app import AppError, check_spec, load_app
+    from .config import ConfigError, load_settings
+    from .launch import ExitCode, Launcher
+    from .logconfig import configure_logging
 
     overrides = {
         "backend": args.backend,
@@ -151,7 +151,7 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
                 raise AppError("--reload needs watchfiles: pip install 'interactors[reload]'")
         configure_logging(settings.log_level, settings.log_format)
         if args.reload:
-            from ._reload import Reloader
+            from .reload import Reloader
 
             child = [a for a in args_list if a != "--reload"]
             command = [sys.executable, "-m", "interactors", *child]

@@ -14,61 +14,42 @@ supervisor gives up, the block is cancelled and :class:`SupervisorGaveUp` is rai
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import anyio
 
-from . import _backend as backend
-from . import _protocol as P
-from ._cell import STARTING, ActorCell
-from ._codec import codec_from_spec
-from ._codec_protocol import Codec
-from ._exceptions import (
-    IsolationError,
-    IsolationFallbackWarning,
+from .. import _backend as backend
+from .._exceptions import (
     SupervisorGaveUp,
     SystemClosed,
 )
-from ._mailbox import DEFAULT_MAILBOX_SIZE
-from ._pool import InterpreterPool
-from ._pump import ReplyPump
-from ._ref import ActorRef, ActorStatistics, systems
-from ._slots import SlotArea
-from ._supervisor import ChildNode, ChildSpec, Supervisor, SupervisorNode
-from ._supervisor_ref import SupervisorRef
-from ._target import resolve_target
+from .._supervision.ref import SupervisorRef
+from .._supervision.spec import ChildSpec, Supervisor
+from .._supervision.tree import ChildNode, SupervisorNode
+from .._wire import envelope as P
+from .._wire.codec import codec_from_spec
+from .._wire.codec_protocol import Codec
+from .._wire.slots import SlotArea
+from .abandoned import AbandonedInterpreters
+from .cell import ActorCell
+from .mailbox import DEFAULT_MAILBOX_SIZE
+from .options import DEFAULT_SHUTDOWN, Isolation, check_isolation
+from .pool import InterpreterPool
+from .pump import ReplyPump
+from .ref import ActorRef, systems
+from .spawning import spawn_cell
+from .statistics import SystemStatistics
 
 log = logging.getLogger("interactors")
 
-Isolation = Literal["isolated", "shared_gil", "auto"]
-ISOLATIONS: Final = ("isolated", "shared_gil", "auto")
-ON_ERROR: Final = ("resume", "restart", "stop")
-DEFAULT_SHUTDOWN: Final = 5.0
 _system_ids = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class SystemStatistics:
-    """A snapshot of a system: its actors, interpreters and lifecycle event counts."""
-
-    actors: tuple[ActorStatistics, ...]
-    backend: str
-    interpreters_created: int
-    interpreters_destroyed: int
-    abandoned: tuple[str, ...]
-    """Names of actors whose stuck interpreters were given up (still running)."""
-    events: dict[str, int]
-    """Lifecycle event counts: ``crashed``, ``restarted``, ``hung``, ``gave_up``, ..."""
 
 
 class ActorSystem:
@@ -103,7 +84,7 @@ class ActorSystem:
         max_restarts: int = 10,
         within: float = 5.0,
     ) -> None:
-        _check_isolation(isolation)
+        check_isolation(isolation)
         if mailbox_size < 1:
             raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
         self.system_id = next(_system_ids)
@@ -118,9 +99,7 @@ class ActorSystem:
         self._names: dict[str, ActorCell] = {}
         self._refs: dict[int, ActorRef] = {}
         self._top: list[ChildNode | SupervisorNode] = []
-        self._abandoned: dict[int, tuple[threading.Thread, str, int]] = {}
-        self._abandoned_names: list[str] = []
-        self._deferred: dict[int, ActorCell] = {}
+        self._abandoned = AbandonedInterpreters()
         self._isolation_refused: dict[str, str] = {}
         self._events: Counter[str] = Counter()
         self._failure: SupervisorGaveUp | None = None
@@ -232,78 +211,11 @@ class ActorSystem:
         name: str | None,
         shutdown: float | None,
         owner: ChildNode,
-        isolation: str | None = None,
-        codec: str | Codec | None = None,
-        mailbox_size: int | None = None,
-        max_concurrency: int | None = None,
-        on_error: str | None = None,
-        handler_timeout: float | None = None,
+        **options: Any,
     ) -> ActorRef:
         """Create a cell and start its first incarnation (used by ``spawn`` and trees)."""
         self._check_running()
-        target, main_path = resolve_target(actor)
-        cls = actor if isinstance(actor, type) else None
-        mode: str = isolation or self.isolation
-        _check_isolation(mode)
-        on_error = on_error or getattr(cls, "on_error", None) or "restart"
-        if on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
-        actor_id = self._next_id()
-        if name is None:
-            name = f"{target.rpartition(':')[2].rpartition('.')[2]}-{actor_id}"
-        elif name in self._names:
-            raise ValueError(f"an actor named {name!r} is already running in this system")
-        module = target.partition(":")[0]
-        if mode == "auto" and module in self._isolation_refused:
-            mode = "shared_gil"
-        cell = ActorCell(
-            self,
-            actor_id,
-            name,
-            target,
-            main_path,
-            isolation=mode,
-            codec=codec_from_spec(codec) if codec is not None else self.codec,
-            mailbox_size=mailbox_size or getattr(cls, "mailbox_size", None) or self.mailbox_size,
-            max_concurrency=max_concurrency or getattr(cls, "max_concurrency", 1) or 1,
-            on_error=on_error,
-            handler_timeout=handler_timeout or getattr(cls, "handler_timeout", None),
-            shutdown=self.shutdown_timeout if shutdown is None else shutdown,
-        )
-        self._cells[actor_id] = cell
-        self._names[name] = cell
-        try:
-            cell.set_init(args, kwargs)
-            try:
-                await cell.start()
-            except IsolationError as exc:
-                if mode != "auto":
-                    raise
-                self._isolation_refused[module] = exc.extension
-                warnings.warn(
-                    IsolationFallbackWarning(
-                        f"actor {name!r}: {module} imports {exc.extension!r}, which cannot "
-                        "load in an own-GIL interpreter; running it in a shared-GIL "
-                        "interpreter instead (no parallelism with other Python code)"
-                    ),
-                    stacklevel=4,
-                )
-                cell.isolation = "shared_gil"
-                cell.state = STARTING
-                await cell.start(fresh=True)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await cell.stop(0.5 if cell.worker != "none" else 0)
-            self._forget(cell)
-            raise
-        cell.owner = owner
-        ref = ActorRef(cell)
-        self._refs[actor_id] = ref
-        if cell.handler_timeout:
-            self._watch_deadlines()
-        self._count("started")
-        log.debug("started actor %r (%s, %s)", name, target, cell.isolation)
-        return ref
+        return await spawn_cell(self, actor, args, kwargs, name, shutdown, owner, options)
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -329,7 +241,7 @@ class ActorSystem:
             backend=backend.NAME,
             interpreters_created=self._interpreters.created,
             interpreters_destroyed=self._interpreters.destroyed,
-            abandoned=tuple(self._abandoned_names),
+            abandoned=tuple(self._abandoned.names),
             events=dict(self._events),
         )
 
@@ -370,11 +282,9 @@ class ActorSystem:
             self._slots.close()
             self._running = False
             systems.pop(self.system_id, None)
-            if self._abandoned:
-                log.error(
-                    "abandoned actors still running in C code: %s",
-                    ", ".join(name for _thread, name, _actor in self._abandoned.values()),
-                )
+            stuck = self._abandoned.running()
+            if stuck:
+                log.error("abandoned actors still running in C code: %s", ", ".join(stuck))
 
     def _forget(self, cell: ActorCell) -> None:
         self._cells.pop(cell.actor_id, None)
@@ -422,15 +332,7 @@ class ActorSystem:
 
     def _abandon(self, iid: int, thread: threading.Thread, cell: ActorCell) -> None:
         self._interpreters.forget(iid)
-        self._abandoned[iid] = (thread, cell.name, cell.actor_id)
-        self._abandoned_names.append(cell.name)
-        _guard_process_exit(thread, cell.name)
-
-    def _defer_free(self, cell: ActorCell) -> None:
-        self._deferred[cell.actor_id] = cell
-
-    def _has_abandoned(self, actor_id: int) -> bool:
-        return any(entry[2] == actor_id for entry in self._abandoned.values())
+        self._abandoned.add(iid, thread, cell.name, cell.actor_id)
 
     def _watch_deadlines(self) -> None:
         if self._watching_deadlines:
@@ -451,17 +353,8 @@ class ActorSystem:
         kind, actor_id, _fmt, payload = envelope
         if kind == P.EXITED:
             iid, token, info = payload
-            abandoned = self._abandoned.pop(iid, None)
-            if abandoned is not None:
-                # A stuck actor came back after all: now its interpreter can go.
-                abandoned[0].join()
-                self._abandoned_names.remove(abandoned[1])
-                backend.destroy_interpreter(iid)
-                deferred = self._deferred.get(actor_id)
-                if deferred is not None and not self._has_abandoned(actor_id):
-                    del self._deferred[actor_id]
-                    deferred.free_queues()
-                return
+            if self._abandoned.came_back(iid, actor_id):
+                return  # a stuck actor came back after all: its interpreter is gone now
         cell = self._cells.get(actor_id)
         if cell is None:
             return
@@ -475,36 +368,3 @@ class ActorSystem:
             raise SystemClosed(
                 "the ActorSystem is not running: use it as `async with ActorSystem() as system:`"
             )
-
-
-_stuck_threads: list[tuple[threading.Thread, str]] = []
-
-
-def _guard_process_exit(thread: threading.Thread, name: str) -> None:
-    """Make sure a stuck actor cannot hang the process when it exits.
-
-    Python joins every non-daemon thread before it exits, and an abandoned actor's thread
-    may never end (it is blocked in C). So, if such threads are still alive when the
-    process exits, report them and leave with ``os._exit(1)`` after flushing, instead of
-    hanging forever. This runs before the threads are joined (``threading``'s own exit
-    hooks, the mechanism concurrent.futures uses).
-    """
-    first = not _stuck_threads
-    _stuck_threads.append((thread, name))
-    register = getattr(threading, "_register_atexit", None)
-    if first and register is not None:
-        with contextlib.suppress(RuntimeError):  # already shutting down
-            register(_leave_if_stuck)
-
-
-def _leave_if_stuck() -> None:
-    stuck = [name for thread, name in _stuck_threads if thread.is_alive()]
-    if stuck:
-        from ._signals import leave_now
-
-        leave_now(1, f"actors stuck in C code could not be stopped: {', '.join(stuck)}")
-
-
-def _check_isolation(isolation: str) -> None:
-    if isolation not in ISOLATIONS:
-        raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import importlib
 
-from ._exceptions import DecodeError, EncodeError
+from .._exceptions import DecodeError, EncodeError
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
 
-    from ._codec_protocol import Codec, Encoded
+    from .codec_protocol import Codec, Encoded
 
 __all__ = ("MsgspecCodec", "PickleCodec", "codec_from_spec")
 

@@ -6,50 +6,26 @@ kill the process with the default action. The launcher later reads what the latc
 and hands the signals over to its event loop; the latch only forces the exit when a second
 signal comes while no event loop is listening.
 
-:func:`leave_now` ends the process with ``os._exit`` after flushing what can be flushed:
-an actor stuck in C code keeps a non-daemon thread alive, and interpreter finalization
-would wait for it forever.
-
-Stdlib only, so that it can be imported before anything else.
+Stdlib only (and the stdlib-only exit guard), so that it can be imported before anything
+else.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import signal
-import sys
 from types import FrameType
-from typing import Final, NoReturn
+from typing import Final
 
-__all__ = ("SHUTDOWN_SIGNALS", "SignalLatch", "forced_exit_code", "leave_now")
+from .._host.exit_guard import leave_now
+
+__all__ = ("SHUTDOWN_SIGNALS", "SignalLatch", "forced_exit_code")
 
 SHUTDOWN_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
-
-log = logging.getLogger("interactors")
 
 
 def forced_exit_code(signum: int) -> int:
     """The shell's code for a process ended by signal ``signum`` (130 for SIGINT)."""
     return 128 + signum
-
-
-def leave_now(code: int, reason: str) -> NoReturn:
-    """Log ``reason``, flush stdout, stderr and the logging handlers, then ``os._exit(code)``.
-
-    Never returns and never raises: a failing flush (a stream closed or written to by the
-    code this interrupted) is skipped.
-    """
-    # The exit must happen whatever logging and the streams do.
-    with contextlib.suppress(Exception):
-        log.error("leaving with exit code %d: %s", code, reason)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    with contextlib.suppress(Exception):
-        logging.shutdown()
-    os._exit(code)
 
 
 class SignalLatch:

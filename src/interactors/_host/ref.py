@@ -15,33 +15,16 @@ a direct actor-to-actor ref.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from . import _protocol as P
+from .._exceptions import SystemClosed
+from .._wire import envelope as P
+from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
-    from ._cell import ActorCell
-
-
-@dataclass(frozen=True, slots=True)
-class ActorStatistics:
-    """A snapshot of one actor, read without sending it a message."""
-
-    name: str
-    actor_id: int
-    state: str
-    isolation: str
-    interpreter_id: int | None
-    mailbox_depth: int
-    mailbox_size: int
-    messages_handled: int
-    errors: int
-    restarts: int
-    busy_seconds: float | None
-    """How long the message in flight has been running, ``None`` when idle."""
+    from .cell import ActorCell
 
 
 class _Proxy:
@@ -170,7 +153,8 @@ def host_ref_from_address(address: P.Address) -> Any:
     """Unpickling on the host: the live ref of that actor in its system."""
     system = systems.get(address[0])
     if system is None:
-        from ._exceptions import SystemClosed
-
         raise SystemClosed(f"actor {address[2]!r} belongs to an ActorSystem that is closed")
     return system._ref_for(address[1], address[2])
+
+
+P.ref_factory = host_ref_from_address

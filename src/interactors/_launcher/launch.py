@@ -31,12 +31,13 @@ from typing import Any, Final
 
 import anyio
 
-from ._app import App
-from ._config import Settings
-from ._exceptions import SupervisorGaveUp
-from ._signals import SHUTDOWN_SIGNALS, SignalLatch, forced_exit_code, leave_now
-from ._system import ActorSystem
-from ._version import __version__
+from .._exceptions import SupervisorGaveUp
+from .._host.exit_guard import leave_now
+from .._host.system import ActorSystem
+from .._version import __version__
+from .app import App
+from .config import Settings
+from .signals import SHUTDOWN_SIGNALS, SignalLatch, forced_exit_code
 
 __all__ = ("SHUTDOWN_GRACE", "ExitCode", "Launcher")
 

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Final
 
-from ._exceptions import SpawnError
+from .._exceptions import SpawnError
 
 _DOTTED: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 

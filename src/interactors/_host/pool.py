@@ -18,9 +18,9 @@ import threading
 
 import anyio
 
-from . import _backend as backend
+from .. import _backend as backend
 
-_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._worker\n"
+_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
 
 
 class InterpreterPool:

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from ._system import ActorSystem
+from .system import ActorSystem
 
 
 def required_positional(main: Callable[..., Any]) -> int | None:

@@ -23,6 +23,11 @@ class InjectedFault(Exception):
     """The exception a ``crash`` fault raises inside the actor."""
 
 
+# Its public home; interactors.testing loads without anyio, so that unpickling the
+# exception inside an actor does not drag the host side in.
+InjectedFault.__module__ = "interactors.testing"
+
+
 def fault_raise(message: str) -> None:
     raise InjectedFault(message)
 

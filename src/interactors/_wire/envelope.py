@@ -25,6 +25,8 @@ made of plain values) or ``ENCODED`` (codec output for ``(args, kwargs)`` / the 
 
 from __future__ import annotations
 
+from .._exceptions import ActorCrashed, ActorError
+
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -76,14 +78,32 @@ def encode_call(codec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tu
     return ENCODED, codec.encode((args, kwargs or None))
 
 
-# Set inside an actor's interpreter by the worker: builds refs that work from there.
-_inner_ref_factory: Any = None
+# Builds a ref from an address where it lands: set by the host's ref module on the host,
+# and by the worker inside an actor's interpreter (refs that work from there).
+ref_factory: Any = None
 
 
 def rebuild_ref(address: Address) -> Any:
     """Unpickle an ActorRef where it lands: inside an actor, or on the host."""
-    if _inner_ref_factory is not None:
-        return _inner_ref_factory(address)
-    from ._ref import host_ref_from_address
+    if ref_factory is None:
+        raise RuntimeError("an ActorRef can only be unpickled where interactors runs actors")
+    return ref_factory(address)
 
-    return host_ref_from_address(address)
+
+def raise_reply(envelope: tuple[Any, ...], actor: str, decode: Any) -> Any:
+    """The value carried by a reply envelope, or raise the error it carries."""
+    kind, _msg_id, fmt, payload = envelope
+    if kind == REPLY_OK:
+        return payload if fmt == PLAIN else decode(payload)
+    type_name, message, text, blob = payload
+    error_type = ActorCrashed if kind == REPLY_CRASHED else ActorError
+    error = error_type(actor, type_name, message, text)
+    cause: BaseException | None = None
+    if blob is not None:
+        try:
+            import pickle
+
+            cause = pickle.loads(blob)
+        except Exception:
+            cause = None
+    raise error from cause

@@ -22,9 +22,9 @@ import anyio
 import anyio.abc
 from watchfiles import PythonFilter, awatch
 
-from ._config import Settings
-from ._launch import SHUTDOWN_GRACE
-from ._signals import SHUTDOWN_SIGNALS, SignalLatch
+from .config import Settings
+from .launch import SHUTDOWN_GRACE
+from .signals import SHUTDOWN_SIGNALS, SignalLatch
 
 __all__ = ("Reloader",)
 

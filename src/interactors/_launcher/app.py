@@ -21,19 +21,15 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from ._exceptions import InteractorsError
-from ._run import required_positional
-from ._supervisor import Supervisor
+from .._exceptions import AppError
+from .._host.run import required_positional
+from .._supervision.spec import Supervisor
 
 __all__ = ("App", "AppError", "load_app")
 
 AppKind = Literal["main_with_system", "main", "tree"]
 _SPEC: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _EXPECTED: Final = "an `async def main(system)`, an `async def main()` or a Supervisor tree"
-
-
-class AppError(InteractorsError):
-    """The app named on the command line cannot be found, imported or run."""
 
 
 @dataclass(frozen=True, slots=True)

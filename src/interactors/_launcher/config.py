@@ -24,14 +24,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ._exceptions import InteractorsError
-from ._mailbox import DEFAULT_MAILBOX_SIZE
-from ._system import DEFAULT_SHUTDOWN, Isolation
+from .._exceptions import ConfigError
+from .._host.mailbox import DEFAULT_MAILBOX_SIZE
+from .._host.options import DEFAULT_SHUTDOWN, Isolation
 
 __all__ = ("ConfigError", "Settings", "load_settings")
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
-# "pickle", "msgspec" or "package.module:factory" (see interactors._codec).
+# "pickle", "msgspec" or "package.module:factory" (see interactors.Codec).
 CodecSpec = Annotated[str, msgspec.Meta(pattern=r"^(pickle|msgspec|[\w.]+:[\w.]+)$")]
 
 
@@ -62,10 +62,6 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
             "shutdown_timeout": self.shutdown_timeout,
             "spare_interpreters": self.spare_interpreters,
         }
-
-
-class ConfigError(InteractorsError, ValueError):
-    """A config file or option is unreadable or invalid; the message names the key."""
 
 
 def load_settings(path: str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:

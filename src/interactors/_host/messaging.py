@@ -1,0 +1,208 @@
+"""The host's record of one actor, without its lifecycle: identity, queues, asks and tells.
+
+:class:`CellMessaging` holds everything a cell owns for the actor's whole life (the
+mailbox, the control queue, the actor's reply queue, its slot of shared counters), sends
+messages to it and reads its statistics. :class:`~.cell.ActorCell` adds the lifecycle.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import anyio
+
+from .. import _backend as backend
+from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
+from .._wire import envelope as P
+from .._wire import slots as S
+from .._wire.codec_protocol import Codec
+from .mailbox import Mailbox
+from .statistics import ActorStatistics
+
+if TYPE_CHECKING:
+    from .cell import ActorCell
+    from .system import ActorSystem
+
+
+# Actor states, as shown in statistics.
+STARTING: Final = "starting"
+RUNNING: Final = "running"
+RESTARTING: Final = "restarting"
+STOPPING: Final = "stopping"
+STOPPED: Final = "stopped"
+CRASHED: Final = "crashed"
+
+# Worker situations (host's view of the current incarnation).
+W_NONE: Final = "none"  # no thread (never started, or it returned)
+W_SERVING: Final = "serving"
+W_WAITING: Final = "waiting"  # alive, no instance, waiting for a control message
+W_EXITING: Final = "exiting"  # told to leave, or leaving on its own
+
+
+class CellOwner(Protocol):
+    def incarnation_ended(self, cell: ActorCell, reason: str, abnormal: bool) -> None: ...
+
+    def cell_finished(self, cell: ActorCell) -> None: ...
+
+
+class CellMessaging:
+    """Host-side state of one actor that outlives its incarnations (see the module docstring)."""
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        actor_id: int,
+        name: str,
+        target: str,
+        main_path: str,
+        *,
+        isolation: str,
+        codec: Codec,
+        mailbox_size: int,
+        max_concurrency: int,
+        on_error: str,
+        handler_timeout: float | None,
+        shutdown: float,
+    ) -> None:
+        self.system = system
+        self.pump = system._pump
+        self.actor_id = actor_id
+        self.name = name
+        self.target = target
+        self.main_path = main_path
+        self.isolation = isolation
+        self.codec = codec
+        self.max_concurrency = max_concurrency
+        self.on_error = on_error
+        self.handler_timeout = handler_timeout
+        self.shutdown_timeout = shutdown
+        self.owner: CellOwner | None = None
+        self.slot_fd, self.slot_index = system._slots.allocate()
+        self.fields = system._slots.view(self.slot_fd)
+        self.base = self.slot_index * S.FIELDS
+        self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base + S.PARKED)
+        self.ctl_q = backend.create_queue(0)
+        self.reply_q = backend.create_queue(0)
+        self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
+        self.state = STARTING
+        self.worker = W_NONE
+        self.methods: tuple[str, ...] = ()
+        self._method_set: frozenset[str] = frozenset()
+        self.iid: int | None = None
+        self.thread: threading.Thread | None = None
+        self.token = 0
+        self.pending: set[int] = set()
+        self.exit_reason = ""
+        self.stopped_event = anyio.Event()
+        self._exited = anyio.Event()
+        self._init: tuple[int, Any] = (P.PLAIN, ())
+        self._start_id = 0
+        self._stop_id = 0
+        self._endings = 0  # incarnations that ended (crash and exit notices handled)
+        self._stop_crashed = False
+        self._closed = False
+
+    def address(self) -> P.Address:
+        return (
+            self.system.system_id,
+            self.actor_id,
+            self.name,
+            self.mailbox.qid,
+            self.mailbox.fd,
+            self.methods,
+            S.flag_code(self.slot_fd, self.base + S.PARKED),
+        )
+
+    def is_alive(self) -> bool:
+        return self.state in (STARTING, RUNNING, RESTARTING)
+
+    def check_method(self, method: str) -> None:
+        if method not in self._method_set:
+            raise UnknownMethodError.of(f"{self.name!r} ({self.target})", method, self.methods)
+
+    def encode_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
+        return P.encode_call(self.codec, args, kwargs)
+
+    def set_init(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Encode the constructor's arguments once (raises EncodeError at the caller)."""
+        self._init = self.encode_call(args, kwargs)
+
+    def _refuse(self) -> ActorStopped:
+        return ActorStopped(f"actor {self.name!r} is {self.state}; it takes no more messages")
+
+    async def ask(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.state not in (RUNNING, RESTARTING):
+            raise self._refuse()
+        fmt, payload = self.encode_call(args, kwargs)
+        pump = self.pump
+        msg_id = self.system._next_id()
+        envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
+        waiter = pump.waiter(msg_id)
+        pending = self.pending
+        pending.add(msg_id)
+        try:
+            try:
+                self.mailbox.put_nowait(envelope)
+            except MailboxFull:
+                await self.mailbox.put(envelope)
+            reply = await pump.wait(msg_id, waiter)
+        finally:
+            pending.discard(msg_id)
+            pump.waiters.pop(msg_id, None)
+        return P.raise_reply(reply, self.name, self.codec.decode)
+
+    async def tell(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.state not in (RUNNING, RESTARTING):
+            raise self._refuse()
+        fmt, payload = self.encode_call(args, kwargs)
+        await self.mailbox.put((P.TELL, 0, method, fmt, payload, 0, 0, -1))
+
+    def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.state not in (RUNNING, RESTARTING):
+            raise self._refuse()
+        fmt, payload = self.encode_call(args, kwargs)
+        self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
+
+    async def wait_stopped(self) -> str:
+        await self.stopped_event.wait()
+        return self.exit_reason
+
+    def statistics(self) -> ActorStatistics:
+        fields, base = self.fields, self.base
+        busy_since = fields[base + S.BUSY_SINCE] if fields[base + S.CURRENT_SEQ] else 0
+        return ActorStatistics(
+            name=self.name,
+            actor_id=self.actor_id,
+            state=self.state,
+            isolation=self.isolation,
+            interpreter_id=self.iid,
+            mailbox_depth=0 if self._closed else self.mailbox.depth(),
+            mailbox_size=self.mailbox.maxsize,
+            messages_handled=fields[base + S.HANDLED],
+            errors=fields[base + S.ERRORS],
+            restarts=max(0, fields[base + S.INCARNATION] - 1),
+            busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
+        )
+
+    def close(self) -> None:
+        """Free the interpreter, queues and fds (the actor's thread has ended)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.iid is not None:
+            self.system._interpreters.release(self.iid)
+            self.iid = None
+        if self.system._abandoned.holds(self.actor_id):
+            self.system._abandoned.defer_free(self)  # its stuck interpreter may still use them
+        else:
+            self.free_queues()
+
+    def free_queues(self) -> None:
+        self.mailbox.close()
+        backend.destroy_queue(self.ctl_q)
+        backend.destroy_queue(self.reply_q)
+        os.close(self.reply_fd)
+        self.system._slots.release(self.slot_fd, self.slot_index)

@@ -1,0 +1,112 @@
+"""Spawning one actor: resolve its options, create its cell, start its first incarnation.
+
+With ``isolation="auto"``, an actor whose module refuses to load in an own-GIL interpreter
+is started again in a fallback interpreter, with an :class:`IsolationFallbackWarning`; the
+module is remembered, so its next actors go there directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._exceptions import IsolationError, IsolationFallbackWarning
+from .._wire.codec import codec_from_spec
+from .cell import ActorCell
+from .messaging import STARTING
+from .options import ON_ERROR, check_isolation
+from .ref import ActorRef
+from .target import resolve_target
+
+if TYPE_CHECKING:
+    from .._supervision.tree import ChildNode
+    from .system import ActorSystem
+
+__all__ = ("spawn_cell",)
+
+log = logging.getLogger("interactors")
+
+
+async def spawn_cell(
+    system: ActorSystem,
+    actor: type | str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    name: str | None,
+    shutdown: float | None,
+    owner: ChildNode,
+    options: dict[str, Any],
+) -> ActorRef:
+    """Start ``actor`` for ``owner``; return its ref once ``__init__``/``on_start`` ran."""
+    isolation = options.get("isolation")
+    codec = options.get("codec")
+    mailbox_size = options.get("mailbox_size")
+    max_concurrency = options.get("max_concurrency")
+    on_error = options.get("on_error")
+    handler_timeout = options.get("handler_timeout")
+    target, main_path = resolve_target(actor)
+    cls = actor if isinstance(actor, type) else None
+    mode: str = isolation or system.isolation
+    check_isolation(mode)
+    on_error = on_error or getattr(cls, "on_error", None) or "restart"
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    actor_id = system._next_id()
+    if name is None:
+        name = f"{target.rpartition(':')[2].rpartition('.')[2]}-{actor_id}"
+    elif name in system._names:
+        raise ValueError(f"an actor named {name!r} is already running in this system")
+    module = target.partition(":")[0]
+    if mode == "auto" and module in system._isolation_refused:
+        mode = "shared_gil"
+    cell = ActorCell(
+        system,
+        actor_id,
+        name,
+        target,
+        main_path,
+        isolation=mode,
+        codec=codec_from_spec(codec) if codec is not None else system.codec,
+        mailbox_size=mailbox_size or getattr(cls, "mailbox_size", None) or system.mailbox_size,
+        max_concurrency=max_concurrency or getattr(cls, "max_concurrency", 1) or 1,
+        on_error=on_error,
+        handler_timeout=handler_timeout or getattr(cls, "handler_timeout", None),
+        shutdown=system.shutdown_timeout if shutdown is None else shutdown,
+    )
+    system._cells[actor_id] = cell
+    system._names[name] = cell
+    try:
+        cell.set_init(args, kwargs)
+        try:
+            await cell.start()
+        except IsolationError as exc:
+            if mode != "auto":
+                raise
+            system._isolation_refused[module] = exc.extension
+            warnings.warn(
+                IsolationFallbackWarning(
+                    f"actor {name!r}: {module} imports {exc.extension!r}, which cannot "
+                    "load in an own-GIL interpreter; running it in a shared-GIL "
+                    "interpreter instead (no parallelism with other Python code)"
+                ),
+                stacklevel=5,
+            )
+            cell.isolation = "shared_gil"
+            cell.state = STARTING
+            await cell.start(fresh=True)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await cell.stop(0.5 if cell.worker != "none" else 0)
+        system._forget(cell)
+        raise
+    cell.owner = owner
+    ref = ActorRef(cell)
+    system._refs[actor_id] = ref
+    if cell.handler_timeout:
+        system._watch_deadlines()
+    system._count("started")
+    log.debug("started actor %r (%s, %s)", name, target, cell.isolation)
+    return ref

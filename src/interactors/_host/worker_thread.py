@@ -1,0 +1,84 @@
+"""The host thread that runs one actor's worker in its interpreter, and what it reports.
+
+The thread sits in the interpreter's ``exec`` for the worker's whole life and posts an
+EXITED notice to the host's reply pump when it returns; a failed start is described by a
+START_FAILED payload that :func:`start_error` turns into the typed error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Final
+
+from .. import _backend as backend
+from .._exceptions import IsolationError, SpawnError
+from .._wire import envelope as P
+
+if TYPE_CHECKING:
+    from .messaging import CellMessaging
+
+__all__ = ("BOOT", "refuse_queued", "run_interpreter", "start_error")
+
+log = logging.getLogger("interactors")
+
+BOOT: Final = """\
+import sys
+sys.path[:] = list(config[5])
+from interactors._inside.worker import main as _interactors_worker_main
+_interactors_worker_main(config)
+"""
+
+
+def run_interpreter(
+    host_q: int, host_fd: int, actor_id: int, iid: int, token: int, config: tuple[Any, ...]
+) -> None:
+    """Host thread: run the worker until it returns, then post EXITED."""
+    try:
+        failure = backend.run(iid, BOOT, {"config": config})
+    except Exception as exc:  # e.g. the interpreter is gone: still report the exit
+        failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
+    info = None if failure is None else (failure.type_name, failure.message, failure.traceback)
+    try:
+        backend.put(host_q, (P.EXITED, actor_id, P.PLAIN, (iid, token, info)))
+        os.eventfd_write(host_fd, 1)
+    except Exception:  # the system is gone (an abandoned actor finishing late)
+        log.debug("actor %d exited after its system closed", actor_id)
+
+
+def refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
+    """Answer an ask left in a dead actor's mailbox, so its asker never hangs."""
+    if envelope is backend.UNBOUND or envelope[0] != P.ASK:
+        return
+    try:
+        backend.put(envelope[5], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
+        os.eventfd_write(envelope[6], 1)
+    except Exception:
+        log.debug("could not refuse a queued ask (its sender is gone)")
+
+
+def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
+    """The typed error for a START_FAILED payload."""
+    why, extension, _exiting, type_name, message, text, _blob = info
+    if why == P.FAIL_ISOLATION:
+        return IsolationError(
+            f"cannot start actor {cell.name!r}: {cell.target} imports the extension module "
+            f"{extension!r}, which cannot load in an own-GIL (isolated) interpreter. "
+            'Spawn it with isolation="shared_gil", or isolation="auto" to fall back '
+            "automatically.",
+            extension,
+            text,
+        )
+    if why == P.FAIL_IMPORT:
+        what = f"cannot import {cell.target.replace(':', '.')}"
+        hint = "Check that the module is importable (sys.path) and defines that class."
+    elif why == P.FAIL_CODEC:
+        what = f"cannot load codec {cell.codec.spec!r}"
+        hint = "Choose a codec that loads in the actor's interpreter."
+    else:
+        what = "its __init__ or on_start raised"
+        hint = "See the remote traceback."
+    return SpawnError(
+        f"cannot start actor {cell.name!r} ({cell.target}): {what}: {type_name}: {message}. {hint}",
+        text,
+    )
