@@ -15,7 +15,6 @@ import concurrent.futures
 import functools
 import queue
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,12 +23,14 @@ import anyio
 from . import bench_actors, raw
 from .bench_actors import Echo, Pinger
 from .measure import (
-    Latency,
     Size,
+    best_rate,
+    best_rate_async,
+    latency,
+    latency_async,
     latency_rows,
     row,
-    sequential_latency,
-    sequential_latency_async,
+    runners,
 )
 
 TITLE = "Ask latency and throughput"
@@ -44,16 +45,6 @@ def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
     return row("actor→actor round trips/s", rate, "/s", "higher", note)
 
 
-async def _latency_async(size: Size, call: Callable[[int], Awaitable[Any]], n: int) -> Latency:
-    await sequential_latency_async(call, max(1, n // 10))  # warm up
-    return Latency.merge([await sequential_latency_async(call, n) for _ in range(size.repeat)])
-
-
-def _latency(size: Size, call: Callable[[int], Any], n: int) -> Latency:
-    sequential_latency(call, max(1, n // 10))
-    return Latency.merge([sequential_latency(call, n) for _ in range(size.repeat)])
-
-
 async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total: int) -> float:
     """Best rate of ``total`` calls spread over 100 concurrent tasks (anyio: any library)."""
     each = max(1, total // CALLERS)
@@ -62,23 +53,12 @@ async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total
         for i in range(each):
             await call(i)
 
-    best = 0.0
-    for _ in range(size.repeat):
-        begin = time.perf_counter()
+    async def all_callers() -> None:
         async with anyio.create_task_group() as tg:
             for _ in range(CALLERS):
                 tg.start_soon(caller)
-        best = max(best, each * CALLERS / (time.perf_counter() - begin))
-    return best
 
-
-def _best_rate(size: Size, n: int, run: Callable[[], Any]) -> float:
-    best = 0.0
-    for _ in range(size.repeat):
-        begin = time.perf_counter()
-        run()
-        best = max(best, n / (time.perf_counter() - begin))
-    return best
+    return await best_rate_async(size.repeat, each * CALLERS, all_callers)
 
 
 def interactors(size: Size) -> list[dict[str, Any]]:
@@ -88,14 +68,12 @@ def interactors(size: Size) -> list[dict[str, Any]]:
         async with ia.ActorSystem() as system:
             echo = await system.spawn(Echo)
             pinger = await system.spawn(Pinger)
-            lat = await _latency_async(size, echo.ask.ping, size.asks)
+            lat = await latency_async(size.repeat, echo.ask.ping, size.asks)
             many = await _many_callers(size, echo.ask.ping, size.concurrent_asks)
             await pinger.ask.ping_many(echo, max(1, size.asks // 10))
-            a2a = 0.0
-            for _ in range(size.repeat):
-                begin = time.perf_counter()
-                await pinger.ask.ping_many(echo, size.asks)
-                a2a = max(a2a, size.asks / (time.perf_counter() - begin))
+            a2a = await best_rate_async(
+                size.repeat, size.asks, lambda: pinger.ask.ping_many(echo, size.asks)
+            )
         return [*latency_rows(lat), _many_row(many, "asyncio"), _a2a_row(a2a)]
 
     async def on_trio() -> float:
@@ -112,7 +90,7 @@ def raw_baseline(size: Size) -> list[dict[str, Any]]:
     async def on_asyncio(server: raw.RawServer) -> list[dict[str, Any]]:
         server.attach_asyncio()
         try:
-            lat = await _latency_async(size, server.call_asyncio, size.asks)
+            lat = await latency_async(size.repeat, server.call_asyncio, size.asks)
             many = await _many_callers(size, server.call_asyncio, size.concurrent_asks)
         finally:
             server.detach_asyncio()
@@ -144,7 +122,7 @@ def _executor_rows(size: Size, pool: Any, n: int, to_other: Any) -> list[dict[st
         def call(i: int) -> Awaitable[Any]:
             return loop.run_in_executor(pool, bench_actors.echo, i)
 
-        lat = await _latency_async(size, call, n)
+        lat = await latency_async(size.repeat, call, n)
         many = await _many_callers(size, call, n * 2)
         return [*latency_rows(lat), _many_row(many, "asyncio")]
 
@@ -177,7 +155,7 @@ def threads(size: Size) -> list[dict[str, Any]]:
             back.get()
 
     try:
-        rows.append(_a2a_row(_best_rate(size, size.asks, ping_many), "queue.SimpleQueue pair"))
+        rows.append(_a2a_row(best_rate(size.repeat, size.asks, ping_many), "queue.SimpleQueue pair"))
     finally:
         there.put(None)
         worker.join()
@@ -201,15 +179,15 @@ def pykka(size: Size) -> list[dict[str, Any]]:
 
     echo, pinger = PykkaEcho.start(), PykkaEcho.start()
     try:
-        lat = _latency(size, lambda i: echo.ask(("ping", i)), size.asks)
+        lat = latency(size.repeat, lambda i: echo.ask(("ping", i)), size.asks)
         rounds = max(1, size.concurrent_asks // CALLERS)
 
         def in_flight() -> None:
             for _ in range(rounds):
                 list(pk.get_all([echo.ask(("ping", i), block=False) for i in range(CALLERS)]))
 
-        many = _best_rate(size, rounds * CALLERS, in_flight)
-        a2a = _best_rate(size, size.asks, lambda: pinger.ask(("ping_many", echo, size.asks)))
+        many = best_rate(size.repeat, rounds * CALLERS, in_flight)
+        a2a = best_rate(size.repeat, size.asks, lambda: pinger.ask(("ping_many", echo, size.asks)))
     finally:
         echo.stop()
         pinger.stop()
@@ -225,7 +203,7 @@ def thespian(size: Size) -> list[dict[str, Any]]:
     try:
         echo = system.createActor(ThespianEcho)
         pinger = system.createActor(ThespianEcho)
-        lat = _latency(size, lambda i: system.ask(echo, ("ping", i), 10), n)
+        lat = latency(size.repeat, lambda i: system.ask(echo, ("ping", i), 10), n)
         rounds = max(1, size.concurrent_asks // CALLERS // 4)
 
         def in_flight() -> None:
@@ -236,8 +214,8 @@ def thespian(size: Size) -> list[dict[str, Any]]:
                     if system.listen(10) is None:
                         raise TimeoutError("Thespian did not answer within 10 s")
 
-        many = _best_rate(size, rounds * CALLERS, in_flight)
-        a2a = _best_rate(size, n, lambda: system.ask(pinger, ("ping_many", echo, n), 60))
+        many = best_rate(size.repeat, rounds * CALLERS, in_flight)
+        a2a = best_rate(size.repeat, n, lambda: system.ask(pinger, ("ping_many", echo, n), 60))
     finally:
         system.shutdown()
     note = "100 tells in flight, replies collected with listen()"
@@ -249,7 +227,7 @@ def to_interpreter(size: Size) -> list[dict[str, Any]]:
 
     async def main() -> list[dict[str, Any]]:
         one = functools.partial(ti.run_sync, limiter=anyio.CapacityLimiter(1))
-        lat = await _latency_async(size, functools.partial(one, bench_actors.echo), size.asks)
+        lat = await latency_async(size.repeat, functools.partial(one, bench_actors.echo), size.asks)
         call = functools.partial(ti.run_sync, bench_actors.echo)
         many = await _many_callers(size, call, size.concurrent_asks // 4)
         return [*latency_rows(lat), _many_row(many, "asyncio", "default limiter: one per CPU")]
@@ -272,28 +250,19 @@ def ray(size: Size) -> list[dict[str, Any]]:
         echo_cls = peer_ray.actor_classes()["echo"]
         echo, pinger = echo_cls.remote(), echo_cls.remote()
         raym.get([echo.ping.remote(0), pinger.ping.remote(0)])
-        lat = _latency(size, lambda i: raym.get(echo.ping.remote(i)), n)
+        lat = latency(size.repeat, lambda i: raym.get(echo.ping.remote(i)), n)
         rounds = max(1, size.concurrent_asks // CALLERS // 10)
 
         def in_flight() -> None:
             for _ in range(rounds):
                 raym.get([echo.ping.remote(i) for i in range(CALLERS)])
 
-        many = _best_rate(size, rounds * CALLERS, in_flight)
-        a2a = _best_rate(size, n, lambda: raym.get(pinger.ping_many.remote(echo, n)))
+        many = best_rate(size.repeat, rounds * CALLERS, in_flight)
+        a2a = best_rate(size.repeat, n, lambda: raym.get(pinger.ping_many.remote(echo, n)))
     finally:
         raym.shutdown()
     note = "100 calls in flight (ray.get of a list)"
     return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a)]
 
 
-RUNNERS = {
-    "interactors": interactors,
-    "raw": raw_baseline,
-    "threads": threads,
-    "processes": processes,
-    "pykka": pykka,
-    "thespian": thespian,
-    "to_interpreter": to_interpreter,
-    "ray": ray,
-}
+RUNNERS = runners(globals(), raw=raw_baseline)

@@ -1,20 +1,31 @@
-"""Measurement primitives shared by the scenarios: sizes, timers, statistics, memory.
+"""Measurement primitives shared by the scenarios: sizes, timers, statistics, memory, rows.
 
-A scenario function returns a list of :class:`Row` dicts (plain data, JSON-ready). Times are
-best-of-N for rates and wall times (the least disturbed run on a noisy machine) and
-percentiles over every sample for latencies.
+A scenario function returns a list of :func:`row` dicts (plain data, JSON-ready). Times are
+best-of-N for rates and wall times (the least disturbed run on a noisy machine), medians
+for single calls, and percentiles over every sample for latencies. Everything a scenario
+module repeats lives here, so that the scenario modules read as the scenarios only.
+
+Stdlib only: ``restart`` imports this module, and its spawned worker processes import
+``restart``.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
+import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
+from .frameworks import FRAMEWORKS
+
 Better = Literal["higher", "lower"]
+Runner = Callable[..., list[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,9 @@ FULL = Size("full", 3, 12_000_000, 20_000, 60_000, 100_000, 5_000, 20, 100, 20, 
 SIZES = {size.name: size for size in (SMOKE, QUICK, FULL)}
 
 
+# -- rows and results ----------------------------------------------------------------------
+
+
 def row(
     metric: str,
     value: float | None,
@@ -55,6 +69,99 @@ def row(
     return {"metric": metric, "value": value, "unit": unit, "better": better, "note": note, **extra}
 
 
+def runners(namespace: dict[str, Any], **named: Runner) -> dict[str, Runner]:
+    """A scenario's ``RUNNERS``: its module-level function named after each framework.
+
+    ``named`` gives the runners whose function has another name (``raw=raw_baseline``,
+    where ``raw`` is the imported module). Frameworks without one are not applicable.
+    """
+    found = {f.name: named.get(f.name, namespace.get(f.name)) for f in FRAMEWORKS}
+    return {name: run for name, run in found.items() if callable(run)}
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write a result document, indented, with a final newline."""
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+# -- timers --------------------------------------------------------------------------------
+
+
+class Timer:
+    """``with Timer() as t: ...``, then ``t.seconds`` (wall time, ``time.perf_counter``)."""
+
+    __slots__ = ("begin", "seconds")
+
+    def __enter__(self) -> Timer:
+        self.seconds = 0.0
+        self.begin = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.begin
+
+
+def elapsed(call: Callable[[], Any]) -> float:
+    """Seconds one call takes."""
+    begin = time.perf_counter()
+    call()
+    return time.perf_counter() - begin
+
+
+async def elapsed_async(call: Callable[[], Awaitable[Any]]) -> float:
+    """Seconds one awaited call takes."""
+    begin = time.perf_counter()
+    await call()
+    return time.perf_counter() - begin
+
+
+def best_time(repeat: int, call: Callable[[], Any]) -> float:
+    """The shortest of ``repeat`` runs, in seconds."""
+    return min(elapsed(call) for _ in range(repeat))
+
+
+async def best_time_async(repeat: int, call: Callable[[], Awaitable[Any]]) -> float:
+    """The shortest of ``repeat`` awaited runs, in seconds."""
+    return min([await elapsed_async(call) for _ in range(repeat)])
+
+
+def best_rate(repeat: int, n: int, call: Callable[[], Any]) -> float:
+    """Operations per second of the best of ``repeat`` runs, each doing ``n`` operations."""
+    return n / best_time(repeat, call)
+
+
+async def best_rate_async(repeat: int, n: int, call: Callable[[], Awaitable[Any]]) -> float:
+    """Operations per second of the best of ``repeat`` awaited runs of ``n`` operations."""
+    return n / await best_time_async(repeat, call)
+
+
+def median_ms(n: int, call: Callable[[], Any]) -> float:
+    """Median time of ``n`` calls, in ms, after one untimed warm-up call."""
+    call()
+    return statistics.median(elapsed(call) for _ in range(n)) * 1e3
+
+
+async def median_ms_async(n: int, call: Callable[[], Awaitable[Any]]) -> float:
+    """Median time of ``n`` awaited calls, in ms, after one untimed warm-up call."""
+    await call()
+    return statistics.median([await elapsed_async(call) for _ in range(n)]) * 1e3
+
+
+def median_ms_of(n: int, once: Callable[[], float]) -> float:
+    """Median, in ms, of ``n`` samples that time themselves (``once`` returns seconds)."""
+    return statistics.median(once() for _ in range(n)) * 1e3
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+def percentile(samples: list[int], q: float) -> int:
+    """The sample at quantile ``q`` (nearest rank, no interpolation)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
 @dataclass(frozen=True, slots=True)
 class Latency:
     """Per-call samples (ns) of one or more runs, and the best run's rate (calls/s)."""
@@ -63,8 +170,7 @@ class Latency:
     rate: float
 
     def percentile_us(self, q: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1e3
+        return percentile(self.samples, q) / 1e3
 
     @staticmethod
     def merge(runs: list[Latency]) -> Latency:
@@ -72,38 +178,49 @@ class Latency:
         return Latency([s for run in runs for s in run.samples], max(run.rate for run in runs))
 
 
+@contextmanager
+def _gc_off() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def sequential_latency(call: Callable[[int], Any], n: int) -> Latency:
     """Per-call latency of ``n`` blocking calls made one after the other."""
     samples = [0] * n
     now = time.perf_counter_ns
-    gc.disable()
-    try:
-        begin = time.perf_counter()
+    with _gc_off(), Timer() as run:
         for i in range(n):
             t0 = now()
             call(i)
             samples[i] = now() - t0
-        elapsed = time.perf_counter() - begin
-    finally:
-        gc.enable()
-    return Latency(samples, n / elapsed)
+    return Latency(samples, n / run.seconds)
 
 
 async def sequential_latency_async(call: Callable[[int], Awaitable[Any]], n: int) -> Latency:
     """Per-call latency of ``n`` awaited calls made one after the other."""
     samples = [0] * n
     now = time.perf_counter_ns
-    gc.disable()
-    try:
-        begin = time.perf_counter()
+    with _gc_off(), Timer() as run:
         for i in range(n):
             t0 = now()
             await call(i)
             samples[i] = now() - t0
-        elapsed = time.perf_counter() - begin
-    finally:
-        gc.enable()
-    return Latency(samples, n / elapsed)
+    return Latency(samples, n / run.seconds)
+
+
+def latency(repeat: int, call: Callable[[int], Any], n: int) -> Latency:
+    """``repeat`` runs of ``n`` sequential calls, after a warm-up of a tenth as many."""
+    sequential_latency(call, max(1, n // 10))
+    return Latency.merge([sequential_latency(call, n) for _ in range(repeat)])
+
+
+async def latency_async(repeat: int, call: Callable[[int], Awaitable[Any]], n: int) -> Latency:
+    """``repeat`` runs of ``n`` sequential awaited calls, after a warm-up of a tenth as many."""
+    await sequential_latency_async(call, max(1, n // 10))
+    return Latency.merge([await sequential_latency_async(call, n) for _ in range(repeat)])
 
 
 def latency_rows(lat: Latency, what: str = "ask") -> list[dict[str, Any]]:
@@ -114,7 +231,7 @@ def latency_rows(lat: Latency, what: str = "ask") -> list[dict[str, Any]]:
     ]
 
 
-# -- memory ------------------------------------------------------------------------------
+# -- memory --------------------------------------------------------------------------------
 
 
 def rss_kib(pid: int | None = None) -> int:
@@ -129,6 +246,11 @@ def pss_kib(pid: int) -> int:
             if line.startswith("Pss:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no Pss for pid {pid}")
+
+
+def mean_mib(read_kib: Callable[[int], int], pids: Iterable[int]) -> float:
+    """The mean of ``read_kib`` (``rss_kib`` or ``pss_kib``) over processes, in MiB."""
+    return statistics.fmean(read_kib(pid) for pid in pids) / 1024
 
 
 def _status_field(pid: int | None, field: str) -> int:
@@ -148,3 +270,22 @@ def settle_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+class RssGrowth:
+    """``with RssGrowth() as rss: ...``: this process's VmRSS before and after (settled), KiB."""
+
+    __slots__ = ("after", "before")
+
+    def __enter__(self) -> RssGrowth:
+        settle_memory()
+        self.before = self.after = rss_kib()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        settle_memory()
+        self.after = rss_kib()
+
+    def mib_each(self, count: int) -> float:
+        """The growth per one of ``count`` things made inside the block, in MiB."""
+        return (self.after - self.before) / count / 1024

@@ -12,46 +12,45 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import statistics
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import bench_actors, raw
 from .bench_actors import Echo
-from .measure import Size, row
+from .measure import Size, median_ms, median_ms_async, row, runners
 
 TITLE = "Large payloads"
 MIB = 1024 * 1024
 SIZES_MIB = (1, 64)
 
 
-def _metric(mib: int, trip: str, kind: str) -> str:
-    return f"{mib} MiB {trip}, {kind}"
-
-
 def _calls(size: Size, mib: int) -> int:
     return size.payload_repeat if mib == 1 else max(3, size.repeat)
 
 
-def _median_ms(n: int, call: Callable[[], Any]) -> float:
-    call()
-    samples = []
-    for _ in range(n):
-        begin = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples) * 1e3
+def _cases(
+    size: Size,
+    length: Callable[[Any], Any],
+    echo: Callable[[Any], Any],
+    kinds: tuple[str, ...] = ("bytes",),
+) -> Iterator[tuple[str, int, Callable[[], Any]]]:
+    """``(metric, calls, call)`` for each payload: one way with ``length``, then round trip
+    with ``echo`` (a call may be a coroutine function: the caller times it)."""
+    for mib, kind, data in _payloads(kinds):
+        for trip, send in (("one way", length), ("round trip", echo)):
+            yield f"{mib} MiB {trip}, {kind}", _calls(size, mib), functools.partial(send, data)
 
 
-async def _median_ms_async(n: int, call: Callable[[], Awaitable[Any]]) -> float:
-    await call()
-    samples = []
-    for _ in range(n):
-        begin = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples) * 1e3
+def _call_rows(size: Size, *cases: Any) -> list[dict[str, Any]]:
+    """The median time of blocking calls, per payload (``cases``: ``_cases``' arguments)."""
+    return [row(m, median_ms(n, call), "ms", "lower") for m, n, call in _cases(size, *cases)]
+
+
+async def _call_rows_async(size: Size, *cases: Any) -> list[dict[str, Any]]:
+    """The median time of awaited calls, per payload (``cases``: ``_cases``' arguments)."""
+    return [
+        row(m, await median_ms_async(n, call), "ms", "lower") for m, n, call in _cases(size, *cases)
+    ]
 
 
 def _payloads(kinds: tuple[str, ...]) -> list[tuple[int, str, Any]]:
@@ -73,61 +72,25 @@ def interactors(size: Size) -> list[dict[str, Any]]:
     import interactors as ia
 
     async def main() -> list[dict[str, Any]]:
-        rows = []
         async with ia.ActorSystem() as system:
             ref = await system.spawn(Echo)
-            for mib, kind, data in _payloads(("bytes", "memoryview")):
-                n = _calls(size, mib)
 
-                async def one_way(data: Any = data) -> None:
-                    if await ref.ask.length(data) != len(data):
-                        raise RuntimeError("wrong length")
+            async def one_way(data: Any) -> None:
+                if await ref.ask.length(data) != len(data):
+                    raise RuntimeError("wrong length")
 
-                async def round_trip(data: Any = data) -> None:
-                    _check(await ref.ask.ping(data), data)
+            async def round_trip(data: Any) -> None:
+                _check(await ref.ask.ping(data), data)
 
-                ms = await _median_ms_async(n, one_way)
-                rows.append(row(_metric(mib, "one way", kind), ms, "ms", "lower"))
-                ms = await _median_ms_async(n, round_trip)
-                rows.append(row(_metric(mib, "round trip", kind), ms, "ms", "lower"))
-        return rows
+            return await _call_rows_async(size, one_way, round_trip, ("bytes", "memoryview"))
 
     return ia.run(main)
 
 
 def raw_baseline(size: Size) -> list[dict[str, Any]]:
-    rows = []
     with raw.RawServer(measure_len=True) as lengths, raw.RawServer() as echoes:
-        for mib, kind, data in _payloads(("bytes", "memoryview")):
-            n = _calls(size, mib)
-            ms = _median_ms(n, lambda data=data: lengths.call_blocking(data))
-            rows.append(row(_metric(mib, "one way", kind), ms, "ms", "lower"))
-            ms = _median_ms(n, lambda data=data: echoes.call_blocking(data))
-            rows.append(row(_metric(mib, "round trip", kind), ms, "ms", "lower"))
-    return rows
-
-
-def _call_rows(size: Size, length: Callable[[Any], Any], echo: Callable[[Any], Any]) -> list[Any]:
-    rows = []
-    for mib, kind, data in _payloads(("bytes",)):
-        n = _calls(size, mib)
-        rows.append(
-            row(
-                _metric(mib, "one way", kind),
-                _median_ms(n, lambda d=data: length(d)),
-                "ms",
-                "lower",
-            )
-        )
-        rows.append(
-            row(
-                _metric(mib, "round trip", kind),
-                _median_ms(n, lambda d=data: echo(d)),
-                "ms",
-                "lower",
-            )
-        )
-    return rows
+        kinds = ("bytes", "memoryview")
+        return _call_rows(size, lengths.call_blocking, echoes.call_blocking, kinds)
 
 
 def _executor(size: Size, pool: Any) -> list[dict[str, Any]]:
@@ -176,18 +139,14 @@ def thespian(size: Size) -> list[dict[str, Any]]:
 def to_interpreter(size: Size) -> list[dict[str, Any]]:
     from anyio import to_interpreter as ti
 
-    async def main() -> list[dict[str, Any]]:
-        rows = []
-        one = functools.partial(ti.run_sync, limiter=None)
-        for mib, kind, data in _payloads(("bytes",)):
-            n = _calls(size, mib)
-            ms = await _median_ms_async(n, lambda d=data: one(bench_actors.length, d))
-            rows.append(row(_metric(mib, "one way", kind), ms, "ms", "lower"))
-            ms = await _median_ms_async(n, lambda d=data: one(bench_actors.echo, d))
-            rows.append(row(_metric(mib, "round trip", kind), ms, "ms", "lower"))
-        return rows
-
-    return asyncio.run(main())
+    one = functools.partial(ti.run_sync, limiter=None)
+    return asyncio.run(
+        _call_rows_async(
+            size,
+            functools.partial(one, bench_actors.length),
+            functools.partial(one, bench_actors.echo),
+        )
+    )
 
 
 def ray(size: Size) -> list[dict[str, Any]]:
@@ -206,13 +165,4 @@ def ray(size: Size) -> list[dict[str, Any]]:
         raym.shutdown()
 
 
-RUNNERS = {
-    "interactors": interactors,
-    "raw": raw_baseline,
-    "threads": threads,
-    "processes": processes,
-    "pykka": pykka,
-    "thespian": thespian,
-    "to_interpreter": to_interpreter,
-    "ray": ray,
-}
+RUNNERS = runners(globals(), raw=raw_baseline)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ import anyio
 
 from . import bench_actors, raw
 from .bench_actors import Echo, Pinger
-from .measure import Size, row
+from .measure import Size, Timer, best_rate, best_rate_async, row, runners
 
 TITLE = "Tell throughput and fan-in"
 BIG = 64 * 1024
@@ -43,22 +42,25 @@ def _rows(
     return rows
 
 
-def _best(size: Size, n: int, run: Callable[[], Any]) -> float:
-    best = 0.0
-    for _ in range(size.repeat):
-        begin = time.perf_counter()
-        run()
-        best = max(best, n / (time.perf_counter() - begin))
-    return best
-
-
-async def _best_async(size: Size, n: int, run: Callable[[], Any]) -> float:
-    best = 0.0
-    for _ in range(size.repeat):
-        begin = time.perf_counter()
-        await run()
-        best = max(best, n / (time.perf_counter() - begin))
-    return best
+def _measure(
+    size: Size,
+    into_one: Callable[[int, Any], Any],
+    fan_in: Callable[[int, Any], Any],
+    n: int,
+    n_big: int,
+    fan_data: tuple[Any, Any] = (0, BIG),
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """The four rates, best of ``size.repeat``: ``into_one(n, data)``, ``fan_in(n, data)``
+    with ``n`` small and ``n_big`` 64 KiB messages (``fan_data``: what ``fan_in`` is given)."""
+    big = b"x" * BIG
+    return _rows(
+        best_rate(size.repeat, n, lambda: into_one(n, 1)),
+        best_rate(size.repeat, n_big, lambda: into_one(n_big, big)),
+        best_rate(size.repeat, n, lambda: fan_in(n, fan_data[0])),
+        best_rate(size.repeat, n_big, lambda: fan_in(n_big, fan_data[1])),
+        note,
+    )
 
 
 def interactors(size: Size) -> list[dict[str, Any]]:
@@ -89,11 +91,12 @@ def interactors(size: Size) -> list[dict[str, Any]]:
                     raise RuntimeError("messages were lost")
 
             big = b"x" * BIG
-            await into_one(size.tells // 10, 1)
-            one = await _best_async(size, size.tells, lambda: into_one(size.tells, 1))
-            one_big = await _best_async(size, size.big_tells, lambda: into_one(size.big_tells, big))
-            fan = await _best_async(size, size.tells, lambda: fan_in(size.tells, 0))
-            fan_big = await _best_async(size, size.big_tells, lambda: fan_in(size.big_tells, BIG))
+            tells, big_tells, repeat = size.tells, size.big_tells, size.repeat
+            await into_one(tells // 10, 1)
+            one = await best_rate_async(repeat, tells, lambda: into_one(tells, 1))
+            one_big = await best_rate_async(repeat, big_tells, lambda: into_one(big_tells, big))
+            fan = await best_rate_async(repeat, tells, lambda: fan_in(tells, 0))
+            fan_big = await best_rate_async(repeat, big_tells, lambda: fan_in(big_tells, BIG))
         return _rows(one, one_big, fan, fan_big)
 
     return ia.run(main)
@@ -141,15 +144,9 @@ def threads(size: Size) -> list[dict[str, Any]]:
         inbox.put("mark")
         done.acquire()
 
-    big = b"x" * BIG
+    note = "queue.SimpleQueue + threads"
     try:
-        rows = _rows(
-            _best(size, size.tells, lambda: into_one(size.tells, 1)),
-            _best(size, size.big_tells, lambda: into_one(size.big_tells, big)),
-            _best(size, size.tells, lambda: fan_in(size.tells, 1)),
-            _best(size, size.big_tells, lambda: fan_in(size.big_tells, big)),
-            "queue.SimpleQueue + threads",
-        )
+        rows = _measure(size, into_one, fan_in, size.tells, size.big_tells, (1, b"x" * BIG), note)
     finally:
         inbox.put(None)
         consumer.join()
@@ -180,22 +177,21 @@ def processes(size: Size) -> list[dict[str, Any]]:
         ]
         for p in team:
             p.start()
-        # Processes take ~0.1 s each to start: time from the moment all are ready.
-        begin = time.perf_counter()
-        gate.set()
-        for p in team:
-            p.join()
-        inbox.put("mark")
-        here.recv()
-        timings.append(time.perf_counter() - begin)
+        with Timer() as fan:  # processes take ~0.1 s each to start: time once all are ready
+            gate.set()
+            for p in team:
+                p.join()
+            inbox.put("mark")
+            here.recv()
+        timings.append(fan.seconds)
 
     timings: list[float] = []
     big = b"x" * BIG
     try:
         inbox.put("mark")
         here.recv()
-        one = _best(size, size.tells // 4, lambda: into_one(size.tells // 4, 1))
-        one_big = _best(size, size.big_tells, lambda: into_one(size.big_tells, big))
+        one = best_rate(size.repeat, size.tells // 4, lambda: into_one(size.tells // 4, 1))
+        one_big = best_rate(size.repeat, size.big_tells, lambda: into_one(size.big_tells, big))
         fan = _fan_rate(size, timings, size.tells // 4, lambda: fan_in(size.tells // 4, 0))
         fan_big = _fan_rate(size, timings, size.big_tells, lambda: fan_in(size.big_tells, BIG))
     finally:
@@ -235,14 +231,8 @@ def pykka(size: Size) -> list[dict[str, Any]]:
             future.get()
         sink.ask(("count",))
 
-    big = b"x" * BIG
     try:
-        return _rows(
-            _best(size, size.tells, lambda: into_one(size.tells, 1)),
-            _best(size, size.big_tells, lambda: into_one(size.big_tells, big)),
-            _best(size, size.tells, lambda: fan_in(size.tells, 0)),
-            _best(size, size.big_tells, lambda: fan_in(size.big_tells, BIG)),
-        )
+        return _measure(size, into_one, fan_in, size.tells, size.big_tells)
     finally:
         for ref in [sink, *producers]:
             ref.stop()
@@ -272,13 +262,7 @@ def thespian(size: Size) -> list[dict[str, Any]]:
             received[0] += count // PRODUCERS * PRODUCERS
             system.ask(sink, ("count_when", received[0]), 60)
 
-        big = b"x" * BIG
-        return _rows(
-            _best(size, n, lambda: into_one(n, 1)),
-            _best(size, n_big, lambda: into_one(n_big, big)),
-            _best(size, n, lambda: fan_in(n, 0)),
-            _best(size, n_big, lambda: fan_in(n_big, BIG)),
-        )
+        return _measure(size, into_one, fan_in, n, n_big)
     finally:
         system.shutdown()
 
@@ -303,24 +287,10 @@ def ray(size: Size) -> list[dict[str, Any]]:
             raym.get([p.produce.remote(sink, count // PRODUCERS, payload_size) for p in producers])
             raym.get(sink.count.remote())
 
-        big = b"x" * BIG
-        return _rows(
-            _best(size, n, lambda: into_one(n, 1)),
-            _best(size, n_big, lambda: into_one(n_big, big)),
-            _best(size, n, lambda: fan_in(n, 0)),
-            _best(size, n_big, lambda: fan_in(n_big, BIG)),
-        )
+        return _measure(size, into_one, fan_in, n, n_big)
     finally:
         raym.shutdown()
 
 
-RUNNERS = {
-    "interactors": interactors,
-    "raw": raw_baseline,
-    "threads": threads,
-    "processes": processes,
-    "pykka": pykka,
-    "thespian": thespian,
-    "ray": ray,
-}
+RUNNERS = runners(globals(), raw=raw_baseline)
 NOT_APPLICABLE = {"to_interpreter": "no actors or mailboxes: calls only"}

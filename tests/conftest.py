@@ -12,11 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from interactors import _backend as backend
-
 # Actor classes used by the tests live in tests/actors.py, a stdlib-only module that the
 # actors' interpreters import.
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Test this checkout's sources whatever is installed (a second checkout of the project,
+# sharing one virtualenv), here and in the subprocesses the tests start.
+_SRC = str(Path(__file__).parent.parent / "src")
+if sys.path[1:2] != [_SRC]:
+    sys.path.insert(1, _SRC)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+
+from interactors import _backend as backend  # noqa: E402  (once the path is set)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
