@@ -1,0 +1,70 @@
+"""Signal chaos: SIGINT/SIGTERM at random moments of a busy app's life, sometimes twice.
+
+The exit code is always one the launcher documents for a signal (0 for a graceful stop,
+130/143 when a second signal forced it) and the process never dies of a fatal error.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent.parent
+APPS = ROOT / "tests" / "apps"
+RUNS = 8
+
+
+def _run_once(rng: random.Random, log: Path) -> tuple[int, str, str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "interactors",
+            "run",
+            "--app-dir",
+            str(APPS),
+            "--shutdown-timeout",
+            "2",
+            "chaos_app:main",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CHAOS_LOG": str(log)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    signum = rng.choice([signal.SIGINT, signal.SIGTERM])
+    try:
+        time.sleep(rng.uniform(0.0, 1.5))
+        process.send_signal(signum)
+        if rng.random() < 0.4:
+            time.sleep(rng.uniform(0.0, 0.3))
+            if process.poll() is None:
+                process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, out, err
+
+
+@pytest.mark.timeout(240)
+def test_random_signals_always_end_with_a_documented_exit_code(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    seen = []
+    for run in range(RUNS):
+        log = tmp_path / f"run{run}.log"
+        code, _out, err = _run_once(rng, log)
+        seen.append(code)
+        assert code in (0, 130, 143), f"run {run}: exit {code}\n{err}"
+        assert "Fatal Python error" not in err, err
+        assert "Traceback" not in err or code != 0, err
+    assert 0 in seen
