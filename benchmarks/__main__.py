@@ -16,6 +16,7 @@ from pathlib import Path
 from . import core, documents, report
 from .child import SCENARIOS
 from .frameworks import BY_NAME
+from .measure import save_json
 from .suite import ROOT, run_suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = options.out
     out.mkdir(parents=True, exist_ok=True)
     stem = results["date"] + ("" if size == "full" else f"-{size}")
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    save_json(out / f"{stem}.json", results)
     charts = documents.charts(results, out, stem)
     (out / f"{stem}.md").write_text(
         documents.render(results, charts, image_prefix=""), encoding="utf-8"

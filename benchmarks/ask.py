@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import queue
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +30,7 @@ from .measure import (
     row,
     runners,
 )
+from .peer_threads import EchoThread
 
 TITLE = "Ask latency and throughput"
 CALLERS = 100
@@ -138,16 +137,8 @@ def _executor_rows(size: Size, pool: Any, n: int, to_other: Any) -> list[dict[st
 def threads(size: Size) -> list[dict[str, Any]]:
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         rows = _executor_rows(size, pool, size.asks, anyio.to_thread)
-    # Two threads bouncing a message through a pair of SimpleQueues.
-    there: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    back: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def bounce() -> None:
-        while (item := there.get()) is not None:
-            back.put(item)
-
-    worker = threading.Thread(target=bounce, name="bench-bounce")
-    worker.start()
+    bouncer = EchoThread("bench-bounce")  # two threads bouncing a message through two queues
+    there, back = bouncer.inbox, bouncer.outbox
 
     def ping_many() -> None:
         for i in range(size.asks):
@@ -155,10 +146,10 @@ def threads(size: Size) -> list[dict[str, Any]]:
             back.get()
 
     try:
-        rows.append(_a2a_row(best_rate(size.repeat, size.asks, ping_many), "queue.SimpleQueue pair"))
+        a2a = best_rate(size.repeat, size.asks, ping_many)
     finally:
-        there.put(None)
-        worker.join()
+        bouncer.stop()
+    rows.append(_a2a_row(a2a, "queue.SimpleQueue pair"))
     return rows
 
 

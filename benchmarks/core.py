@@ -11,7 +11,6 @@ Writes ``benchmarks/results/<date>-core.json`` and ``-core.md`` when run on its 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .measure import save_json
 from .report import fmt, markdown_table, text_table
 
 # (scenario, framework, options) cells the core table needs.
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     print_core(results["core"])
     options.out.mkdir(parents=True, exist_ok=True)
     stem = options.out / f"{results['date']}-core"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    save_json(stem.with_suffix(".json"), results)
     stem.with_suffix(".md").write_text(
         f"# Core targets ({results['size']} run, {results['date']})\n\n"
         + markdown(results["core"])

@@ -12,21 +12,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
 from .bench_actors import Echo, burn
-from .measure import Size, row
+from .measure import Size, best_time, best_time_async, row, runners
 
 TITLE = "CPU scaling"
 WORKERS = (1, 2, 4, 8)
 CHUNKS = 16
 NOT_APPLICABLE = {"raw": "no raw baseline: the work itself is the same Python loop"}
+Walls = dict[int, float]  # workers -> best wall time (s)
 
 
-def _rows(walls: dict[int, float]) -> list[dict[str, Any]]:
+def _rows(walls: Walls) -> list[dict[str, Any]]:
     rows = [row(f"wall, {w} workers", walls[w], "s", "lower", workers=w) for w in walls]
     rows += [
         row(f"speedup, {w} workers", walls[1] / walls[w], "x", "higher", workers=w)
@@ -40,45 +41,45 @@ def _chunk(size: Size) -> int:
     return size.cpu_steps // CHUNKS
 
 
+def _walls(repeat: int, workers: tuple[int, ...], all_chunks: Callable[[int], Any]) -> Walls:
+    """The best wall time of ``all_chunks(w)`` (every chunk, over ``w`` workers), per ``w``."""
+    return {w: best_time(repeat, functools.partial(all_chunks, w)) for w in workers}
+
+
+async def _walls_async(
+    repeat: int, workers: tuple[int, ...], all_chunks: Callable[[int], Awaitable[Any]]
+) -> Walls:
+    """The best wall time of ``await all_chunks(w)``, per ``w``."""
+    return {w: await best_time_async(repeat, functools.partial(all_chunks, w)) for w in workers}
+
+
 def interactors(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, Any]]:
     import interactors as ia
 
     n = _chunk(size)
 
-    async def main() -> dict[int, float]:
-        walls: dict[int, float] = {}
+    async def main() -> Walls:
         async with ia.ActorSystem() as system:
             refs = [await system.spawn(Echo) for _ in range(max(workers))]
-            for w in workers:
-                team = refs[:w]
-                best = float("inf")
-                for _ in range(size.repeat):
-                    begin = time.perf_counter()
-                    async with anyio.create_task_group() as tg:
-                        for i in range(CHUNKS):  # all in flight: each actor's mailbox queues them
-                            tg.start_soon(team[i % w].ask.burn, n)
-                    best = min(best, time.perf_counter() - begin)
-                walls[w] = best
-        return walls
+
+            async def all_chunks(w: int) -> None:
+                async with anyio.create_task_group() as tg:
+                    for i in range(CHUNKS):  # all in flight: each actor's mailbox queues them
+                        tg.start_soon(refs[i % w].ask.burn, n)
+
+            return await _walls_async(size.repeat, workers, all_chunks)
 
     return _rows(ia.run(main))
 
 
-def _executor_walls(
-    make: Any, size: Size, workers: tuple[int, ...], warm: bool = False
-) -> dict[int, float]:
+def _executor_walls(make: Any, size: Size, workers: tuple[int, ...], warm: bool = False) -> Walls:
     n = _chunk(size)
-    walls: dict[int, float] = {}
+    walls: Walls = {}
     for w in workers:
         with make(w) as pool:
             if warm:  # start every worker process before timing
                 list(pool.map(burn, [1] * w * 4))
-            best = float("inf")
-            for _ in range(size.repeat):
-                begin = time.perf_counter()
-                list(pool.map(burn, [n] * CHUNKS))
-                best = min(best, time.perf_counter() - begin)
-            walls[w] = best
+            walls[w] = best_time(size.repeat, lambda: list(pool.map(burn, [n] * CHUNKS)))
     return walls
 
 
@@ -97,20 +98,15 @@ def pykka(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, Any]
 
     n = _chunk(size)
     refs = [PykkaEcho.start() for _ in range(max(workers))]
-    walls: dict[int, float] = {}
+
+    def all_chunks(w: int) -> None:
+        list(pk.get_all([refs[i % w].ask(("burn", n), block=False) for i in range(CHUNKS)]))
+
     try:
-        for w in workers:
-            best = float("inf")
-            for _ in range(size.repeat):
-                begin = time.perf_counter()
-                futures = [refs[i % w].ask(("burn", n), block=False) for i in range(CHUNKS)]
-                list(pk.get_all(futures))
-                best = min(best, time.perf_counter() - begin)
-            walls[w] = best
+        return _rows(_walls(size.repeat, workers, all_chunks))
     finally:
         for ref in refs:
             ref.stop()
-    return _rows(walls)
 
 
 def thespian(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, Any]]:
@@ -118,26 +114,19 @@ def thespian(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, A
 
     n = _chunk(size)
     system = start_system()
-    walls: dict[int, float] = {}
     try:
         addrs = [system.createActor(ThespianEcho) for _ in range(max(workers))]
-        for w in workers:
-            best = float("inf")
-            for _ in range(size.repeat):
-                begin = time.perf_counter()
-                for i in range(CHUNKS):
-                    system.tell(addrs[i % w], ("burn", i, n))
-                got = 0
-                while got < CHUNKS:
-                    reply = system.listen(60)
-                    if reply is None:
-                        raise TimeoutError("Thespian actors did not answer within 60 s")
-                    got += 1
-                best = min(best, time.perf_counter() - begin)
-            walls[w] = best
+
+        def all_chunks(w: int) -> None:
+            for i in range(CHUNKS):
+                system.tell(addrs[i % w], ("burn", i, n))
+            for _ in range(CHUNKS):
+                if system.listen(60) is None:
+                    raise TimeoutError("Thespian actors did not answer within 60 s")
+
+        return _rows(_walls(size.repeat, workers, all_chunks))
     finally:
         system.shutdown()
-    return _rows(walls)
 
 
 def to_interpreter(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, Any]]:
@@ -145,19 +134,17 @@ def to_interpreter(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[
 
     n = _chunk(size)
 
-    async def main() -> dict[int, float]:
-        walls: dict[int, float] = {}
-        for w in workers:
-            call = functools.partial(ti.run_sync, limiter=anyio.CapacityLimiter(w))
-            best = float("inf")
-            for _ in range(size.repeat + 1):  # the first run also creates the interpreters
-                begin = time.perf_counter()
-                async with anyio.create_task_group() as tg:
-                    for _ in range(CHUNKS):
-                        tg.start_soon(call, burn, n)
-                best = min(best, time.perf_counter() - begin)
-            walls[w] = best
-        return walls
+    async def main() -> Walls:
+        limiters = {w: anyio.CapacityLimiter(w) for w in workers}
+
+        async def all_chunks(w: int) -> None:
+            call = functools.partial(ti.run_sync, limiter=limiters[w])
+            async with anyio.create_task_group() as tg:
+                for _ in range(CHUNKS):
+                    tg.start_soon(call, burn, n)
+
+        # One run more: the first also creates the interpreters.
+        return await _walls_async(size.repeat + 1, workers, all_chunks)
 
     return _rows(asyncio.run(main()))
 
@@ -171,25 +158,13 @@ def ray(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str, Any]]:
         n = _chunk(size)
         actors = [echo.remote() for _ in range(max(workers))]
         raym.get([a.ping.remote(0) for a in actors])
-        walls: dict[int, float] = {}
-        for w in workers:
-            best = float("inf")
-            for _ in range(size.repeat):
-                begin = time.perf_counter()
-                raym.get([actors[i % w].burn.remote(n) for i in range(CHUNKS)])
-                best = min(best, time.perf_counter() - begin)
-            walls[w] = best
+
+        def all_chunks(w: int) -> None:
+            raym.get([actors[i % w].burn.remote(n) for i in range(CHUNKS)])
+
+        return _rows(_walls(size.repeat, workers, all_chunks))
     finally:
         raym.shutdown()
-    return _rows(walls)
 
 
-RUNNERS = {
-    "interactors": interactors,
-    "threads": threads,
-    "processes": processes,
-    "pykka": pykka,
-    "thespian": thespian,
-    "to_interpreter": to_interpreter,
-    "ray": ray,
-}
+RUNNERS = runners(globals())

@@ -5,8 +5,9 @@ best-of-N for rates and wall times (the least disturbed run on a noisy machine),
 for single calls, and percentiles over every sample for latencies. Everything a scenario
 module repeats lives here, so that the scenario modules read as the scenarios only.
 
-Stdlib only: ``restart`` imports this module, and its spawned worker processes import
-``restart``.
+Only light stdlib modules are imported at module level (``statistics`` and the framework
+list are imported where they are used): ``restart`` imports this module, and its spawned
+worker processes import ``restart`` on the clock of the multiprocessing baseline.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from __future__ import annotations
 import gc
 import json
 import os
-import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-
-from .frameworks import FRAMEWORKS
 
 Better = Literal["higher", "lower"]
 Runner = Callable[..., list[dict[str, Any]]]
@@ -75,11 +73,13 @@ def runners(namespace: dict[str, Any], **named: Runner) -> dict[str, Runner]:
     ``named`` gives the runners whose function has another name (``raw=raw_baseline``,
     where ``raw`` is the imported module). Frameworks without one are not applicable.
     """
+    from .frameworks import FRAMEWORKS
+
     found = {f.name: named.get(f.name, namespace.get(f.name)) for f in FRAMEWORKS}
     return {name: run for name, run in found.items() if callable(run)}
 
 
-def write_json(path: Path, data: Any) -> Path:
+def save_json(path: Path, data: Any) -> Path:
     """Write a result document, indented, with a final newline."""
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
@@ -136,21 +136,27 @@ async def best_rate_async(repeat: int, n: int, call: Callable[[], Awaitable[Any]
     return n / await best_time_async(repeat, call)
 
 
+def _median(samples: list[float]) -> float:
+    import statistics
+
+    return statistics.median(samples)
+
+
 def median_ms(n: int, call: Callable[[], Any]) -> float:
     """Median time of ``n`` calls, in ms, after one untimed warm-up call."""
     call()
-    return statistics.median(elapsed(call) for _ in range(n)) * 1e3
+    return _median([elapsed(call) for _ in range(n)]) * 1e3
 
 
 async def median_ms_async(n: int, call: Callable[[], Awaitable[Any]]) -> float:
     """Median time of ``n`` awaited calls, in ms, after one untimed warm-up call."""
     await call()
-    return statistics.median([await elapsed_async(call) for _ in range(n)]) * 1e3
+    return _median([await elapsed_async(call) for _ in range(n)]) * 1e3
 
 
 def median_ms_of(n: int, once: Callable[[], float]) -> float:
     """Median, in ms, of ``n`` samples that time themselves (``once`` returns seconds)."""
-    return statistics.median(once() for _ in range(n)) * 1e3
+    return _median([once() for _ in range(n)]) * 1e3
 
 
 # -- latency -------------------------------------------------------------------------------
@@ -250,6 +256,8 @@ def pss_kib(pid: int) -> int:
 
 def mean_mib(read_kib: Callable[[int], int], pids: Iterable[int]) -> float:
     """The mean of ``read_kib`` (``rss_kib`` or ``pss_kib``) over processes, in MiB."""
+    import statistics
+
     return statistics.fmean(read_kib(pid) for pid in pids) / 1024
 
 

@@ -24,35 +24,6 @@ MIB = 1024 * 1024
 SIZES_MIB = (1, 64)
 
 
-def _calls(size: Size, mib: int) -> int:
-    return size.payload_repeat if mib == 1 else max(3, size.repeat)
-
-
-def _cases(
-    size: Size,
-    length: Callable[[Any], Any],
-    echo: Callable[[Any], Any],
-    kinds: tuple[str, ...] = ("bytes",),
-) -> Iterator[tuple[str, int, Callable[[], Any]]]:
-    """``(metric, calls, call)`` for each payload: one way with ``length``, then round trip
-    with ``echo`` (a call may be a coroutine function: the caller times it)."""
-    for mib, kind, data in _payloads(kinds):
-        for trip, send in (("one way", length), ("round trip", echo)):
-            yield f"{mib} MiB {trip}, {kind}", _calls(size, mib), functools.partial(send, data)
-
-
-def _call_rows(size: Size, *cases: Any) -> list[dict[str, Any]]:
-    """The median time of blocking calls, per payload (``cases``: ``_cases``' arguments)."""
-    return [row(m, median_ms(n, call), "ms", "lower") for m, n, call in _cases(size, *cases)]
-
-
-async def _call_rows_async(size: Size, *cases: Any) -> list[dict[str, Any]]:
-    """The median time of awaited calls, per payload (``cases``: ``_cases``' arguments)."""
-    return [
-        row(m, await median_ms_async(n, call), "ms", "lower") for m, n, call in _cases(size, *cases)
-    ]
-
-
 def _payloads(kinds: tuple[str, ...]) -> list[tuple[int, str, Any]]:
     out: list[tuple[int, str, Any]] = []
     for mib in SIZES_MIB:
@@ -61,6 +32,36 @@ def _payloads(kinds: tuple[str, ...]) -> list[tuple[int, str, Any]]:
             (mib, kind, memoryview(data) if kind == "memoryview" else data) for kind in kinds
         )
     return out
+
+
+Send = Callable[[Any], Any]  # one call with a payload: blocking, or a coroutine function
+
+
+def _cases(
+    size: Size, length: Send, echo: Send, kinds: tuple[str, ...]
+) -> Iterator[tuple[str, int, Callable[[], Any]]]:
+    """``(metric, calls, call)`` for each payload: one way (``length``), then round trip
+    (``echo``); ``size.payload_repeat`` calls for 1 MiB, ``size.repeat`` (≥ 3) for 64 MiB."""
+    for mib, kind, data in _payloads(kinds):
+        n = size.payload_repeat if mib == 1 else max(3, size.repeat)
+        for trip, send in (("one way", length), ("round trip", echo)):
+            yield f"{mib} MiB {trip}, {kind}", n, functools.partial(send, data)
+
+
+def _call_rows(
+    size: Size, length: Send, echo: Send, kinds: tuple[str, ...] = ("bytes",)
+) -> list[dict[str, Any]]:
+    """The median time of a blocking call, per payload and direction."""
+    cases = _cases(size, length, echo, kinds)
+    return [row(metric, median_ms(n, call), "ms", "lower") for metric, n, call in cases]
+
+
+async def _call_rows_async(
+    size: Size, length: Send, echo: Send, kinds: tuple[str, ...] = ("bytes",)
+) -> list[dict[str, Any]]:
+    """The median time of an awaited call, per payload and direction."""
+    cases = _cases(size, length, echo, kinds)
+    return [row(metric, await median_ms_async(n, c), "ms", "lower") for metric, n, c in cases]
 
 
 def _check(value: Any, data: Any) -> None:

@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from interactors import _backend as backend
 
 from . import bench_actors
+from .measure import Timer
 
 # Runs inside an interpreter: answer each request (tag, payload) with (tag, payload or its
 # length), spinning 50 µs on the queue before parking on the eventfd. None stops it.
@@ -145,17 +145,16 @@ def pipe_echo(n: int) -> float:
     try:
         here.send(0)
         here.recv()
-        begin = time.perf_counter()
-        for i in range(n):
-            here.send(i)
-            here.recv()
-        elapsed = time.perf_counter() - begin
+        with Timer() as run:
+            for i in range(n):
+                here.send(i)
+                here.recv()
         here.send(None)
     finally:
         worker.join(10)
         here.close()
         there.close()
-    return n / elapsed
+    return n / run.seconds
 
 
 class RawServer:
@@ -279,9 +278,8 @@ def one_way(n: int, payload: Any) -> float:
     """Messages per second put into a queue and drained by an interpreter (no replies)."""
     with RawServer() as server:
         server.call_blocking(None)  # warm up
-        begin = time.perf_counter()
-        for _ in range(n):
-            server.send_nowait(payload)
-        server.call_blocking(None)  # every earlier message has been taken by now
-        elapsed = time.perf_counter() - begin
-    return n / elapsed
+        with Timer() as run:
+            for _ in range(n):
+                server.send_nowait(payload)
+            server.call_blocking(None)  # every earlier message has been taken by now
+    return n / run.seconds

@@ -17,16 +17,15 @@ Then the RSS growth (VmRSS) over 1,000 in-place restarts, and per fresh-interpre
 Prints a table and writes ``benchmarks/results/restart-<date>.json``; :func:`run` returns the
 same data for the suite's runner. Targets: p99 <= 1 ms in place, <= 20 ms from the spare pool.
 
-Only the stdlib is imported at module level: the multiprocessing baseline's spawned workers
-import this module, and a real worker module would not pull in an actor runtime.
+Only the stdlib (and ``measure``, which keeps to light stdlib modules) is imported at module
+level: the multiprocessing baseline's spawned workers import this module, and a real worker
+module would not pull in an actor runtime.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import gc
-import json
 import logging
 import multiprocessing
 import os
@@ -37,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .measure import RssGrowth, percentile, row, save_json
 
 RESULTS = Path(__file__).parent / "results"
 TITLE = "Restart latency"
@@ -61,47 +62,20 @@ FULL = Plan("full", 5_000, 100, 30, 1_000)
 PLANS = {plan.name: plan for plan in (SMOKE, QUICK, FULL)}
 
 
-# -- statistics and memory ---------------------------------------------------------------
-
-
-def percentile_ms(samples_ns: list[int], q: float) -> float:
-    ordered = sorted(samples_ns)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1e6
-
-
 def summarize(
     case: str, samples_ns: list[int], target_ms: float | None = None, note: str = ""
 ) -> dict[str, Any]:
-    p99 = percentile_ms(samples_ns, 0.99)
+    p99 = percentile(samples_ns, 0.99) / 1e6
     return {
         "case": case,
         "samples": len(samples_ns),
-        "p50_ms": round(percentile_ms(samples_ns, 0.5), 4),
+        "p50_ms": round(percentile(samples_ns, 0.5) / 1e6, 4),
         "p99_ms": round(p99, 4),
         "max_ms": round(max(samples_ns) / 1e6, 4),
         "target_p99_ms": target_ms,
         "met": None if target_ms is None else p99 <= target_ms,
         "note": note,
     }
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def settle_memory() -> None:
-    """Collect garbage and hand freed heap pages back before reading RSS."""
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 # -- interactors -----------------------------------------------------------------------------
@@ -165,16 +139,13 @@ async def rss_growth(count: int) -> dict[str, Any]:
     async with ActorSystem(spare_interpreters=0) as system:
         ref = (await system.start(_tree(fresh=False))).child("crasher")
         await _timed_restarts(ref, 100, lambda: None)
-        settle_memory()
-        before = rss_kib()
-        await _timed_restarts(ref, count, lambda: None)
-        settle_memory()
-        after = rss_kib()
+        with RssGrowth() as rss:
+            await _timed_restarts(ref, count, lambda: None)
     return {
         "restarts": count,
-        "before_mib": round(before / 1024, 2),
-        "after_mib": round(after / 1024, 2),
-        "growth_mib": round((after - before) / 1024, 2),
+        "before_mib": round(rss.before / 1024, 2),
+        "after_mib": round(rss.after / 1024, 2),
+        "growth_mib": round((rss.after - rss.before) / 1024, 2),
     }
 
 
@@ -192,19 +163,16 @@ async def fresh_interpreter(count: int, spares: int) -> dict[str, Any]:
                 pool.settle()
 
         await _timed_restarts(ref, 2, refill)  # warm up
-        settle_memory()
-        rss_before = rss_kib()
-        samples = []
-        taken_before = pool.spares_taken
-        for _ in range(count):
-            samples += await _timed_restarts(ref, 1, refill)
-        took_spare = pool.spares_taken - taken_before
-        settle_memory()
-        rss_after = rss_kib()
+        with RssGrowth() as rss:
+            samples = []
+            taken_before = pool.spares_taken
+            for _ in range(count):
+                samples += await _timed_restarts(ref, 1, refill)
+            took_spare = pool.spares_taken - taken_before
     return {
         "samples": samples,
         "took_spare": took_spare,
-        "rss_per_restart_mib": round((rss_after - rss_before) / 1024 / count, 2),
+        "rss_per_restart_mib": round((rss.after - rss.before) / 1024 / count, 2),
     }
 
 
@@ -400,32 +368,21 @@ def format_table(result: dict[str, Any]) -> str:
 
 def write_json(result: dict[str, Any], directory: Path = RESULTS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"restart-{result['date']}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return path
+    return save_json(directory / f"restart-{result['date']}.json", result)
 
 
 # -- the suite's per-framework cells (benchmarks.child) -----------------------------------------
 
 
 def _row(case: dict[str, Any], which: str) -> dict[str, Any]:
-    return {
-        "metric": f"restart {which}, {case['case']}",
-        "value": case[f"{which}_ms"],
-        "unit": "ms",
-        "better": "lower",
-        "note": case["note"],
-    }
+    return row(f"restart {which}, {case['case']}", case[f"{which}_ms"], "ms", "lower", case["note"])
 
 
 def _interactors_rows(size: Any) -> list[dict[str, Any]]:
     cases, rss = interactors_cases(PLANS.get(getattr(size, "name", ""), QUICK))
     rows = [_row(case, which) for case in cases if "error" not in case for which in ("p50", "p99")]
     note = f"over {rss['restarts']} in-place restarts"
-    rows.append(
-        {"metric": "RSS growth", "value": rss["growth_mib"], "unit": "MiB", "better": "lower"}
-        | {"note": note}
-    )
+    rows.append(row("RSS growth", rss["growth_mib"], "MiB", "lower", note))
     return rows
 
 

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from typing import Any
 
 import anyio
 
 from .bench_actors import Echo, RingHead, RingNode
-from .measure import Size, row, rss_kib, settle_memory
+from .measure import (
+    RssGrowth,
+    Size,
+    Timer,
+    best_time,
+    best_time_async,
+    elapsed,
+    row,
+    runners,
+)
 
 TITLE = "Scale: many actors, ring"
 BATCH = 100
@@ -34,10 +42,13 @@ def _many_rows(
     ]
 
 
-def _ring_rows(size: Size, seconds: float) -> list[dict[str, Any]]:
-    hops = size.ring_actors * size.ring_laps
+def _ring_rows(
+    size: Size, seconds: float, hops: int | None = None, note: str = ""
+) -> list[dict[str, Any]]:
+    """``hops`` (default: ``size.ring_laps`` laps of ``size.ring_actors``) in ``seconds``."""
+    hops = hops or size.ring_actors * size.ring_laps
     return [
-        row(f"ring of {size.ring_actors}: hops/s", hops / seconds, "/s", "higher"),
+        row(f"ring of {size.ring_actors}: hops/s", hops / seconds, "/s", "higher", note),
         row(f"ring of {size.ring_actors}: time per hop", seconds / hops * 1e6, "µs", "lower"),
     ]
 
@@ -46,33 +57,28 @@ def interactors(size: Size) -> list[dict[str, Any]]:
     import interactors as ia
 
     async def many(system: Any) -> list[dict[str, Any]]:
-        settle_memory()
-        before = rss_kib()
         refs: list[Any] = []
         why = ""
 
         async def spawn_one() -> None:
             refs.append(await system.spawn(Echo))
 
-        begin = time.perf_counter()
-        try:
-            while len(refs) < size.scale_actors:
-                async with anyio.create_task_group() as tg:
-                    for _ in range(min(BATCH, size.scale_actors - len(refs))):
-                        tg.start_soon(spawn_one)
-        except Exception as exc:
-            why = f"{type(exc).__name__}: {exc}"[:300]
-        spawn_s = time.perf_counter() - begin
-        settle_memory()
-        rss = (rss_kib() - before) / max(1, len(refs)) / 1024
-        begin = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for ref in refs:
-                tg.start_soon(ref.ask.ping, 0)
-        ask_s = time.perf_counter() - begin
+        with RssGrowth() as rss, Timer() as spawning:
+            try:
+                while len(refs) < size.scale_actors:
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(min(BATCH, size.scale_actors - len(refs))):
+                            tg.start_soon(spawn_one)
+            except Exception as exc:
+                why = f"{type(exc).__name__}: {exc}"[:300]
+        with Timer() as asking:
+            async with anyio.create_task_group() as tg:
+                for ref in refs:
+                    tg.start_soon(ref.ask.ping, 0)
         for ref in reversed(refs):
             await ref.stop()
-        return _many_rows(size, len(refs), spawn_s, rss, ask_s, why)
+        rss_mib = rss.mib_each(max(1, len(refs)))
+        return _many_rows(size, len(refs), spawning.seconds, rss_mib, asking.seconds, why)
 
     async def ring(system: Any) -> list[dict[str, Any]]:
         head = await system.spawn(RingHead)
@@ -80,12 +86,8 @@ def interactors(size: Size) -> list[dict[str, Any]]:
         for node, after in zip(nodes, nodes[1:] + nodes[:1], strict=True):
             await node.ask.link(after)
         await head.ask.run(size.ring_actors)  # warm up: one lap
-        best = float("inf")
-        for _ in range(size.repeat):
-            begin = time.perf_counter()
-            await head.ask.run(size.ring_actors * size.ring_laps)
-            best = min(best, time.perf_counter() - begin)
-        return _ring_rows(size, best)
+        hops = size.ring_actors * size.ring_laps
+        return _ring_rows(size, await best_time_async(size.repeat, lambda: head.ask.run(hops)))
 
     async def main() -> list[dict[str, Any]]:
         async with ia.ActorSystem(shutdown_timeout=30) as system:
@@ -98,8 +100,6 @@ def interactors(size: Size) -> list[dict[str, Any]]:
 
 def threads(size: Size) -> list[dict[str, Any]]:
     """Threads blocked on a ``SimpleQueue`` each; the ring passes the token queue to queue."""
-    settle_memory()
-    before = rss_kib()
     inboxes: list[queue.SimpleQueue[Any]] = []
     workers: list[threading.Thread] = []
     done = threading.Event()
@@ -115,33 +115,30 @@ def threads(size: Size) -> list[dict[str, Any]]:
             else:
                 inboxes[(me + 1) % len(ring_members)].put(("token", value - 1))
 
-    ring_members: list[int] = []
-    begin = time.perf_counter()
-    for i in range(size.scale_actors):
-        inboxes.append(queue.SimpleQueue())
-        workers.append(threading.Thread(target=serve, args=(i,), name=f"bench-idle-{i}"))
-        workers[-1].start()
-    spawn_s = time.perf_counter() - begin
-    try:
-        settle_memory()
-        rss = (rss_kib() - before) / size.scale_actors / 1024
-        replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        begin = time.perf_counter()
+    replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def ask_each() -> None:
         for inbox in inboxes:
             inbox.put(("ping", replies))
         for _ in inboxes:
             replies.get()
-        ask_s = time.perf_counter() - begin
-        rows = _many_rows(size, size.scale_actors, spawn_s, rss, ask_s, "")
+
+    def lap() -> None:
+        inboxes[1].put(("token", size.ring_actors * size.ring_laps - 1))
+        done.wait()
+        done.clear()
+
+    ring_members: list[int] = []
+    with RssGrowth() as rss, Timer() as spawning:
+        for i in range(size.scale_actors):
+            inboxes.append(queue.SimpleQueue())
+            workers.append(threading.Thread(target=serve, args=(i,), name=f"bench-idle-{i}"))
+            workers[-1].start()
+    try:
+        rss_mib = rss.mib_each(size.scale_actors)
+        rows = _many_rows(size, size.scale_actors, spawning.seconds, rss_mib, elapsed(ask_each), "")
         ring_members.extend(range(min(size.ring_actors, len(inboxes))))
-        best = float("inf")
-        for _ in range(size.repeat):
-            done.clear()
-            begin = time.perf_counter()
-            inboxes[1].put(("token", size.ring_actors * size.ring_laps - 1))
-            done.wait()
-            best = min(best, time.perf_counter() - begin)
-        rows += _ring_rows(size, best)
+        rows += _ring_rows(size, best_time(size.repeat, lap))
     finally:
         for inbox in inboxes:
             inbox.put(None)
@@ -153,31 +150,25 @@ def threads(size: Size) -> list[dict[str, Any]]:
 def pykka(size: Size) -> list[dict[str, Any]]:
     from .peer_pykka import PykkaEcho
 
-    settle_memory()
-    before = rss_kib()
-    begin = time.perf_counter()
-    refs = [PykkaEcho.start() for _ in range(size.scale_actors)]
-    spawn_s = time.perf_counter() - begin
-    try:
-        settle_memory()
-        rss = (rss_kib() - before) / size.scale_actors / 1024
-        begin = time.perf_counter()
-        futures = [ref.ask(("ping", 0), block=False) for ref in refs]
-        for future in futures:
+    with RssGrowth() as rss, Timer() as spawning:
+        refs = [PykkaEcho.start() for _ in range(size.scale_actors)]
+
+    def ask_each() -> None:
+        for future in [ref.ask(("ping", 0), block=False) for ref in refs]:
             future.get()
-        ask_s = time.perf_counter() - begin
-        rows = _many_rows(size, size.scale_actors, spawn_s, rss, ask_s, "")
+
+    def lap() -> None:
+        done = threading.Event()
+        members[0].tell(("run", size.ring_actors * size.ring_laps, done))
+        done.wait()
+
+    try:
+        rss_mib = rss.mib_each(size.scale_actors)
+        rows = _many_rows(size, size.scale_actors, spawning.seconds, rss_mib, elapsed(ask_each), "")
         members = refs[: size.ring_actors]
         for node, after in zip(members, members[1:] + members[:1], strict=True):
             node.ask(("link", after))
-        best = float("inf")
-        for _ in range(size.repeat):
-            done = threading.Event()
-            begin = time.perf_counter()
-            members[0].tell(("run", size.ring_actors * size.ring_laps, done))
-            done.wait()
-            best = min(best, time.perf_counter() - begin)
-        rows += _ring_rows(size, best)
+        rows += _ring_rows(size, best_time(size.repeat, lap))
     finally:
         for ref in refs:
             ref.stop()
@@ -192,15 +183,14 @@ def thespian(size: Size) -> list[dict[str, Any]]:
         nodes = [system.createActor(ThespianEcho) for _ in range(size.ring_actors)]
         for node, after in zip(nodes, nodes[1:] + nodes[:1], strict=True):
             system.ask(node, ("link", after), 30)
-        best = float("inf")
-        for _ in range(size.repeat):
-            begin = time.perf_counter()
+
+        def lap() -> None:
             if system.ask(nodes[0], ("run", size.ring_actors * size.ring_laps), 120) is None:
                 raise TimeoutError("the Thespian ring did not finish within 120 s")
-            best = min(best, time.perf_counter() - begin)
+
+        return _ring_rows(size, best_time(size.repeat, lap))
     finally:
         system.shutdown()
-    return _ring_rows(size, best)
 
 
 def ray(size: Size) -> list[dict[str, Any]]:
@@ -222,30 +212,15 @@ def ray(size: Size) -> list[dict[str, Any]]:
         )
         hops = members * size.ring_laps
         raym.get(nodes[0].run.remote(members))
-        best = float("inf")
-        for _ in range(size.repeat):
-            begin = time.perf_counter()
-            raym.get(nodes[0].run.remote(hops))
-            best = min(best, time.perf_counter() - begin)
+        best = best_time(size.repeat, lambda: raym.get(nodes[0].run.remote(hops)))
     finally:
         raym.shutdown()
-    return [
-        row(
-            f"ring of {size.ring_actors}: hops/s", hops / best, "/s", "higher", f"ring of {members}"
-        ),
-        row(f"ring of {size.ring_actors}: time per hop", best / hops * 1e6, "µs", "lower"),
-    ]
+    return _ring_rows(size, best, hops, f"ring of {members}")
 
 
 RAY_RING = 10
 
-RUNNERS = {
-    "interactors": interactors,
-    "threads": threads,
-    "pykka": pykka,
-    "thespian": thespian,
-    "ray": ray,
-}
+RUNNERS = runners(globals())
 NOT_APPLICABLE = {
     "raw": "no raw baseline",
     "processes": "a process per idle actor: see the spawn scenario (about 14 MiB RSS each)",

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import queue
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +25,20 @@ import anyio
 
 from . import bench_actors
 from .bench_actors import Echo
-from .measure import Size, pss_kib, row, rss_kib, settle_memory
+from .measure import (
+    RssGrowth,
+    Size,
+    Timer,
+    elapsed,
+    elapsed_async,
+    mean_mib,
+    median_ms_of,
+    pss_kib,
+    row,
+    rss_kib,
+    runners,
+)
+from .peer_threads import EchoThread
 
 TITLE = "Spawn time and memory"
 SPARE_REFILL = 0.3  # seconds: ample for the background refill of a spare interpreter
@@ -57,41 +68,56 @@ def _rows(
 def _growth_mib(start: Callable[[], Any], count: int) -> float:
     """VmRSS growth of this process per worker started by ``start`` (after one warm-up)."""
     start()
-    settle_memory()
-    before = rss_kib()
-    for _ in range(count):
-        start()
-    settle_memory()
-    return (rss_kib() - before) / count / 1024
+    with RssGrowth() as rss:
+        for _ in range(count):
+            start()
+    return rss.mib_each(count)
 
 
 def _median_ms(size: Size, once: Callable[[], float]) -> float:
-    return statistics.median(once() for _ in range(max(3, size.repeat))) * 1e3
+    return median_ms_of(max(3, size.repeat), once)
+
+
+def _in_process(
+    size: Size,
+    start: Callable[[], Any],
+    start_many: Callable[[], Any],
+    stop_all: Callable[[], Any],
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """Rows for workers living in this process: ``start`` one (and wait for its answer),
+    ``start_many`` (``size.spawn_many`` at once), then ``stop_all`` they started."""
+    try:
+        rss = _growth_mib(start, size.idle_actors)
+        one = _median_ms(size, lambda: elapsed(start))
+        many = elapsed(start_many)
+    finally:
+        stop_all()
+    return _rows(size, one, many, rss, note=note)
 
 
 def interactors(size: Size) -> list[dict[str, Any]]:
     import interactors as ia
 
     async def first_answer(system: Any) -> float:
-        begin = time.perf_counter()
-        ref = await system.spawn(Echo)
-        await ref.ask.ping(0)
-        elapsed = time.perf_counter() - begin
+        with Timer() as first:
+            ref = await system.spawn(Echo)
+            await ref.ask.ping(0)
         await ref.stop()
-        return elapsed
+        return first.seconds
+
+    async def start_one(system: Any) -> None:
+        await (await system.spawn(Echo)).ask.ping(0)
 
     async def main() -> list[dict[str, Any]]:
         # Defaults: the system keeps one warm spare interpreter, refilled in the background.
         async with ia.ActorSystem() as system:
-            await (await system.spawn(Echo)).ask.ping(0)
+            await start_one(system)
             await anyio.sleep(SPARE_REFILL)
-            settle_memory()
-            before = rss_kib()
-            for _ in range(size.idle_actors):
-                await (await system.spawn(Echo)).ask.ping(0)
-            await anyio.sleep(SPARE_REFILL)  # the spare is back, as before
-            settle_memory()
-            rss = (rss_kib() - before) / size.idle_actors / 1024
+            with RssGrowth() as rss:
+                for _ in range(size.idle_actors):
+                    await start_one(system)
+                await anyio.sleep(SPARE_REFILL)  # the spare is back, as before
             for ref in system.actors():
                 await ref.stop()
 
@@ -100,18 +126,17 @@ def interactors(size: Size) -> list[dict[str, Any]]:
                 await anyio.sleep(SPARE_REFILL)  # untimed: the spare is ready, as after a pause
                 warm.append(await first_answer(system))
 
-            async def start_one() -> None:
-                await (await system.spawn(Echo)).ask.ping(0)
+            async def start_many() -> None:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(size.spawn_many):
+                        tg.start_soon(start_one, system)
 
             await anyio.sleep(SPARE_REFILL)
-            begin = time.perf_counter()
-            async with anyio.create_task_group() as tg:
-                for _ in range(size.spawn_many):
-                    tg.start_soon(start_one)
-            many = time.perf_counter() - begin
+            many = await elapsed_async(start_many)
         async with ia.ActorSystem(spare_interpreters=0) as system:
             cold = [await first_answer(system) for _ in range(max(3, size.repeat))]
-        rows = _rows(size, statistics.median(warm) * 1e3, many, rss, note=WARM_NOTE)
+        rss_mib = rss.mib_each(size.idle_actors)
+        rows = _rows(size, statistics.median(warm) * 1e3, many, rss_mib, note=WARM_NOTE)
         rows.insert(
             1,
             row(
@@ -128,38 +153,22 @@ def interactors(size: Size) -> list[dict[str, Any]]:
 
 
 def threads(size: Size) -> list[dict[str, Any]]:
-    stops: list[Callable[[], None]] = []
+    workers: list[EchoThread] = []
 
-    def start() -> Any:
-        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    def start() -> None:
+        worker = EchoThread("bench-idle")
+        worker.ask(0)
+        workers.append(worker)
 
-        def serve() -> None:
-            while (item := inbox.get()) is not None:
-                outbox.put(item)
-
-        worker = threading.Thread(target=serve, name="bench-idle")
-        worker.start()
-        inbox.put(0)
-        outbox.get()
-        stops.append(lambda: (inbox.put(None), worker.join()))
-
-    def once() -> float:
-        begin = time.perf_counter()
-        start()
-        return time.perf_counter() - begin
-
-    try:
-        rss = _growth_mib(start, size.idle_actors)
-        one = _median_ms(size, once)
-        begin = time.perf_counter()
+    def start_many() -> None:
         for _ in range(size.spawn_many):
             start()
-        many = time.perf_counter() - begin
-    finally:
-        for stop in stops:
-            stop()
-    return _rows(size, one, many, rss, note="a thread with a SimpleQueue inbox")
+
+    def stop_all() -> None:
+        for worker in workers:
+            worker.stop()
+
+    return _in_process(size, start, start_many, stop_all, "a thread with a SimpleQueue inbox")
 
 
 def processes(size: Size) -> list[dict[str, Any]]:
@@ -168,35 +177,33 @@ def processes(size: Size) -> list[dict[str, Any]]:
     context = multiprocessing.get_context("spawn")
     started: list[tuple[Any, Any]] = []
 
-    def launch() -> tuple[Any, Any]:
+    def launch() -> Any:
         here, there = context.Pipe()
         worker = context.Process(target=bench_actors.pipe_echo_worker, args=(there,))
         worker.start()
         there.close()
         started.append((worker, here))
-        return worker, here
+        return here
 
-    def once() -> float:
-        begin = time.perf_counter()
-        _, conn = launch()
+    def first_answer() -> None:
+        conn = launch()
         conn.send(0)
         conn.recv()
-        return time.perf_counter() - begin
 
-    try:
-        for _ in range(size.idle_actors):
-            once()
-        pids = [worker.pid for worker, _ in started]
-        rss = statistics.fmean(rss_kib(pid) for pid in pids) / 1024
-        pss = statistics.fmean(pss_kib(pid) for pid in pids) / 1024
-        one = _median_ms(size, once)
-        begin = time.perf_counter()
-        conns = [launch()[1] for _ in range(size.spawn_many)]
+    def start_many() -> None:
+        conns = [launch() for _ in range(size.spawn_many)]
         for conn in conns:
             conn.send(0)
         for conn in conns:
             conn.recv()
-        many = time.perf_counter() - begin
+
+    try:
+        for _ in range(size.idle_actors):
+            first_answer()
+        pids = [worker.pid for worker, _ in started]
+        rss, pss = mean_mib(rss_kib, pids), mean_mib(pss_kib, pids)
+        one = _median_ms(size, lambda: elapsed(first_answer))
+        many = elapsed(start_many)
     finally:
         for _, conn in started:
             conn.send(None)
@@ -216,24 +223,17 @@ def pykka(size: Size) -> list[dict[str, Any]]:
         ref.ask(("ping", 0))
         refs.append(ref)
 
-    def once() -> float:
-        begin = time.perf_counter()
-        start()
-        return time.perf_counter() - begin
-
-    try:
-        rss = _growth_mib(start, size.idle_actors)
-        one = _median_ms(size, once)
-        begin = time.perf_counter()
+    def start_many() -> None:
         fresh = [PykkaEcho.start() for _ in range(size.spawn_many)]
-        refs += fresh
+        refs.extend(fresh)
         for ref in fresh:
             ref.ask(("ping", 0))
-        many = time.perf_counter() - begin
-    finally:
+
+    def stop_all() -> None:
         for ref in refs:
             ref.stop()
-    return _rows(size, one, many, rss)
+
+    return _in_process(size, start, start_many, stop_all)
 
 
 def thespian(size: Size) -> list[dict[str, Any]]:
@@ -242,22 +242,19 @@ def thespian(size: Size) -> list[dict[str, Any]]:
     system = start_system()
     try:
 
-        def once() -> float:
-            begin = time.perf_counter()
-            addr = system.createActor(ThespianEcho)
-            system.ask(addr, ("ping", 0), 30)
-            return time.perf_counter() - begin
+        def first_answer() -> None:
+            system.ask(system.createActor(ThespianEcho), ("ping", 0), 30)
+
+        def start_many() -> None:
+            fresh = [system.createActor(ThespianEcho) for _ in range(size.spawn_many)]
+            for addr in fresh:
+                system.ask(addr, ("ping", 0), 30)
 
         addrs = [system.createActor(ThespianEcho) for _ in range(size.idle_actors)]
         pids = [system.ask(addr, ("pid",), 30) for addr in addrs]
-        rss = statistics.fmean(rss_kib(pid) for pid in pids) / 1024
-        pss = statistics.fmean(pss_kib(pid) for pid in pids) / 1024
-        one = _median_ms(size, once)
-        begin = time.perf_counter()
-        fresh = [system.createActor(ThespianEcho) for _ in range(size.spawn_many)]
-        for addr in fresh:
-            system.ask(addr, ("ping", 0), 30)
-        many = time.perf_counter() - begin
+        rss, pss = mean_mib(rss_kib, pids), mean_mib(pss_kib, pids)
+        one = _median_ms(size, lambda: elapsed(first_answer))
+        many = elapsed(start_many)
     finally:
         system.shutdown()
     return _rows(size, one, many, rss, pss, "one forked process per actor")
@@ -266,26 +263,22 @@ def thespian(size: Size) -> list[dict[str, Any]]:
 def to_interpreter(size: Size) -> list[dict[str, Any]]:
     from anyio import to_interpreter as ti
 
-    async def first_answer() -> float:
-        begin = time.perf_counter()
+    async def first_answer() -> None:
         await ti.run_sync(bench_actors.echo, 0)  # a new event loop has no worker yet
-        return time.perf_counter() - begin
 
     async def idle_workers(count: int) -> float:
         limiter = anyio.CapacityLimiter(count + 1)
         call = functools.partial(ti.run_sync, limiter=limiter)
         await call(bench_actors.echo, 0)
-        settle_memory()
-        before = rss_kib()
-        async with anyio.create_task_group() as tg:  # all at once: one worker each
-            for _ in range(count):
-                tg.start_soon(call, time.sleep, 0.3)
-        settle_memory()
-        return (rss_kib() - before) / count / 1024
+        with RssGrowth() as rss:
+            async with anyio.create_task_group() as tg:  # all at once: one worker each
+                for _ in range(count):
+                    tg.start_soon(call, time.sleep, 0.3)
+        return rss.mib_each(count)
 
     rss = asyncio.run(idle_workers(size.idle_actors))
-    one = statistics.median(asyncio.run(first_answer()) for _ in range(max(3, size.repeat)))
-    return _rows(size, one * 1e3, None, rss, note="a new worker interpreter, no actor")
+    one = _median_ms(size, lambda: asyncio.run(elapsed_async(first_answer)))
+    return _rows(size, one, None, rss, note="a new worker interpreter, no actor")
 
 
 def ray(size: Size) -> list[dict[str, Any]]:
@@ -296,25 +289,24 @@ def ray(size: Size) -> list[dict[str, Any]]:
         echo = peer_ray.actor_classes()["echo"]
         actors = [echo.remote() for _ in range(size.idle_actors)]
         pids = raym.get([a.pid.remote() for a in actors])
-        rss = statistics.fmean(rss_kib(pid) for pid in pids) / 1024
-        pss = statistics.fmean(pss_kib(pid) for pid in pids) / 1024
+        rss, pss = mean_mib(rss_kib, pids), mean_mib(pss_kib, pids)
         for a in actors:
             raym.kill(a)
 
         def once() -> float:
-            begin = time.perf_counter()
-            actor = echo.remote()
-            raym.get(actor.ping.remote(0))
-            elapsed = time.perf_counter() - begin
+            with Timer() as first:
+                actor = echo.remote()
+                raym.get(actor.ping.remote(0))
             raym.kill(actor)
-            return elapsed
+            return first.seconds
 
         one = _median_ms(size, once)
         many_n = min(size.spawn_many, RAY_MANY)
-        begin = time.perf_counter()
-        fresh = [echo.remote() for _ in range(many_n)]
-        raym.get([a.ping.remote(0) for a in fresh])
-        many = time.perf_counter() - begin
+
+        def start_many() -> None:
+            raym.get([a.ping.remote(0) for a in [echo.remote() for _ in range(many_n)]])
+
+        many = elapsed(start_many)
     finally:
         raym.shutdown()
     rows = _rows(size, one, None, rss, pss, "ray.init() not counted")
@@ -333,13 +325,5 @@ def ray(size: Size) -> list[dict[str, Any]]:
 
 RAY_MANY = 100
 
-RUNNERS = {
-    "interactors": interactors,
-    "threads": threads,
-    "processes": processes,
-    "pykka": pykka,
-    "thespian": thespian,
-    "to_interpreter": to_interpreter,
-    "ray": ray,
-}
+RUNNERS = runners(globals())
 NOT_APPLICABLE = {"raw": "see the core table: the runtime's spawn is the raw path"}
