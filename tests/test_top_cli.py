@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -18,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from interactors._launcher.cli import build_parser
 
 APPS = Path(__file__).parent / "apps"
 ROOT = Path(__file__).parent.parent
@@ -269,3 +273,31 @@ def _row(screen: str, actor: str) -> list[str]:
         if cells and cells[0] == actor:
             return cells
     return ["", "", "", "", "-"]
+
+
+# -- docs/operations.md is real ------------------------------------------------------------
+
+OPERATIONS = ROOT / "docs" / "operations.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def test_operations_doc_blocks_are_real() -> None:
+    blocks = FENCE.findall(OPERATIONS.read_text())
+    assert {kind for kind, _ in blocks} == {"console", "python", "text"}
+    source = (APPS / "observe_app.py").read_text()
+    parser = build_parser()
+    for kind, code in blocks:
+        if kind == "python":
+            assert code in source, code
+        elif kind == "console":
+            for line in code.splitlines():
+                words = shlex.split(line.partition("#")[0])
+                assert words[0] == "interactors", line
+                parser.parse_args(words[1:])
+
+
+def test_embedded_system_serves_control_and_metrics(runtime_dir: Path) -> None:
+    done = interactors(runtime_dir, "run", "--app-dir", str(APPS), "observe_app:embedded")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"pid \d+, metrics on port [1-9]\d*", done.stdout), done.stdout
+    assert list((runtime_dir / "interactors").iterdir()) == []  # the socket was removed

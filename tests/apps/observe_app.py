@@ -9,6 +9,7 @@ interpreters import this module.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import anyio
 
@@ -80,3 +81,10 @@ async def busy(system: interactors.ActorSystem) -> None:
             await counter.ask.add(1)
             await store.tell.put("k", i)
         await anyio.sleep(0.01)
+
+
+async def embedded() -> None:
+    async with interactors.ActorSystem(control=True, metrics_port=0) as system:
+        counter = await system.spawn(Counter, name="counter")
+        await counter.ask.add(1)
+        print(f"pid {os.getpid()}, metrics on port {system.metrics_port}", flush=True)
