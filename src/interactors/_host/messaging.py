@@ -104,6 +104,8 @@ class CellMessaging:
         self._endings = 0  # incarnations that ended (crash and exit notices handled)
         self._stop_crashed = False
         self._closed = False
+        if system._ask_timer is not None:  # metrics on; off, the ask path is untouched
+            self.ask = system._ask_timer.timed(self)  # type: ignore[method-assign, assignment]
 
     def address(self) -> P.Address:
         return (
@@ -185,6 +187,8 @@ class CellMessaging:
             errors=fields[base + S.ERRORS],
             restarts=max(0, fields[base + S.INCARNATION] - 1),
             busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
+            asks_in_flight=len(self.pending),
+            thread_id=None if self.thread is None else self.thread.native_id,
         )
 
     def close(self) -> None:

@@ -23,6 +23,10 @@ class ActorStatistics:
     restarts: int
     busy_seconds: float | None
     """How long the message in flight has been running, ``None`` when idle."""
+    asks_in_flight: int = 0
+    """Asks from the host waiting for this actor's reply."""
+    thread_id: int | None = None
+    """Native id of the OS thread that runs the actor (``None`` while it has none)."""
 
 
 @dataclass(frozen=True, slots=True)

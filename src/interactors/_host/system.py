@@ -40,6 +40,8 @@ from .._wire.slots import SlotArea
 from .abandoned import AbandonedInterpreters
 from .cell import ActorCell
 from .mailbox import DEFAULT_MAILBOX_SIZE
+from .metrics import AskLatency
+from .observing import open_observers
 from .options import DEFAULT_SHUTDOWN, Isolation, check_isolation
 from .pool import InterpreterPool
 from .pump import ReplyPump
@@ -71,6 +73,10 @@ class ActorSystem:
         interpreters kept ready so that replacing an unusable one is fast (default 1).
     ``max_restarts``, ``within``
         restart intensity of the root supervisor of spawned actors (default 10 in 5 s).
+    ``control``, ``metrics_port``, ``metrics_host``
+        serve snapshots for ``interactors top`` on this process's control socket; export
+        Prometheus metrics on ``http://127.0.0.1:metrics_port/metrics`` (port 0 picks one,
+        read back from ``system.metrics_port``). Both off by default: docs/operations.md.
     """
 
     def __init__(
@@ -83,6 +89,9 @@ class ActorSystem:
         spare_interpreters: int = 1,
         max_restarts: int = 10,
         within: float = 5.0,
+        control: bool = False,
+        metrics_port: int | None = None,
+        metrics_host: str = "127.0.0.1",
     ) -> None:
         check_isolation(isolation)
         if mailbox_size < 1:
@@ -107,12 +116,16 @@ class ActorSystem:
         self._closing = False
         self._watching_deadlines = False
         self._refill_pending = False
+        self._observe = (control, metrics_port, metrics_host)
+        self.metrics_port = metrics_port
+        self._ask_timer: AskLatency | None = None
 
     # -- context manager -------------------------------------------------------------------
 
     async def __aenter__(self) -> ActorSystem:
         if self._running:
             raise RuntimeError("this ActorSystem is already running")
+        self._observers = await open_observers(self, *self._observe)  # sets _ask_timer
         self._pump = ReplyPump(self._on_notice)
         self._slots = SlotArea()
         self._interpreters = InterpreterPool(self._spares)
@@ -120,6 +133,8 @@ class ActorSystem:
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         self._pump.start(self._task_group)
+        if self._observers is not None:
+            await self._task_group.start(self._observers.serve)
         self._interpreters.refill()
         self._running = True
         systems[self.system_id] = self
@@ -275,6 +290,8 @@ class ActorSystem:
             for cell in list(self._cells.values()):
                 await cell.stop()
         finally:
+            if self._observers is not None:
+                self._observers.stop()
             for cell in list(self._cells.values()):
                 self._forget(cell)
             self._interpreters.close()

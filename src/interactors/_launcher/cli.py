@@ -104,7 +104,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="run APP in a child process and restart it when a source file in --app-dir "
         "changes (needs the `reload` extra: watchfiles)",
     )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="export Prometheus metrics on http://HOST:PORT/metrics (needs the `metrics` "
+        "extra: prometheus_client)",
+    )
+    run.add_argument(
+        "--metrics-host",
+        metavar="HOST",
+        help="address the metrics exporter binds (default: 127.0.0.1, this machine only)",
+    )
+    _add_observe_commands(commands)
     return parser
+
+
+def _add_observe_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stats = commands.add_parser(
+        "stats",
+        help="print a snapshot of a running app's actors",
+        description="Print one snapshot of the actors of a running app (its process serves a "
+        "control socket: every `interactors run`, or an ActorSystem(control=True)).",
+    )
+    stats.add_argument("--json", action="store_true", help="print it as JSON, for scripts")
+    stats.add_argument(
+        "pid", type=int, nargs="?", metavar="PID", help="the app's process (default: the only one)"
+    )
+    top = commands.add_parser(
+        "top",
+        help="show a running app's actors live (q quits)",
+        description="Show the actors and the supervision tree of a running app, refreshed "
+        "every second; q quits. Needs the `top` extra (rich).",
+    )
+    top.add_argument(
+        "pid", type=int, nargs="?", metavar="PID", help="the app's process (default: the only one)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command in ("stats", "top"):
+        from .top import stats_main, top_main
+
+        return top_main(args.pid) if args.command == "top" else stats_main(args.pid, args.json)
     if args.command != "run":
         parser.print_help(sys.stderr)
         return 2
@@ -139,6 +178,8 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
         "log_level": args.log_level,
         "log_format": args.log_format,
         "shutdown_timeout": args.shutdown_timeout,
+        "metrics_port": args.metrics_port,
+        "metrics_host": args.metrics_host,
     }
     runner: Launcher | Reloader
     try:
@@ -149,6 +190,10 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
             check_spec(args.app)  # the rest is checked by the child, again at each change
             if not _importable("watchfiles"):
                 raise AppError("--reload needs watchfiles: pip install 'interactors[reload]'")
+        if settings.metrics_port is not None and not _importable("prometheus_client"):
+            raise AppError(
+                "--metrics-port needs prometheus_client: pip install 'interactors[metrics]'"
+            )
         configure_logging(settings.log_level, settings.log_format)
         if args.reload:
             from .reload import Reloader

@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     """Interpreters kept ready for fast replacement of dead actors."""
     log_level: LogLevel = "info"
     log_format: Literal["text", "json"] = "text"
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
+    """Export Prometheus metrics on this port (needs the ``metrics`` extra)."""
+    metrics_host: str = "127.0.0.1"
 
     def system_options(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~interactors.ActorSystem`."""
@@ -61,6 +64,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
             "mailbox_size": self.mailbox_size,
             "shutdown_timeout": self.shutdown_timeout,
             "spare_interpreters": self.spare_interpreters,
+            "control": True,  # for `interactors top` / `interactors stats`
+            "metrics_port": self.metrics_port,
+            "metrics_host": self.metrics_host,
         }
 
 
