@@ -9,7 +9,10 @@ import interactors
 
 
 class Recorder(interactors.Actor):
-    """Appends its lifecycle to a file: ``name:event`` per line."""
+    """Appends its lifecycle to a file: ``name:event`` per line. A failing handler
+    restarts it (it is what the supervision tests are about)."""
+
+    on_error = "restart"
 
     def __init__(self, path: str) -> None:
         self.path = path
