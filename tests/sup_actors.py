@@ -110,3 +110,10 @@ class BadStop(interactors.Actor):
 
     def ping(self) -> str:
         return "pong"
+
+
+class Plain:
+    """Not an interactors.Actor subclass: a plain class with methods is an actor too."""
+
+    def hello(self) -> str:
+        return "hello"

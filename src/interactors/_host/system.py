@@ -40,7 +40,7 @@ from .._wire.slots import SlotArea
 from .abandoned import AbandonedInterpreters
 from .cell import ActorCell
 from .mailbox import DEFAULT_MAILBOX_SIZE
-from .options import DEFAULT_SHUTDOWN, Isolation, check_isolation
+from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
 from .pool import InterpreterPool
 from .pump import ReplyPump
 from .ref import ActorRef, systems
@@ -85,8 +85,9 @@ class ActorSystem:
         within: float = 5.0,
     ) -> None:
         check_isolation(isolation)
-        if mailbox_size < 1:
-            raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
+        check_count("mailbox_size", mailbox_size, 1)
+        check_seconds("shutdown_timeout", shutdown_timeout)
+        check_count("spare_interpreters", spare_interpreters, 0)
         self.system_id = next(_system_ids)
         self.isolation: str = isolation
         self.codec = codec_from_spec(codec)
