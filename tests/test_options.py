@@ -16,7 +16,6 @@ from interactors import Backoff, ChildSpec, Supervisor
 from interactors._launcher.config import load_settings
 from sup_actors import Plain as PlainActor
 
-
 SPEC_CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: ChildSpec(PlainActor, shutdown=-10), ValueError, "shutdown .* got -10"),
     (lambda: ChildSpec(PlainActor, shutdown=math.nan), ValueError, "shutdown .* got nan"),
@@ -97,7 +96,7 @@ async def test_spawn_refuses_bad_options_and_starts_nothing(
 async def test_spawn_refuses_what_is_not_an_actor_class(actor: Any) -> None:
     with anyio.fail_after(20):
         async with interactors.ActorSystem() as system:
-            with pytest.raises(TypeError, match="^actor must be "):
+            with pytest.raises(TypeError, match=r"^actor must be "):
                 await system.spawn(actor)
             assert system.actors() == []
             # a plain class with methods is an actor, as before
