@@ -117,3 +117,17 @@ class Plain:
 
     def hello(self) -> str:
         return "hello"
+
+
+class Store(interactors.Actor):
+    """A key-value store that keeps the default ``on_error``."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}
+
+    def put(self, key: str, value: str) -> int:
+        self.entries[key] = value
+        return len(self.entries)
+
+    def size(self) -> int:
+        return len(self.entries)

@@ -180,3 +180,22 @@ async def test_backoff_starts_again_after_a_quiet_period() -> None:
             await testing.wait_restarts(ref, 3)
             # 0.1 s again, not the 0.4 s of a third successive restart
             assert anyio.current_time() - started < 0.3
+
+
+async def test_a_handlers_exception_is_the_callers_error_by_default() -> None:
+    # More bad requests than the root's intensity (10 in 5 s): nothing restarts or ends.
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            store = await system.spawn("sup_actors:Store")
+            await store.ask.put("key", "value")
+            for _ in range(12):
+                error = await testing.crash(store)
+                assert type(error) is interactors.ActorError
+                assert error.type_name == "interactors.testing.InjectedFault"
+            with pytest.raises(interactors.ActorError, match="missing 1 required positional"):
+                await store.ask.put("key only")
+            assert await store.ask.size() == 1  # the same instance, its state kept
+            assert store.statistics().restarts == 0
+            assert store.statistics().errors == 13
+            events = system.statistics().events
+            assert set(events) == {"started"}

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 Isolation = Literal["isolated", "shared_gil", "auto"]
 ISOLATIONS: Final = ("isolated", "shared_gil", "auto")
 ON_ERROR: Final = ("resume", "restart", "stop")
-DEFAULT_ON_ERROR: Final = "restart"
+DEFAULT_ON_ERROR: Final = "resume"
 STRATEGIES: Final = ("one_for_one", "one_for_all", "rest_for_one")
 RESTARTS: Final = ("permanent", "transient", "temporary")
 DEFAULT_SHUTDOWN: Final = 5.0
