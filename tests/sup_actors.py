@@ -131,3 +131,30 @@ class Store(interactors.Actor):
 
     def size(self) -> int:
         return len(self.entries)
+
+
+class Sleepy(interactors.Actor):
+    """Answers after a ``time.sleep``: an ask that stays pending for a while."""
+
+    def block(self, seconds: float) -> str:
+        time.sleep(seconds)
+        return "answered"
+
+
+restart_attempts = 0  # module state: it survives in-place restarts
+
+
+class SlowToFailRestart(interactors.Actor):
+    """Crashes on request; every restart spends 0.3 s in ``__init__``, then fails."""
+
+    on_error = "restart"
+
+    def __init__(self) -> None:
+        global restart_attempts
+        restart_attempts += 1
+        if restart_attempts > 1:
+            time.sleep(0.3)
+            raise RuntimeError("cannot start again")
+
+    def fail(self) -> None:
+        raise RuntimeError("first crash")

@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import pytest
 
 import interactors
 from interactors import Backoff, ChildSpec, Supervisor, testing
-from sup_actors import Recorder
+from sup_actors import Recorder, SlowToFailRestart
 
 pytestmark = pytest.mark.anyio
 
@@ -199,3 +200,65 @@ async def test_a_handlers_exception_is_the_callers_error_by_default() -> None:
             assert store.statistics().errors == 13
             events = system.statistics().events
             assert set(events) == {"started"}
+
+
+async def test_a_root_giving_up_while_the_body_returns_still_raises() -> None:
+    spec = Supervisor(
+        name="late",
+        max_restarts=1,
+        within=10.0,
+        backoff=FAST,
+        children=[ChildSpec(SlowToFailRestart, name="s")],
+    )
+
+    async def body() -> str:
+        async with interactors.ActorSystem() as system:
+            ref = (await system.start(spec)).child("s")
+            with pytest.raises(interactors.ActorCrashed):
+                await ref.ask.fail()
+            await anyio.sleep(0.1)  # its restart is under way (0.3 s), then fails
+        return "returned"
+
+    with anyio.fail_after(20), pytest.raises(interactors.SupervisorGaveUp, match="'late'"):
+        await body()
+
+
+async def test_asks_pending_when_a_root_gives_up_fail_saying_why() -> None:
+    """Asks waiting in the body's tasks and in the user's own tasks end with ActorCrashed
+    (SupervisorGaveUp), not a cancellation; the block raises SupervisorGaveUp."""
+    outcomes: dict[str, str] = {}
+
+    async def ask(where: str, ref: interactors.ActorRef) -> None:
+        try:
+            outcomes[where] = await ref.ask.block(1.0)
+        except interactors.ActorCrashed as exc:
+            outcomes[where] = exc.type_name
+        except anyio.get_cancelled_exc_class():
+            outcomes[where] = "cancelled"
+            raise
+
+    fragile = Supervisor(
+        name="fragile",
+        max_restarts=0,
+        children=[ChildSpec(Recorder, os.devnull, name="r")],
+    )
+
+    async def system_body(users: anyio.abc.TaskGroup) -> None:
+        async with interactors.ActorSystem() as system:
+            sleepy = await system.spawn("sup_actors:Sleepy")
+            root = await system.start(fragile)
+            users.start_soon(ask, "user task", sleepy)
+            async with anyio.create_task_group() as body:
+                body.start_soon(ask, "body task", sleepy)
+                await anyio.sleep(0.1)
+                await testing.crash(root.child("r"))
+                await anyio.sleep(10)  # cancelled when "fragile" gives up
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as users:
+            with pytest.raises(interactors.SupervisorGaveUp, match="'fragile'"):
+                await system_body(users)
+    assert outcomes == {
+        "user task": "interactors.SupervisorGaveUp",
+        "body task": "interactors.SupervisorGaveUp",
+    }

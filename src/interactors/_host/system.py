@@ -9,7 +9,9 @@ Use it as an async context manager in any anyio program (asyncio or trio)::
 Leaving the block stops every actor and tree in reverse start order (each within its
 shutdown timeout), destroys their interpreters and joins their threads. An exception raised
 in the block propagates unchanged (never wrapped in an ExceptionGroup). If a root
-supervisor gives up, the block is cancelled and :class:`SupervisorGaveUp` is raised.
+supervisor gives up, asks still waiting fail with :class:`ActorCrashed` (saying why), the
+block is cancelled and :class:`SupervisorGaveUp` is raised, also when the block was
+already ending.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 import anyio
+import anyio.lowlevel
 
 from .. import _backend as backend
 from .._exceptions import (
@@ -308,10 +311,29 @@ class ActorSystem:
             self._task_group.start_soon(guarded)
 
     def _root_failed(self, failure: SupervisorGaveUp) -> None:
+        """A root supervisor gave up: the system stops and raises ``failure``.
+
+        Raised even when it happens while the body is already ending (the shutdown waits
+        for a restart in progress, which may give up). Asks still waiting are failed first,
+        saying why, so that no caller (in the body or in a task of its own) is left with a
+        bare cancellation for another actor's failure; then the body is cancelled.
+        """
+        if self._failure is None:
+            self._failure = failure
         if self._closing:
             return
-        self._failure = failure
-        self._body_scope.cancel()
+        error = ("interactors.SupervisorGaveUp", f"the system is stopping: {failure}", "", None)
+        for cell in list(self._cells.values()):
+            for msg_id in list(cell.pending):
+                self._pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
+
+        async def cancel_body() -> None:
+            # Let the askers just failed resume with their ActorCrashed first.
+            for _ in range(2):
+                await anyio.lowlevel.checkpoint()
+            self._body_scope.cancel()
+
+        self._task_group.start_soon(cancel_body)
 
     def _refill_soon(self) -> None:
         """Top the spare interpreters up shortly, once the new actor is past its first
