@@ -15,6 +15,8 @@ instances_built = 0
 class Crasher(interactors.Actor):
     """Crashes on demand; ``ping`` says which instance of this interpreter answered."""
 
+    on_error = "restart"  # an exception in a handler restarts it: what is measured
+
     def __init__(self) -> None:
         global instances_built
         instances_built += 1

@@ -11,7 +11,7 @@ import interactors
 
 class Hasher(interactors.Actor):
     mailbox_size = 100  # per-class defaults; spawn(..., mailbox_size=...) overrides
-    on_error = "resume"  # a failing message does not restart this actor
+    on_error = "resume"  # the default: a failing message is its caller's error
 
     def digest(self, data: bytes | memoryview, rounds: int = 1) -> str:
         value = bytes(data)

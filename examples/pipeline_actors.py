@@ -95,6 +95,8 @@ class Totals(interactors.Actor):
 class Analyzer(interactors.Actor):
     """The CPU-bound stage: analyzes one chunk per message, forwards it to ``totals``."""
 
+    on_error = "restart"  # a failed chunk may have left a bad state: start afresh
+
     def __init__(self, totals: Any) -> None:
         self.totals = totals  # a Totals ref: messages go actor to actor
 

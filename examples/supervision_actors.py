@@ -18,6 +18,8 @@ instances_built = 0
 class Cache(interactors.Actor):
     """A key-value store. Looking up a missing key is a bug here, and crashes the actor."""
 
+    on_error = "restart"  # let it crash: its supervisor builds a fresh instance
+
     def __init__(self) -> None:
         global instances_built
         instances_built += 1
@@ -28,7 +30,7 @@ class Cache(interactors.Actor):
         return len(self.entries)
 
     def get(self, key: str) -> str:
-        return self.entries[key]  # KeyError escapes: on_error="restart" (the default)
+        return self.entries[key]  # KeyError escapes: the actor restarts
 
     def size(self) -> int:
         return len(self.entries)

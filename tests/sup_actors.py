@@ -9,7 +9,10 @@ import interactors
 
 
 class Recorder(interactors.Actor):
-    """Appends its lifecycle to a file: ``name:event`` per line."""
+    """Appends its lifecycle to a file: ``name:event`` per line. A failing handler
+    restarts it (it is what the supervision tests are about)."""
+
+    on_error = "restart"
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -107,3 +110,51 @@ class BadStop(interactors.Actor):
 
     def ping(self) -> str:
         return "pong"
+
+
+class Plain:
+    """Not an interactors.Actor subclass: a plain class with methods is an actor too."""
+
+    def hello(self) -> str:
+        return "hello"
+
+
+class Store(interactors.Actor):
+    """A key-value store that keeps the default ``on_error``."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}
+
+    def put(self, key: str, value: str) -> int:
+        self.entries[key] = value
+        return len(self.entries)
+
+    def size(self) -> int:
+        return len(self.entries)
+
+
+class Sleepy(interactors.Actor):
+    """Answers after a ``time.sleep``: an ask that stays pending for a while."""
+
+    def block(self, seconds: float) -> str:
+        time.sleep(seconds)
+        return "answered"
+
+
+restart_attempts = 0  # module state: it survives in-place restarts
+
+
+class SlowToFailRestart(interactors.Actor):
+    """Crashes on request; every restart spends 0.3 s in ``__init__``, then fails."""
+
+    on_error = "restart"
+
+    def __init__(self) -> None:
+        global restart_attempts
+        restart_attempts += 1
+        if restart_attempts > 1:
+            time.sleep(0.3)
+            raise RuntimeError("cannot start again")
+
+    def fail(self) -> None:
+        raise RuntimeError("first crash")

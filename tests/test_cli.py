@@ -150,6 +150,15 @@ def test_root_supervisor_giving_up_exits_3(events: Path) -> None:
     assert "never gave up" not in result.stderr
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_root_supervisor_giving_up_while_the_app_returns_exits_3(backend: str) -> None:
+    result = run_app("--backend", backend, "cli_apps:gives_up_while_returning")
+    assert result.stdout == "returning\n"
+    assert result.returncode == 3, result.stderr
+    assert "the root supervisor gave up: supervisor 'late' gave up" in result.stderr
+    assert "exit code 0" not in result.stderr
+
+
 def test_json_logs() -> None:
     result = run_app("--log-format", "json", "cli_apps:failing")
     assert result.returncode == 1

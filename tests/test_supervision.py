@@ -139,7 +139,7 @@ async def test_restart_types_vs_exit_reasons(
                 assert root.children() == ["x"]
             else:
                 reason = await ref.wait_stopped()
-                assert "SystemExit" in reason
+                assert reason == f"SystemExit: {code}"
                 assert root.children() == []
                 with pytest.raises(interactors.ActorStopped):
                     await ref.ask.add(1)
@@ -341,7 +341,7 @@ async def test_backoff_spaces_successive_restarts() -> None:
                 await testing.crash(ref)
                 await testing.wait_restarts(ref, n)
             # 0.1 + 0.2 + 0.4 s of backoff
-            assert anyio.current_time() - started >= 0.65
+            assert anyio.current_time() - started >= 0.69
 
 
 async def test_many_concurrent_asks_while_the_actor_keeps_crashing() -> None:
@@ -369,7 +369,8 @@ async def test_many_concurrent_asks_while_the_actor_keeps_crashing() -> None:
                 tg.start_soon(crasher)
             assert ref.statistics().restarts == 20
     assert len(outcomes) == 1000
-    assert outcomes.count("value") >= 900
+    # only the crashing asks fail: the adds queued behind them reach the next incarnation
+    assert outcomes.count("value") == 1000
 
 
 def _rss_mib() -> float:

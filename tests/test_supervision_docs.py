@@ -245,6 +245,7 @@ class Scenario:
     options: dict[str, Any] = field(default_factory=dict)
     new_interpreter: bool = False
     start_fails: bool = False
+    actor: type | str = Cache
 
 
 SCENARIOS = {
@@ -252,7 +253,7 @@ SCENARIOS = {
         exit_normally
     ),
     "SystemExit with any other code or message": Scenario(exit_with_error),
-    'a handler raised, under on_error="restart" (the default)': Scenario(crash),
+    'a handler raised, under on_error="restart"': Scenario(crash, {"on_error": "restart"}),
     "hung past handler_timeout, broken by the watchdog": Scenario(spin, {"handler_timeout": 0.2}),
     "hung in C past handler_timeout + shutdown, abandoned": Scenario(
         block_in_c, {"handler_timeout": 0.2, "shutdown": 0.3}, new_interpreter=True
@@ -260,7 +261,9 @@ SCENARIOS = {
     "a restart failed: __init__ or on_start raised": Scenario(fail_the_restart),
     "the first start failed": Scenario(crash, start_fails=True),
     'a handler raised, under on_error="stop"': Scenario(crash, {"on_error": "stop"}),
-    'a handler raised, under on_error="resume"': Scenario(raise_and_resume, {"on_error": "resume"}),
+    'a handler raised, under on_error="resume" (the default)': Scenario(
+        raise_and_resume, actor="sup_actors:Store"
+    ),
     "await ref.stop()": Scenario(stop),
 }
 
@@ -274,7 +277,7 @@ async def observe(
 ) -> str:
     """Run one cell of the table on a real actor; return what happened, in its words."""
     args = ("an argument Cache does not take",) if scenario.start_fails else ()
-    spec = ChildSpec(Cache, *args, name=name, restart=restart, **scenario.options)  # type: ignore[arg-type]
+    spec = ChildSpec(scenario.actor, *args, name=name, restart=restart, **scenario.options)  # type: ignore[arg-type]
     tree = Supervisor(name=f"sup-{name}", backoff=NO_WAIT, children=[spec])
     try:
         root = await system.start(tree)

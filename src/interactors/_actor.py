@@ -29,9 +29,12 @@ class Actor:
     ``max_concurrency``
         how many async handlers may run at once (default 1);
     ``on_error``
-        what an exception escaping a handler does to the actor: ``"resume"`` (keep the
-        instance and carry on), ``"restart"`` (default: its supervisor builds a fresh
-        instance) or ``"stop"``. The caller gets :class:`~interactors.ActorError` in all cases;
+        what an exception escaping a handler does to the actor: ``"resume"`` (default: the
+        exception is the caller's error; the actor keeps its instance and carries on; a
+        failed tell is logged and counted in ``errors``), ``"restart"`` (OTP's let-it-crash:
+        its supervisor builds a fresh instance) or ``"stop"``. An asker gets
+        :class:`~interactors.ActorError` under ``"resume"``,
+        :class:`~interactors.ActorCrashed` otherwise;
     ``handler_timeout``
         seconds a single handler may run before the actor counts as hung (default: none).
 
@@ -44,7 +47,7 @@ class Actor:
 
     mailbox_size: ClassVar[int | None] = None
     max_concurrency: ClassVar[int] = 1
-    on_error: ClassVar[str] = "restart"
+    on_error: ClassVar[str] = "resume"
     handler_timeout: ClassVar[float | None] = None
 
     ref: Any

@@ -78,7 +78,7 @@ async def gives_up(system: interactors.ActorSystem) -> None:
         name="fragile",
         max_restarts=1,
         within=60.0,
-        children=[interactors.ChildSpec(Recorder, name="recorder")],
+        children=[interactors.ChildSpec(Recorder, name="recorder", on_error="restart")],
     )
     supervisor = await system.start(tree)
     recorder = supervisor.child("recorder")
@@ -88,6 +88,41 @@ async def gives_up(system: interactors.ActorSystem) -> None:
         except interactors.ActorError:
             await anyio.sleep(0.05)
     raise AssertionError("the supervisor never gave up")
+
+
+restart_attempts = 0  # module state: it survives in-place restarts
+
+
+class SlowToFailRestart(interactors.Actor):
+    """Crashes on request; every restart spends 0.3 s in ``__init__``, then fails."""
+
+    on_error = "restart"
+
+    def __init__(self) -> None:
+        global restart_attempts
+        restart_attempts += 1
+        if restart_attempts > 1:
+            time.sleep(0.3)
+            raise RuntimeError("cannot start again")
+
+    def crash(self) -> None:
+        raise RuntimeError("crash on request")
+
+
+async def gives_up_while_returning(system: interactors.ActorSystem) -> None:
+    """The app returns while its supervisor's last restart is failing: the supervisor
+    gives up during the shutdown, and the launcher exits 3 all the same."""
+    tree = interactors.Supervisor(
+        name="late",
+        max_restarts=1,
+        children=[interactors.ChildSpec(SlowToFailRestart, name="s")],
+    )
+    actor = (await system.start(tree)).child("s")
+    try:
+        await actor.ask.crash()
+    except interactors.ActorCrashed:
+        await anyio.sleep(0.1)  # its restart is under way
+    print("returning", flush=True)
 
 
 def not_async(system: interactors.ActorSystem) -> None:

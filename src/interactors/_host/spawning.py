@@ -17,7 +17,7 @@ from .._exceptions import IsolationError, IsolationFallbackWarning
 from .._wire.codec import codec_from_spec
 from .cell import ActorCell
 from .messaging import STARTING
-from .options import ON_ERROR, check_isolation
+from .options import DEFAULT_ON_ERROR, check_actor, check_class_options, check_spawn_options
 from .ref import ActorRef
 from .target import resolve_target
 
@@ -47,13 +47,15 @@ async def spawn_cell(
     max_concurrency = options.get("max_concurrency")
     on_error = options.get("on_error")
     handler_timeout = options.get("handler_timeout")
+    check_actor(actor)
+    check_spawn_options(options)
     target, main_path = resolve_target(actor)
     cls = actor if isinstance(actor, type) else None
+    if cls is not None:
+        check_class_options(cls)
     mode: str = isolation or system.isolation
-    check_isolation(mode)
-    on_error = on_error or getattr(cls, "on_error", None) or "restart"
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    # A handler's exception is its caller's error unless the actor opts into restarts.
+    on_error = on_error or getattr(cls, "on_error", None) or DEFAULT_ON_ERROR
     actor_id = system._next_id()
     if name is None:
         name = f"{target.rpartition(':')[2].rpartition('.')[2]}-{actor_id}"
@@ -70,10 +72,10 @@ async def spawn_cell(
         main_path,
         isolation=mode,
         codec=codec_from_spec(codec) if codec is not None else system.codec,
-        mailbox_size=mailbox_size or getattr(cls, "mailbox_size", None) or system.mailbox_size,
-        max_concurrency=max_concurrency or getattr(cls, "max_concurrency", 1) or 1,
+        mailbox_size=_first(mailbox_size, getattr(cls, "mailbox_size", None), system.mailbox_size),
+        max_concurrency=_first(max_concurrency, getattr(cls, "max_concurrency", None), 1),
         on_error=on_error,
-        handler_timeout=handler_timeout or getattr(cls, "handler_timeout", None),
+        handler_timeout=_first(handler_timeout, getattr(cls, "handler_timeout", None), None),
         shutdown=system.shutdown_timeout if shutdown is None else shutdown,
     )
     system._cells[actor_id] = cell
@@ -110,3 +112,8 @@ async def spawn_cell(
     system._count("started")
     log.debug("started actor %r (%s, %s)", name, target, cell.isolation)
     return ref
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is set (``None`` means "not set"; 0 is checked, not skipped)."""
+    return next((v for v in values if v is not None), None)

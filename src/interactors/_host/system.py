@@ -9,7 +9,9 @@ Use it as an async context manager in any anyio program (asyncio or trio)::
 Leaving the block stops every actor and tree in reverse start order (each within its
 shutdown timeout), destroys their interpreters and joins their threads. An exception raised
 in the block propagates unchanged (never wrapped in an ExceptionGroup). If a root
-supervisor gives up, the block is cancelled and :class:`SupervisorGaveUp` is raised.
+supervisor gives up, asks still waiting fail with :class:`ActorCrashed` (saying why), the
+block is cancelled and :class:`SupervisorGaveUp` is raised, also when the block was
+already ending.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Literal
 
 import anyio
+import anyio.lowlevel
 
 from .. import _backend as backend
 from .._exceptions import (
@@ -39,10 +41,11 @@ from .._wire.codec_protocol import Codec
 from .._wire.slots import SlotArea
 from .abandoned import AbandonedInterpreters
 from .cell import ActorCell
+from .deadlines import watch_deadlines
 from .mailbox import DEFAULT_MAILBOX_SIZE
 from .metrics import AskLatency
 from .observing import open_observers
-from .options import DEFAULT_SHUTDOWN, Isolation, check_isolation
+from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
 from .pool import InterpreterPool
 from .pump import ReplyPump
 from .ref import ActorRef, systems
@@ -94,8 +97,9 @@ class ActorSystem:
         metrics_host: str = "127.0.0.1",
     ) -> None:
         check_isolation(isolation)
-        if mailbox_size < 1:
-            raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
+        check_count("mailbox_size", mailbox_size, 1)
+        check_seconds("shutdown_timeout", shutdown_timeout)
+        check_count("spare_interpreters", spare_interpreters, 0)
         self.system_id = next(_system_ids)
         self.isolation: str = isolation
         self.codec = codec_from_spec(codec)
@@ -324,10 +328,29 @@ class ActorSystem:
             self._task_group.start_soon(guarded)
 
     def _root_failed(self, failure: SupervisorGaveUp) -> None:
+        """A root supervisor gave up: the system stops and raises ``failure``.
+
+        Raised even when it happens while the body is already ending (the shutdown waits
+        for a restart in progress, which may give up). Asks still waiting are failed first,
+        saying why, so that no caller (in the body or in a task of its own) is left with a
+        bare cancellation for another actor's failure; then the body is cancelled.
+        """
+        if self._failure is None:
+            self._failure = failure
         if self._closing:
             return
-        self._failure = failure
-        self._body_scope.cancel()
+        error = ("interactors.SupervisorGaveUp", f"the system is stopping: {failure}", "", None)
+        for cell in list(self._cells.values()):
+            for msg_id in list(cell.pending):
+                self._pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
+
+        async def cancel_body() -> None:
+            # Let the askers just failed resume with their ActorCrashed first.
+            for _ in range(2):
+                await anyio.lowlevel.checkpoint()
+            self._body_scope.cancel()
+
+        self._task_group.start_soon(cancel_body)
 
     def _refill_soon(self) -> None:
         """Top the spare interpreters up shortly, once the new actor is past its first
@@ -352,19 +375,9 @@ class ActorSystem:
         self._abandoned.add(iid, thread, cell.name, cell.actor_id)
 
     def _watch_deadlines(self) -> None:
-        if self._watching_deadlines:
-            return
-        self._watching_deadlines = True
-
-        async def watch() -> None:
-            while True:
-                timeouts = [c.handler_timeout for c in self._cells.values() if c.handler_timeout]
-                await anyio.sleep(min(max(min(timeouts, default=1.0) / 4, 0.02), 0.5))
-                now = time.monotonic_ns()
-                for cell in list(self._cells.values()):
-                    cell.check_deadline(now)
-
-        self._task_group.start_soon(watch)
+        if not self._watching_deadlines:
+            self._watching_deadlines = True
+            self._task_group.start_soon(watch_deadlines, self._cells)
 
     def _on_notice(self, envelope: tuple[Any, ...]) -> None:
         kind, actor_id, _fmt, payload = envelope

@@ -9,8 +9,10 @@ the top level::
     shutdown_timeout = 10
     log_format = "json"
 
-It is decoded and validated by msgspec in one pass; a mistake raises :class:`ConfigError`
-naming the file and the key (``Expected `int`, got `str` - at `$.mailbox_size```).
+It is decoded and validated by msgspec in one pass, by the rules ``ActorSystem(...)``
+applies to the same arguments (``_host/options.py``: a bool is not an int, NaN and inf are
+not seconds); a mistake raises :class:`ConfigError` naming the file and the key
+(``Expected `int`, got `str` - at `$.mailbox_size```).
 Command-line options override the file, and are validated by the same rules.
 
 Host side only: imports msgspec.
@@ -26,7 +28,7 @@ import msgspec
 
 from .._exceptions import ConfigError
 from .._host.mailbox import DEFAULT_MAILBOX_SIZE
-from .._host.options import DEFAULT_SHUTDOWN, Isolation
+from .._host.options import DEFAULT_SHUTDOWN, Isolation, check_count, check_seconds
 
 __all__ = ("ConfigError", "Settings", "load_settings")
 
@@ -55,6 +57,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
     """Export Prometheus metrics on this port (needs the ``metrics`` extra)."""
     metrics_host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        # The same rules as ActorSystem(...): msgspec's bounds let inf through.
+        check_count("mailbox_size", self.mailbox_size, 1)
+        check_seconds("shutdown_timeout", self.shutdown_timeout)
+        check_count("spare_interpreters", self.spare_interpreters, 0)
 
     def system_options(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~interactors.ActorSystem`."""

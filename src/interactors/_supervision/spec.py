@@ -25,21 +25,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from .._host.options import (
+    RESTARTS,
+    SPAWN_OPTIONS,
+    STRATEGIES,
+    check_actor,
+    check_choice,
+    check_count,
+    check_fraction,
+    check_name,
+    check_seconds,
+    check_shutdown,
+    check_spawn_options,
+)
+
 __all__ = ("Backoff", "ChildSpec", "Restart", "Strategy", "Supervisor")
 
 Strategy = Literal["one_for_one", "one_for_all", "rest_for_one"]
 Restart = Literal["permanent", "transient", "temporary"]
-STRATEGIES: Final = ("one_for_one", "one_for_all", "rest_for_one")
-RESTARTS: Final = ("permanent", "transient", "temporary")
-_SPAWN_OPTIONS: Final = (
-    "isolation",
-    "codec",
-    "mailbox_size",
-    "max_concurrency",
-    "on_error",
-    "handler_timeout",
-    "fresh_interpreter",
-)
+# 2.0 ** 1024 raises OverflowError; a float product past the range is just inf.
+_MAX_DOUBLINGS: Final = 1023
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +59,20 @@ class Backoff:
     reset_after: float | None = None
 
     def __post_init__(self) -> None:
-        if self.min < 0 or self.max < self.min or not 0 <= self.jitter <= 1:
-            raise ValueError("Backoff needs 0 <= min <= max and 0 <= jitter <= 1")
+        check_seconds("Backoff min", self.min, zero_ok=True)
+        check_seconds("Backoff max", self.max, zero_ok=True)
+        if self.max < self.min:
+            raise ValueError(f"Backoff max must be at least min ({self.min}), got {self.max}")
+        check_fraction("Backoff jitter", self.jitter)
+        if self.reset_after is not None:
+            check_seconds("Backoff reset_after", self.reset_after)
 
     def delay(self, attempt: int) -> float:
         if attempt <= 0 or self.max == 0:
             return 0.0
-        base = min(self.max, self.min * 2 ** (attempt - 1))
+        # The exponent is capped: 2.0 ** 1024 overflows, and a child restarted that often
+        # must keep being restarted (at ``max``), not kill its supervisor's task.
+        base = min(self.max, self.min * 2.0 ** min(attempt - 1, _MAX_DOUBLINGS))
         spread = base * self.jitter
         return float(max(0.0, base + random.uniform(-spread, spread)))
 
@@ -87,14 +99,17 @@ class ChildSpec:
         shutdown: float | None = None,
         **kwargs: Any,
     ) -> None:
-        if restart not in RESTARTS:
-            raise ValueError(f"restart must be one of {RESTARTS}, got {restart!r}")
+        check_actor(actor)
+        check_name("name", name)
+        check_choice("restart", restart, RESTARTS)
+        check_shutdown("shutdown", shutdown)
         self.actor = actor
         self.args = args
         self.name = name
         self.restart: str = restart
         self.shutdown = shutdown
-        self.options = {k: kwargs.pop(k) for k in _SPAWN_OPTIONS if k in kwargs}
+        self.options: dict[str, Any] = {k: kwargs.pop(k) for k in SPAWN_OPTIONS if k in kwargs}
+        check_spawn_options(self.options)
         self.kwargs = kwargs
 
     def __repr__(self) -> str:
@@ -120,12 +135,25 @@ class Supervisor:
     shutdown: float | None = None
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
-        if self.max_restarts < 0 or self.within <= 0:
-            raise ValueError("max_restarts must be >= 0 and within > 0")
-        if self.restart not in RESTARTS:
-            raise ValueError(f"restart must be one of {RESTARTS}, got {self.restart!r}")
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_count("max_restarts", self.max_restarts, 0)
+        check_seconds("within", self.within)
+        check_choice("restart", self.restart, RESTARTS)
+        check_name("name", self.name)
+        check_shutdown("shutdown", self.shutdown)
+        if not isinstance(self.backoff, Backoff):
+            raise TypeError(f"backoff must be a Backoff, got {self.backoff!r}")
+        children: object = self.children  # checked: callers are not always type-checked
+        if isinstance(children, str | bytes) or not isinstance(children, Sequence):
+            raise TypeError(
+                f"children must be a list of ChildSpec and Supervisor, got {self.children!r}"
+            )
+        for child in self.children:
+            if not isinstance(child, ChildSpec | Supervisor):
+                raise TypeError(
+                    f"children of supervisor {self.name!r} must be ChildSpec or Supervisor, "
+                    f"got {child!r}: wrap an actor class as ChildSpec(cls, name=...)"
+                )
         names = [c.name for c in self.children if c.name is not None]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate child names in supervisor {self.name!r}: {names}")

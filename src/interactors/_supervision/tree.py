@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("interactors")
 
 
+class _StartFailed(Exception):
+    """A restart attempt failed at ``node`` (a child, or a nested supervisor)."""
+
+    def __init__(self, node: ChildNode | SupervisorNode, error: SpawnError) -> None:
+        super().__init__(str(error))
+        self.node = node
+        self.error = error
+
+
 def should_restart(restart: str, abnormal: bool) -> bool:
     return restart == "permanent" or (restart == "transient" and abnormal)
 
@@ -173,9 +182,13 @@ class SupervisorNode:
                 try:
                     await self._restart(child)
                     return
-                except SpawnError as exc:
-                    reason = f"restart failed: {exc}".splitlines()[0]
-                    log.error("supervisor %r: %s", self.name, reason)
+                except _StartFailed as failed:
+                    # As in OTP: what the attempt started is stopped again (by the next
+                    # _restart) and the restart is retried from the child that failed
+                    # to start, each attempt counting toward the intensity.
+                    child = failed.node
+                    reason = f"restart failed: {failed.error}".splitlines()[0]
+                    log.error("supervisor %r: %s", self.name, reason)  # names the actor
 
     def _note_restart(self) -> bool:
         """Record a restart; False when it exceeds the intensity."""
@@ -187,6 +200,11 @@ class SupervisorNode:
         return len(times) <= self.spec.max_restarts
 
     async def _restart(self, child: ChildNode | SupervisorNode) -> None:
+        """Terminate ``child``'s group (per the strategy) in reverse order, start it in order.
+
+        Raises :class:`_StartFailed` naming the node that did not start; the nodes started
+        before it are running then, and are terminated by the retry.
+        """
         strategy = self.spec.strategy
         index = self.children.index(child)
         if strategy == "one_for_one":
@@ -196,17 +214,20 @@ class SupervisorNode:
         else:
             group = self.children[index:]
         for other in reversed(group):
-            if other is child:
-                continue
-            if other.restart == "temporary":
+            if other is not child and other.restart == "temporary":
                 # As in OTP: a temporary sibling is terminated, never restarted.
                 self.children.remove(other)
                 await other.stop()
             else:
+                # The failed child too: in a retry it may be one that came back already
+                # (terminating an incarnation that is not running does nothing).
                 await other.terminate()
         for node in group:
             if node is child or node in self.children:
-                await node.restart_now()
+                try:
+                    await node.restart_now()
+                except SpawnError as exc:  # from a nested supervisor's subtree too
+                    raise _StartFailed(node, exc) from exc
 
     async def _give_up(self, reason: str) -> None:
         self.failed = True
