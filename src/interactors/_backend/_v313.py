@@ -5,6 +5,7 @@ from __future__ import annotations
 import _interpqueues
 import _interpreters
 
+from ._arena import IN_MAIN, decode, discard, encode, encode_large, has_buffers
 from ._common import UNBOUND, RunFailure
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -57,15 +58,43 @@ def create_queue(maxsize: int) -> int:
 
 
 def destroy_queue(qid: int) -> None:
-    _interpqueues.destroy(qid)
+    """Destroy a queue, freeing the bodies of the items still in it."""
+    try:
+        while _interpqueues.get_count(qid):
+            obj, _fmt, unbound = _queue_get(qid)
+            if unbound is None and type(obj) is int:
+                discard(obj)
+        _interpqueues.destroy(qid)
+    except _interpqueues.QueueNotFoundError:
+        pass
 
 
 def put(qid: int, obj: object) -> None:
-    _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
+    """Put ``obj`` as an int item whose body is in shared memory (see ``_arena``).
+
+    The main interpreter (the host, which outlives every actor) puts envelopes carrying
+    buffers as they are: the queue shares a memoryview without copying it, and the
+    receiver releases it back into the host, which is always there.
+    """
+    if has_buffers(obj):  # type: ignore[arg-type]
+        if IN_MAIN:
+            _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
+            return
+        item = encode_large(obj)
+    else:
+        item = encode(obj)
+    try:
+        _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
+    except BaseException:
+        discard(item)
+        raise
 
 
 def get(qid: int) -> object:
     obj, _fmt, unbound = _queue_get(qid)
     if unbound is not None:
         return UNBOUND
-    return obj
+    if type(obj) is not int:
+        return obj  # put by the host as it is
+    found, body = decode(obj)
+    return body if found else UNBOUND

@@ -1,0 +1,266 @@
+"""Queue items as plain ints: message bodies live in shared memory that no interpreter owns.
+
+Why (CPython 3.13): a queue item that is not an int (a tuple, bytes, str, memoryview...)
+is released by its receiver through a pending call added to the *sender's* interpreter.
+That pending-call array holds 300 calls and a failed add is silently ignored, so a burst
+of releases (a lagging actor draining its mailbox while the host sleeps in C) leaks the
+items; the release also looks the sender up with nothing pinning it, racing its
+destruction; and a memoryview released after its exporter is destroyed crashes the
+process. An int needs no release at all, so every item here is an int:
+
+* small bodies (``marshal`` of the envelope) go into slots of the *sending* interpreter's
+  arena: a ``memfd`` mapping of ``_FLAGS`` busy bytes and as many 64-byte slots. The
+  sender claims a run of free slots (first fit, so the touched memory stays small), writes
+  and puts ``key << 30 | slot << 16 | length`` (below 2**63, as queues require); the
+  receiver maps the arena on first sight (``key`` names its fd and, to tell a reused fd,
+  the low bits of its inode), unmarshals straight from the mapping and clears the busy
+  bytes: no queue operation and no lock between sender and receiver.
+* large bodies, and envelopes carrying memoryviews, go into a ``memfd`` of their own that
+  the receiver maps and closes (the item is ``~fd``): a memoryview arrives as a view of
+  that mapping, owned by the receiver, with no copy on arrival.
+
+Stdlib only (imported inside actors' interpreters).
+"""
+
+from __future__ import annotations
+
+import _interpreters
+import _thread
+import atexit
+import marshal
+import mmap
+import os
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+SLOT: Final = 64
+_FLAGS: Final = 1 << 16  # slots per arena, one busy byte each (a multiple of the page size)
+_ARENA_BYTES: Final = _FLAGS + _FLAGS * SLOT
+LARGE: Final = 64 * 1024  # bodies at least this large get a memfd of their own
+_RUN_MAX: Final = LARGE // SLOT + 1
+_ZEROS: Final = tuple(bytes(k) for k in range(_RUN_MAX + 1))
+_ONES: Final = tuple(b"\1" * k for k in range(_RUN_MAX + 1))
+_LENGTH_BITS: Final = 16  # a body in slots is shorter than LARGE
+_SLOT_BITS: Final = 16
+_FD_BITS: Final = 17
+_INO_BITS: Final = 13
+_KEY_SHIFT: Final = _LENGTH_BITS + _SLOT_BITS
+_LENGTH_MASK: Final = (1 << _LENGTH_BITS) - 1
+_SLOT_MASK: Final = (1 << _SLOT_BITS) - 1
+_MAPS_MAX: Final = 256  # other interpreters' arenas kept mapped (then all are dropped)
+_PAGE: Final = mmap.PAGESIZE
+
+_dumps = marshal.dumps
+_loads = marshal.loads
+_lock = _thread.allocate_lock()  # threads of one interpreter claim slots one at a time
+_own: list[tuple[int, mmap.mmap]] = []  # this interpreter's arenas, as (key, map)
+_maps: dict[int, tuple[mmap.mmap, memoryview]] = {}  # every arena seen, by key
+IN_MAIN: Final = int(_interpreters.get_current()[0]) == 0  # (keeps its arenas to the end)
+
+
+def _key(fd: int) -> int:
+    return (os.fstat(fd).st_ino & (1 << _INO_BITS) - 1) << _FD_BITS | fd
+
+
+def _new_arena() -> tuple[int, mmap.mmap]:
+    fd = os.memfd_create("interactors-arena", os.MFD_CLOEXEC)
+    if fd >> _FD_BITS:
+        os.close(fd)
+        raise OSError(f"file descriptor {fd} is too large for a queue item")
+    os.ftruncate(fd, _ARENA_BYTES)
+    area = mmap.mmap(fd, _ARENA_BYTES, trackfd=False)
+    key = _key(fd)
+    if not _own and not IN_MAIN:
+        atexit.register(_close_own, fd)  # the interpreter ends: so do its arenas
+    _own.append((key, area))
+    _maps[key] = (area, memoryview(area))
+    return key, area
+
+
+def _close_own(fd: int) -> None:
+    os.close(fd)  # the maps go with the interpreter; receivers keep theirs until dropped
+
+
+def _map(key: int) -> tuple[mmap.mmap, memoryview] | None:
+    """Another interpreter's arena, mapped here; None if it is gone (its sender died)."""
+    fd = key & (1 << _FD_BITS) - 1
+    try:
+        if _key(fd) != key:
+            return None
+        area = mmap.mmap(fd, _ARENA_BYTES, trackfd=False)
+    except (OSError, ValueError):
+        return None
+    if len(_maps) >= _MAPS_MAX:
+        _maps.clear()
+        for own_key, own_area in _own:
+            _maps[own_key] = (own_area, memoryview(own_area))
+    entry = _maps[key] = (area, memoryview(area))
+    return entry
+
+
+def has_buffers(obj: tuple[Any, ...]) -> bool:
+    """Does an envelope carry a memoryview or a large bytes/str (at most one level deep)?"""
+    for item in obj:
+        kind = type(item)
+        if kind is tuple:
+            for inner in item:
+                kind = type(inner)
+                if kind is memoryview or ((kind is bytes or kind is str) and len(inner) >= LARGE):
+                    return True
+        elif kind is memoryview or ((kind is bytes or kind is str) and len(item) >= LARGE):
+            return True
+    return False
+
+
+def _claim(k: int) -> tuple[int, mmap.mmap, int]:
+    """The first run of ``k`` free slots in this interpreter's arenas, marked busy."""
+    zeros = _ZEROS[k]
+    with _lock:
+        for key, area in _own:
+            i = area.find(zeros, 0, _FLAGS)
+            if i >= 0:
+                area[i : i + k] = _ONES[k]
+                return key, area, i
+        key, area = _new_arena()
+        area[:k] = _ONES[k]
+        return key, area, 0
+
+
+def encode(obj: Any) -> int:
+    """Write ``obj`` (marshal-able, no memoryview) into this interpreter's slots: an item."""
+    data = _dumps(obj)
+    n = len(data)
+    if n >= LARGE:
+        return encode_large(obj)
+    k = (n + SLOT - 1) // SLOT or 1
+    key, area, i = _claim(k)
+    off = _FLAGS + i * SLOT
+    area[off : off + n] = data
+    return key << _KEY_SHIFT | i << _LENGTH_BITS | n
+
+
+def decode(item: int) -> tuple[bool, Any]:
+    """``(True, obj)`` for an item made by :func:`encode` or :func:`encode_large`;
+    ``(False, None)`` when the body is gone (its sender's arena no longer exists)."""
+    if item < 0:
+        return True, _decode_large(~item)
+    key = item >> _KEY_SHIFT
+    entry = _maps.get(key) or _map(key)
+    if entry is None:
+        return False, None
+    area, view = entry
+    i = item >> _LENGTH_BITS & _SLOT_MASK
+    n = item & _LENGTH_MASK
+    off = _FLAGS + i * SLOT
+    obj = _loads(view[off : off + n])
+    k = (n + SLOT - 1) // SLOT or 1
+    area[i : i + k] = _ZEROS[k]
+    return True, obj
+
+
+def discard(item: int) -> None:
+    """Free an item's body without reading it (a failed put, a destroyed queue)."""
+    if item < 0:
+        os.close(~item)
+        return
+    entry = _maps.get(item >> _KEY_SHIFT) or _map(item >> _KEY_SHIFT)
+    if entry is not None:
+        i, n = item >> _LENGTH_BITS & _SLOT_MASK, item & _LENGTH_MASK
+        k = (n + SLOT - 1) // SLOT or 1
+        entry[0][i : i + k] = _ZEROS[k]
+
+
+# -- large bodies: one memfd per message ---------------------------------------------------
+#
+# Layout: u64 length of the header, the header ``marshal((skeleton, buffers))``, then each
+# buffer at a page boundary. ``skeleton`` is the envelope with every memoryview and large
+# bytes/str replaced by None; ``buffers`` lists ``(path, kind, offset, length)``.
+
+_VIEW, _BYTES, _STR = 0, 1, 2
+
+
+def _strip(obj: Any, path: tuple[int, ...], found: list[Any]) -> Any:
+    kind = type(obj)
+    if kind is tuple and len(path) < 2:
+        return tuple(_strip(item, (*path, i), found) for i, item in enumerate(obj))
+    if kind is memoryview:
+        found.append((path, _VIEW, obj))
+        return None
+    if (kind is bytes or kind is str) and len(obj) >= LARGE:
+        found.append((path, _BYTES if kind is bytes else _STR, obj))
+        return None
+    return obj
+
+
+def encode_large(obj: Any) -> int:
+    """Write ``obj`` into a memfd of its own (the receiver maps it): the item ``~fd``."""
+    found: list[Any] = []
+    skeleton = _strip(obj, (), found)
+    blobs = []
+    for path, kind, value in found:
+        blob = value.encode("utf-8", "surrogatepass") if kind == _STR else value
+        if kind == _VIEW and not blob.contiguous:
+            blob = memoryview(blob.tobytes())
+        blobs.append((path, kind, blob))
+    header_len = 8 + 2048 + 32 * len(blobs)  # an upper bound, refined below
+    specs: list[tuple[tuple[int, ...], int, int, int]] = []
+    while True:
+        offset = -(-header_len // _PAGE) * _PAGE
+        specs.clear()
+        for path, kind, blob in blobs:
+            size = memoryview(blob).nbytes
+            specs.append((path, kind, offset, size))
+            offset = -(-(offset + size) // _PAGE) * _PAGE
+        header = _dumps((skeleton, tuple(specs)))
+        if 8 + len(header) <= header_len:
+            break
+        header_len = 8 + len(header) + 64
+    fd = os.memfd_create("interactors-message", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, max(offset, _PAGE))
+        with mmap.mmap(fd, max(offset, _PAGE), trackfd=False) as area:
+            area[:8] = len(header).to_bytes(8, "little")
+            area[8 : 8 + len(header)] = header
+            for (_path, _kind, start, size), (_p, _k, blob) in zip(specs, blobs, strict=True):
+                with memoryview(blob) as source:
+                    area[start : start + size] = source.cast("B")
+    except BaseException:
+        os.close(fd)
+        raise
+    return ~fd
+
+
+def _decode_large(fd: int) -> Any:
+    try:
+        size = os.fstat(fd).st_size
+        area = mmap.mmap(fd, size, trackfd=False)
+    finally:
+        os.close(fd)
+    header_len = int.from_bytes(area[:8], "little")
+    skeleton, specs = _loads(area[8 : 8 + header_len])
+    view = memoryview(area).toreadonly()
+    values: dict[tuple[int, ...], Any] = {}
+    for path, kind, start, length in specs:
+        part = view[start : start + length]
+        if kind == _BYTES:
+            values[path] = bytes(part)
+        elif kind == _STR:
+            values[path] = str(part, "utf-8", "surrogatepass")
+        else:
+            values[path] = part
+    view.release()
+    return _fill(skeleton, (), values)
+
+
+def _fill(obj: Any, path: tuple[int, ...], values: dict[tuple[int, ...], Any]) -> Any:
+    if path in values:
+        return values[path]
+    if type(obj) is tuple and len(path) < 2:
+        return tuple(_fill(item, (*path, i), values) for i, item in enumerate(obj))
+    return obj
+
+
+if IN_MAIN:
+    _new_arena()  # now, not in the middle of the first message (the host keeps it)

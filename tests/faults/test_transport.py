@@ -1,0 +1,159 @@
+"""The transport under faults: buffers that outlive their actor, queues freed while
+interpreters go away, and memory that comes back when actors lag behind their tells.
+
+The crashes these tests guard against kill the process, so each scenario runs in a child
+interpreter process: a segfault there fails the test instead of ending pytest.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+def run_child(code: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh Python; fail with its output unless it exits with 0."""
+    result = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"child exited with {result.returncode}:\n{output[-4000:]}"
+    return result.stdout
+
+
+PRELUDE = """
+import gc, sys
+sys.path.insert(0, ".")
+import anyio, interactors
+from transport_actors import Buffers
+MiB = 1024 * 1024
+"""
+
+
+@pytest.mark.parametrize("method", ["view", "pickle_buffer"])
+def test_a_view_from_a_stopped_actor_stays_usable_and_dropping_it_is_safe(method: str) -> None:
+    out = run_child(
+        PRELUDE
+        + f"""
+async def main():
+    kept = []
+    async with interactors.ActorSystem() as system:
+        for round in range(5):
+            ref = await system.spawn(Buffers)
+            view = await ref.ask.{method}(4 * MiB)
+            small = await ref.ask.{method}(10)
+            await ref.stop()
+            await anyio.sleep(0.05)  # the interpreter is destroyed in the background
+            assert len(view) == 4 * MiB and bytes(view[:3]) in (b"vvv", b"ppp"), bytes(view[:3])
+            assert bytes(small) in (b"v" * 10, b"p" * 10)
+            del view, small
+            gc.collect()
+        for _ in range(3):
+            ref = await system.spawn(Buffers)
+            kept.append(await ref.ask.{method}(1 * MiB))
+    # the system (and every interpreter) is gone; the views are still readable
+    assert all(len(view) == MiB for view in kept)
+    kept.clear()
+    gc.collect()
+    ref = None
+    print("ok")
+
+anyio.run(main)
+"""
+    )
+    assert out.strip().endswith("ok")
+
+
+def test_views_held_past_the_end_of_the_program_do_not_crash_it() -> None:
+    out = run_child(
+        PRELUDE
+        + """
+held = []
+
+async def main():
+    async with interactors.ActorSystem() as system:
+        ref = await system.spawn(Buffers)
+        held.append(await ref.ask.view(2 * MiB))
+        held.append(await ref.ask.echo(memoryview(b"h" * MiB)))
+    print("ok")
+
+anyio.run(main)
+"""
+    )
+    assert out.strip().endswith("ok")
+
+
+def test_a_memoryview_echoed_by_an_actor_arrives_intact() -> None:
+    out = run_child(
+        PRELUDE
+        + """
+async def main():
+    async with interactors.ActorSystem() as system:
+        ref = await system.spawn(Buffers)
+        data = memoryview(bytes(range(256)) * 4096)
+        back = await ref.ask.echo(data)
+        assert bytes(back) == bytes(data)
+        assert await ref.ask.length(data) == len(data)
+        big = b"b" * (3 * MiB)
+        assert await ref.ask.echo(big) == big
+        text = "t" * (200 * 1024)
+        assert await ref.ask.echo(text) == text
+    print("ok")
+
+anyio.run(main)
+"""
+    )
+    assert out.strip().endswith("ok")
+
+
+def test_stopping_actors_with_messages_in_flight_while_the_system_shuts_down() -> None:
+    """Queues are freed while interpreters are destroyed in the background: replies and
+    tells in flight from actors being destroyed must neither crash the process nor raise
+    (the old transport hit SystemError / InterpreterNotFoundError here)."""
+    out = run_child(
+        PRELUDE
+        + """
+from interactors._backend import _v313  # noqa: F401  (3.13 only: the racy backend)
+
+async def ask_view(ref):
+    try:
+        await ref.ask.view(70_000)
+    except (interactors.ActorStopped, interactors.ActorCrashed):
+        pass  # stopped first: that is fine, a crash of the process is not
+
+async def main():
+    for round in range(15):
+        async with interactors.ActorSystem() as system:
+            refs = [await system.spawn(Buffers) for _ in range(4)]
+            for i in range(200):
+                for ref in refs:
+                    ref.tell_nowait.count(i)
+            results = [await ref.ask.count(7) for ref in refs]
+            assert results == [7, 7, 7, 7]
+            async with anyio.create_task_group() as tg:
+                for ref in refs[:2]:
+                    for i in range(20):
+                        tg.start_soon(ask_view, ref)
+                    tg.start_soon(ref.stop)
+            for ref in refs[2:]:
+                for i in range(100):
+                    ref.tell_nowait.echo((i, "x", b"y"))
+        gc.collect()
+    print("ok")
+
+anyio.run(main)
+""",
+        timeout=300,
+    )
+    assert out.strip().endswith("ok")
