@@ -1,0 +1,1 @@
+"""`interactors run`: the command line, app loading, settings, logging, reload, signals."""

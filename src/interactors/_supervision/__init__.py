@@ -1,0 +1,4 @@
+"""Supervision: specs (Supervisor, ChildSpec, Backoff), the running tree, SupervisorRef.
+
+Runs on the host; never imports `_launcher`.
+"""
