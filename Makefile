@@ -43,7 +43,7 @@ docs: $(VENV)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # Build the sdist and wheel and use the wheel as a user would, in a fresh virtualenv.
-check-wheel:
+check-wheel: $(STAMP)
 	@test -n "$(BASE_PYTHON)" || { echo "Python >= 3.13 is required (none found on PATH)"; exit 1; }
 	BASE_PYTHON=$(BASE_PYTHON) .ci/check-wheel
 
