@@ -9,7 +9,7 @@ BASE_PYTHON ?= $(shell for p in python3.13 python3.14 $$HOME/.pyenv/versions/3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint typecheck pytest bench bench-quick clean
+.PHONY: run test lint typecheck pytest docs check-wheel bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(BASE_PYTHON)" || { echo "Python >= 3.13 is required (none found on PATH)"; exit 1; }
@@ -33,6 +33,20 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+$(VENV)/.docs-installed: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $@
+
+# The documentation site, into site/; any warning (a broken link, a docstring that does
+# not resolve) fails the build.
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# Build the sdist and wheel and use the wheel as a user would, in a fresh virtualenv.
+check-wheel: $(STAMP)
+	@test -n "$(BASE_PYTHON)" || { echo "Python >= 3.13 is required (none found on PATH)"; exit 1; }
+	BASE_PYTHON=$(BASE_PYTHON) .ci/check-wheel
+
 $(VENV)/.bench-installed: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $@
@@ -44,4 +58,4 @@ bench-quick: $(VENV)/.bench-installed
 	$(PY) -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site dist

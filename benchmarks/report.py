@@ -182,5 +182,6 @@ def versus_lines(results: dict[str, Any], peers: tuple[str, ...]) -> list[str]:
             f"- vs {label}: interactors ahead on {len(v['ahead'])} of {total} rows, "
             f"level (within {TIE:.0%}) on {len(v['level'])}, behind on {len(v['behind'])}"
         )
-        lines += [f"  - behind: {entry}" for entry in v["behind"]]
+        # Four spaces: Python-Markdown (the docs site) nests a list item only at four.
+        lines += [f"    - behind: {entry}" for entry in v["behind"]]
     return lines

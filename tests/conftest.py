@@ -1,13 +1,10 @@
 """Test-suite guards: every async test runs on asyncio and trio, and no test may leak an
-interpreter, a thread or a file descriptor."""
+interpreter, a thread or a file descriptor (the leak check of interactors' pytest plugin)."""
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +16,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 # Test this checkout's sources whatever is installed (a second checkout of the project,
 # sharing one virtualenv), here and in the subprocesses the tests start.
 _SRC = str(Path(__file__).parent.parent / "src")
+# (pyproject.toml's `pythonpath` puts it first before pytest loads plugins, which import
+# interactors.)
 if sys.path[1:2] != [_SRC]:
     sys.path.insert(1, _SRC)
+if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != _SRC:
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
 
-from interactors import _backend as backend  # noqa: E402  (once the path is set)
+# The leak check and the `actor_system` / `actor_faults` fixtures come from the project's
+# pytest plugin, which pytest loads through its entry point where this checkout is installed;
+# an older install of the project in the virtualenv may lack it: load it from here then.
+if "interactors.pytest_plugin" not in sys.modules:
+    pytest_plugins = ["interactors.pytest_plugin"]
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -31,59 +35,13 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-# Idle worker threads cached by the event-loop libraries themselves (trio's thread cache,
-# anyio's to_thread pool) are theirs, not leaks of ours.
-_LIBRARY_THREAD_PREFIXES = ("Trio thread", "AnyIO worker thread")
-
-
-def _threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if not t.name.startswith(_LIBRARY_THREAD_PREFIXES)}
-
-
-def _open_fds() -> set[int]:
-    return {int(name) for name in os.listdir("/proc/self/fd")}
-
-
-def _settle(check: object, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not check():  # type: ignore[operator]
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that leaves an interpreter, a thread or a file descriptor behind."""
-    if request.node.get_closest_marker("allow_leaks"):
-        yield
-        return
-    interpreters = set(backend.interpreter_ids())
-    threads = _threads()
-    fds = _open_fds()
-    yield
-    _settle(lambda: set(backend.interpreter_ids()) <= interpreters)
-    _settle(lambda: _threads() <= threads)
-    leaked_interpreters = set(backend.interpreter_ids()) - interpreters
-    leaked_threads = [t.name for t in _threads() - threads]
-    # The asyncio/trio runners may lazily create a few fds that live for the process
-    # (e.g. trio's wakeup socketpair is per run and closed): compare after settling.
-    _settle(lambda: _open_fds() <= fds)
-    leaked_fds = sorted(_open_fds() - fds)
-    problems = []
-    if leaked_interpreters:
-        problems.append(f"interpreters {sorted(leaked_interpreters)}")
-    if leaked_threads:
-        problems.append(f"threads {leaked_threads}")
-    if leaked_fds:
-        targets = []
-        for fd in leaked_fds:
-            try:
-                targets.append(f"{fd}->{os.readlink(f'/proc/self/fd/{fd}')}")
-            except OSError:
-                targets.append(str(fd))
-        problems.append(f"fds {targets}")
-    if problems:
-        pytest.fail("test leaked " + "; ".join(problems), pytrace=False)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_leaks: this test may leave resources behind")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test runs under the plugin's leak check (`interactors_leak_check` in
+    # pyproject.toml); `allow_leaks` is this suite's short name for its opt-out.
+    for item in items:
+        if item.get_closest_marker("allow_leaks"):
+            item.add_marker(pytest.mark.interactors_allow_leaks)

@@ -1,0 +1,191 @@
+"""The pytest plugin for testing your own actors: fixtures and an opt-in leak check.
+
+pytest loads it through the ``pytest11`` entry point ``interactors`` wherever interactors is
+installed (``-p no:interactors`` turns it off). It adds:
+
+- ``actor_system``: an entered :class:`~interactors.ActorSystem` for one ``@pytest.mark.anyio``
+  test, on the backend that anyio's ``anyio_backend`` fixture selects (yours to override or
+  parametrise); override ``actor_system_options`` to pass it keyword arguments;
+- ``actor_faults``: :class:`ActorFaults`, the fault injectors of :mod:`interactors.testing`;
+- a leak check, off unless a test is marked ``@pytest.mark.interactors_leak_check`` or the
+  ini option ``interactors_leak_check = true`` is set: a test that leaves an actor's
+  interpreter, a thread or a file descriptor behind fails. ``@pytest.mark.interactors_allow_leaks``
+  exempts one test.
+
+Loaded by every pytest run in such an environment, this module imports only pytest and the
+stdlib at import time (the package's own import is stdlib-only); the host side (anyio and
+the system) is imported when a fixture first runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from . import ActorError, ActorRef, ActorSystem
+
+__all__ = ("ActorFaults",)
+
+LEAK_CHECK = "interactors_leak_check"
+ALLOW_LEAKS = "interactors_allow_leaks"
+
+# Idle worker threads cached by the event-loop libraries themselves (trio's thread cache,
+# anyio's to_thread pool) belong to them and live for the process: not leaks.
+_LIBRARY_THREAD_PREFIXES = ("Trio thread", "AnyIO worker thread")
+_SETTLE_SECONDS = 2.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        LEAK_CHECK,
+        type="bool",
+        default=False,
+        help="interactors: fail tests that leak an interpreter, a thread or a file descriptor",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{LEAK_CHECK}: fail this test if it leaks an interpreter, a thread or an fd",
+    )
+    config.addinivalue_line(
+        "markers", f"{ALLOW_LEAKS}: skip the interactors leak check for this test"
+    )
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def actor_system_options() -> dict[str, Any]:
+    """Keyword arguments for the ``actor_system`` fixture's ``ActorSystem`` (none by
+    default); override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+async def actor_system(
+    anyio_backend: Any, actor_system_options: dict[str, Any]
+) -> AsyncIterator[ActorSystem]:
+    """An entered ``ActorSystem`` for one test, shut down (every actor stopped, every
+    interpreter destroyed) when the test ends. Needs an async test run by anyio
+    (``@pytest.mark.anyio``) on the backend that ``anyio_backend`` selects."""
+    from . import ActorSystem
+
+    async with ActorSystem(**actor_system_options) as system:
+        yield system
+
+
+class ActorFaults:
+    """The fault injectors of :mod:`interactors.testing` as the ``actor_faults`` fixture:
+    each runs a real fault inside the actor's interpreter, so its ``on_error`` policy,
+    watchdog and supervisor react as they would in production."""
+
+    async def crash(self, ref: ActorRef, message: str = "injected crash") -> ActorError:
+        """Make a handler raise ``InjectedFault``; return the error the caller saw."""
+        from . import testing
+
+        return await testing.crash(ref, message)
+
+    async def exit_actor(self, ref: ActorRef, code: int = 1) -> ActorError:
+        """Raise ``SystemExit(code)`` in the actor's thread."""
+        from . import testing
+
+        return await testing.exit_actor(ref, code)
+
+    async def hang(self, ref: ActorRef, seconds: float, in_c: bool = False) -> None:
+        """Keep the actor busy for ``seconds`` (in C with ``in_c=True``), without waiting."""
+        from . import testing
+
+        await testing.hang(ref, seconds, in_c)
+
+    async def fail_next_start(self, ref: ActorRef, times: int = 1) -> None:
+        """Make the actor's next ``times`` starts or restarts raise in ``__init__``."""
+        from . import testing
+
+        await testing.fail_next_start(ref, times)
+
+    async def wait_restarts(self, ref: ActorRef, count: int, timeout: float = 10.0) -> None:
+        """Wait until the actor has restarted ``count`` times (``TimeoutError`` after
+        ``timeout`` seconds)."""
+        from . import testing
+
+        await testing.wait_restarts(ref, count, timeout)
+
+
+@pytest.fixture
+def actor_faults() -> ActorFaults:
+    """Fault injection for your actors: ``crash``, ``exit_actor``, ``hang``,
+    ``fail_next_start`` and ``wait_restarts`` (see :mod:`interactors.testing`)."""
+    return ActorFaults()
+
+
+# -- the leak check ------------------------------------------------------------------------
+
+
+def _interpreters() -> set[int]:
+    from . import _backend
+
+    return set(_backend.interpreter_ids())
+
+
+def _threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if not t.name.startswith(_LIBRARY_THREAD_PREFIXES)}
+
+
+def _open_fds() -> set[int]:
+    if sys.platform != "linux":  # no /proc/self/fd to read
+        return set()
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def _settle(check: Callable[[], bool]) -> None:
+    # Threads exit and fds close a moment after the system's shutdown returns.
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    while time.monotonic() < deadline and not check():
+        time.sleep(0.01)
+
+
+def _describe_fd(fd: int) -> str:
+    try:
+        return f"{fd}->{os.readlink(f'/proc/self/fd/{fd}')}"
+    except OSError:
+        return str(fd)
+
+
+def _leak_check_wanted(request: pytest.FixtureRequest) -> bool:
+    node = request.node
+    if node.get_closest_marker(ALLOW_LEAKS):
+        return False
+    return bool(node.get_closest_marker(LEAK_CHECK) or request.config.getini(LEAK_CHECK))
+
+
+@pytest.fixture(autouse=True)
+def _interactors_leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves an interpreter, a thread or a file descriptor behind (only
+    where the leak check is on)."""
+    if not _leak_check_wanted(request):
+        yield
+        return
+    interpreters, threads, fds = _interpreters(), _threads(), _open_fds()
+    yield
+    _settle(lambda: _interpreters() <= interpreters)
+    _settle(lambda: _threads() <= threads)
+    _settle(lambda: _open_fds() <= fds)
+    problems = []
+    if leaked := sorted(_interpreters() - interpreters):
+        problems.append(f"interpreters {leaked}")
+    if leaked_threads := sorted(t.name for t in _threads() - threads):
+        problems.append(f"threads {leaked_threads}")
+    if leaked_fds := sorted(_open_fds() - fds):
+        problems.append(f"fds {[_describe_fd(fd) for fd in leaked_fds]}")
+    if problems:
+        pytest.fail("test leaked " + "; ".join(problems), pytrace=False)
