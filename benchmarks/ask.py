@@ -155,7 +155,9 @@ def threads(size: Size) -> list[dict[str, Any]]:
             back.get()
 
     try:
-        rows.append(_a2a_row(best_rate(size.repeat, size.asks, ping_many), "queue.SimpleQueue pair"))
+        rows.append(
+            _a2a_row(best_rate(size.repeat, size.asks, ping_many), "queue.SimpleQueue pair")
+        )
     finally:
         there.put(None)
         worker.join()

@@ -13,12 +13,15 @@ running (and concurrent spawns overlap).
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
 import anyio
 
 from .. import _backend as backend
+
+log = logging.getLogger("interactors")
 
 _WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
 
@@ -38,6 +41,8 @@ class InterpreterPool:
         self.destroyed = 0
         self.spares_taken = 0
         self.in_use: set[int] = set()
+        self.kept: list[int] = []
+        """Interpreters not destroyed because something still ran in them."""
 
     def _create(self, isolated: bool) -> int:
         iid = backend.new_interpreter(isolated)
@@ -110,9 +115,19 @@ class InterpreterPool:
                     self._reaper = None
                     return
                 iid = self._doomed.pop()
+            self._destroy(iid)
+
+    def _destroy(self, iid: int) -> None:
+        """Destroy ``iid`` unless it is still running (CPython refuses: never force it)."""
+        try:
             backend.destroy_interpreter(iid)
+        except Exception as exc:  # "interpreter running": a thread still runs it
+            log.warning("interpreter %d not destroyed: %s", iid, exc)
             with self._lock:
-                self.destroyed += 1
+                self.kept.append(iid)
+            return
+        with self._lock:
+            self.destroyed += 1
 
     def forget(self, iid: int) -> None:
         """An abandoned interpreter (its thread is stuck): never touch it again."""
@@ -127,5 +142,4 @@ class InterpreterPool:
         with self._lock:
             ready, self._ready = self._ready, []
         for iid in ready:
-            self.destroyed += 1
-            backend.destroy_interpreter(iid)
+            self._destroy(iid)

@@ -15,6 +15,7 @@ a direct actor-to-actor ref.
 from __future__ import annotations
 
 import weakref
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -43,25 +44,38 @@ class _Proxy:
         cell = self._cell
         cell.check_method(method)
         mode, timeout = self._mode, self._timeout
+        # The system's loop thread, compared on every call: a call from another thread
+        # (or another event loop) must be refused before it touches the system.
+        owner = cell.system.loop_thread
+        kind = {P.ASK: "ask", P.TELL: "tell"}.get(mode, "tell_nowait")
+        what = f"{kind}.{method}"
         if mode == P.ASK and timeout is not None:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 with anyio.fail_after(timeout):
                     return await cell.ask(method, args, kwargs)
 
         elif mode == P.ASK:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 return await cell.ask(method, args, kwargs)
 
         elif mode == P.TELL:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 await cell.tell(method, args, kwargs)
 
         else:
 
             def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 cell.tell_nowait(method, args, kwargs)
 
         call.__name__ = call.__qualname__ = method
@@ -114,10 +128,12 @@ class ActorRef:
         Waits at most ``timeout`` seconds (default: the actor's shutdown timeout); an actor
         that does not stop by then is abandoned and reported. Stopping twice is harmless.
         """
+        self._cell.system.check_thread("stop")
         await self._cell.stop(timeout)
 
     async def wait_stopped(self) -> str:
         """Wait until the actor has stopped for good; returns the reason (``"normal"``, ...)."""
+        self._cell.system.check_thread("wait_stopped")
         return await self._cell.wait_stopped()
 
     def statistics(self) -> ActorStatistics:
@@ -143,6 +159,16 @@ class ActorRef:
     def __repr__(self) -> str:
         cell = self._cell
         return f"<ActorRef {cell.name!r} id={cell.actor_id} {cell.state}>"
+
+
+def wrong_thread(what: str) -> RuntimeError:
+    """The error for ``what`` (a method) called outside the system's event loop thread."""
+    return RuntimeError(
+        f"{what}() was called from another thread than the one running the ActorSystem's "
+        "event loop, and was refused (nothing was sent). An ActorSystem and its refs "
+        "belong to the event loop that runs it: from a worker thread, hand the call to "
+        "that loop (anyio.from_thread.run), or use BlockingActorSystem in threaded code."
+    )
 
 
 # Every live system by id, so a ref coming back from an actor finds its cell.

@@ -43,9 +43,10 @@ from .mailbox import DEFAULT_MAILBOX_SIZE
 from .options import DEFAULT_SHUTDOWN, Isolation, check_isolation
 from .pool import InterpreterPool
 from .pump import ReplyPump
-from .ref import ActorRef, systems
+from .ref import ActorRef, systems, wrong_thread
 from .spawning import spawn_cell
 from .statistics import SystemStatistics
+from .target import check_not_importing_main
 
 log = logging.getLogger("interactors")
 
@@ -107,12 +108,16 @@ class ActorSystem:
         self._closing = False
         self._watching_deadlines = False
         self._refill_pending = False
+        self.loop_thread = 0
+        """``threading.get_ident()`` of the thread running the system's event loop."""
 
     # -- context manager -------------------------------------------------------------------
 
     async def __aenter__(self) -> ActorSystem:
         if self._running:
             raise RuntimeError("this ActorSystem is already running")
+        check_not_importing_main("ActorSystem()")
+        self.loop_thread = threading.get_ident()
         self._pump = ReplyPump(self._on_notice)
         self._slots = SlotArea()
         self._interpreters = InterpreterPool(self._spares)
@@ -169,9 +174,10 @@ class ActorSystem:
         Raises :class:`SpawnError` (with the inner traceback) when the class cannot be
         imported in the actor's interpreter or its ``__init__``/``on_start`` raises,
         :class:`IsolationError` when its module cannot load in an own-GIL interpreter, and
-        :class:`EncodeError` when an argument cannot be encoded.
+        :class:`EncodeError` when an argument cannot be encoded, ``RuntimeError`` when
+        called from another thread than the system's event loop.
         """
-        self._check_running()
+        self._check_running("spawn")
         options = {
             "isolation": isolation,
             "codec": codec,
@@ -194,7 +200,7 @@ class ActorSystem:
         If the tree's supervisor gives up, the system stops and raises
         :class:`SupervisorGaveUp` from its ``async with`` block.
         """
-        self._check_running()
+        self._check_running("start")
         if not isinstance(tree, Supervisor):
             raise TypeError(f"start() takes a Supervisor, got {tree!r}")
         node = SupervisorNode(tree, self, None)
@@ -214,7 +220,7 @@ class ActorSystem:
         **options: Any,
     ) -> ActorRef:
         """Create a cell and start its first incarnation (used by ``spawn`` and trees)."""
-        self._check_running()
+        self._check_running("spawn")
         return await spawn_cell(self, actor, args, kwargs, name, shutdown, owner, options)
 
     # -- lookup ----------------------------------------------------------------------------
@@ -253,6 +259,8 @@ class ActorSystem:
         ``system.monitor(worker, lambda ref, why: watcher.tell_nowait.on_down(ref.name, why))``.
         """
 
+        self.check_thread("monitor")
+
         async def watch() -> None:
             reason = await target.wait_stopped()
             result = callback(target, reason)
@@ -264,9 +272,15 @@ class ActorSystem:
     # -- shutting down ---------------------------------------------------------------------
 
     async def shutdown(self) -> None:
-        """Stop every actor and tree in reverse start order, then free interpreters."""
+        """Stop every actor and tree in reverse start order, then free interpreters.
+
+        An actor still running when this ends (it did not stop within its shutdown
+        timeout, or the shutdown was cancelled) is abandoned: its interpreter is never
+        destroyed while its thread runs it, and it cannot make the process hang at exit.
+        """
         if not self._running or self._closing:
             return
+        self.check_thread("shutdown")
         self._closing = True
         try:
             await self._root.quiesce()
@@ -276,6 +290,8 @@ class ActorSystem:
                 await cell.stop()
         finally:
             for cell in list(self._cells.values()):
+                if cell.thread is not None and cell.thread.is_alive():
+                    cell.abandon("was still running when the system closed")
                 self._forget(cell)
             self._interpreters.close()
             self._pump.close()
@@ -284,7 +300,7 @@ class ActorSystem:
             systems.pop(self.system_id, None)
             stuck = self._abandoned.running()
             if stuck:
-                log.error("abandoned actors still running in C code: %s", ", ".join(stuck))
+                log.error("actors %s did not stop and were abandoned", ", ".join(stuck))
 
     def _forget(self, cell: ActorCell) -> None:
         self._cells.pop(cell.actor_id, None)
@@ -363,8 +379,14 @@ class ActorSystem:
         elif kind == P.CRASHED:
             cell.on_crashed(payload)
 
-    def _check_running(self) -> None:
+    def _check_running(self, what: str) -> None:
         if not self._running or self._closing:
             raise SystemClosed(
                 "the ActorSystem is not running: use it as `async with ActorSystem() as system:`"
             )
+        self.check_thread(what)
+
+    def check_thread(self, what: str) -> None:
+        """Refuse a call made outside the thread that runs the system's event loop."""
+        if threading.get_ident() != self.loop_thread and self.loop_thread:
+            raise wrong_thread(what)
