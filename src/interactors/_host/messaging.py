@@ -171,6 +171,8 @@ class CellMessaging:
         return self.exit_reason
 
     def statistics(self) -> ActorStatistics:
+        if self._closed:  # its counters are freed: the last snapshot, taken at close
+            return self._last_statistics
         fields, base = self.fields, self.base
         busy_since = fields[base + S.BUSY_SINCE] if fields[base + S.CURRENT_SEQ] else 0
         return ActorStatistics(
@@ -191,6 +193,7 @@ class CellMessaging:
         """Free the interpreter, queues and fds (the actor's thread has ended)."""
         if self._closed:
             return
+        self._last_statistics = self.statistics()
         self._closed = True
         if self.iid is not None:
             self.system._interpreters.release(self.iid)
