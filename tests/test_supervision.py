@@ -269,7 +269,7 @@ def test_a_process_with_an_actor_stuck_in_c_still_exits() -> None:
     )
     assert "left the block" in result.stdout
     assert result.returncode == 1
-    assert "actors stuck in C code could not be stopped: Slow-1" in result.stderr
+    assert "actors Slow-1 did not stop and were abandoned" in result.stderr
 
 
 async def test_failing_restarts_count_toward_intensity_and_escalate(tmp_path: Path) -> None:

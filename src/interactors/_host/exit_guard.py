@@ -1,9 +1,9 @@
 """Leaving the process when threads that cannot end would make it hang at exit.
 
 :func:`leave_now` ends the process with ``os._exit`` after flushing what can be flushed:
-an actor stuck in C code keeps a non-daemon thread alive, and interpreter finalization
-would wait for it forever. :func:`guard_process_exit` arms that for the threads of
-abandoned actors. The launcher uses :func:`leave_now` for its forced exits too.
+an abandoned actor (one that did not stop in time) keeps a non-daemon thread alive, and
+interpreter finalization would wait for it forever. :func:`guard_process_exit` arms that
+for the threads of abandoned actors. The launcher uses :func:`leave_now` for its forced exits too.
 
 Stdlib only.
 """
