@@ -8,6 +8,10 @@ enqueues without waiting for the handler, waiting only while the mailbox is full
 Cancellation: cancelling an ask (or timing it out with ``anyio.fail_after``) never harms
 the actor — the message is handled anyway and its late reply is dropped.
 
+Threads: ask, tell, tell_nowait, stop and wait_stopped raise ``RuntimeError`` when called
+outside the thread running the system's event loop (nothing is sent); the other methods
+work from anywhere.
+
 A ref pickles to the actor's address, so it can be sent to other actors, where it becomes
 a direct actor-to-actor ref.
 """
@@ -137,7 +141,10 @@ class ActorRef:
         return await self._cell.wait_stopped()
 
     def statistics(self) -> ActorStatistics:
-        """Mailbox depth, messages handled, errors, interpreter id, isolation mode, state."""
+        """Mailbox depth, messages handled, errors, interpreter id, isolation mode, state.
+
+        Callable from any thread; once the actor is gone, its last snapshot.
+        """
         return self._cell.statistics()
 
     def options(self, *, timeout: float | None = None) -> ActorRef:
