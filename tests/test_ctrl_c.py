@@ -69,6 +69,24 @@ def test_second_ctrl_c_forces_the_exit_at_once(how: str, backend: str) -> None:
     assert "forced exit" in lines[0]
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_second_ctrl_c_without_interactors_run_never_destroys_a_running_interpreter(
+    backend: str,
+) -> None:
+    # The event loop's own Ctrl-C handling cuts the shutdown short: the actor still
+    # running is abandoned (never destroyed) and the exit does not wait for it.
+    with start("plain", backend, "nap", shutdown=30.0) as process:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = finish(process)
+    assert time.monotonic() - started < 10
+    assert process.returncode == 130, err
+    assert "Looper-1 did not stop and were abandoned" in err
+    assert_clean(err)
+
+
 def test_ctrl_c_in_run_stops_actors_then_raises_keyboard_interrupt() -> None:
     # (trio already raised a clean KeyboardInterrupt; asyncio chained a CancelledError)
     with start("run", "asyncio", "idle", shutdown=5.0) as process:

@@ -1,6 +1,8 @@
-"""A script pressed Ctrl-C on: ``python ctrl_c.py run|blocking BACKEND ACTOR [TIMEOUT]``.
+"""A script pressed Ctrl-C on: ``python ctrl_c.py run|blocking|plain BACKEND ACTOR [TIMEOUT]``.
 
-``run`` uses ``interactors.run(main)``, ``blocking`` a ``BlockingActorSystem``; ACTOR is
+``run`` uses ``interactors.run(main)``, ``blocking`` a ``BlockingActorSystem``, ``plain``
+``async with ActorSystem()`` under the backend's own ``run`` (no help from interactors
+with signals); ACTOR is
 ``spin`` (an actor looping in Python), ``nap`` (one blocked in C for 10 minutes, which
 nothing can stop) or ``idle`` (one waiting for messages); TIMEOUT is the shutdown timeout. It
 prints ``ready`` once the actor is up; the actor prints ``on_stop ran`` when it stops.
@@ -40,6 +42,11 @@ async def main(system: interactors.ActorSystem) -> None:
     await anyio.sleep_forever()
 
 
+async def plain() -> None:
+    async with interactors.ActorSystem(shutdown_timeout=TIMEOUT) as system:
+        await main(system)
+
+
 def blocking() -> None:
     with interactors.BlockingActorSystem(backend=sys.argv[2], shutdown_timeout=TIMEOUT) as system:
         looper = system.spawn(Looper)
@@ -56,5 +63,7 @@ TIMEOUT = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 if __name__ == "__main__":
     if sys.argv[1] == "run":
         interactors.run(main, backend=sys.argv[2], shutdown_timeout=TIMEOUT)
+    elif sys.argv[1] == "plain":
+        anyio.run(plain, backend=sys.argv[2])
     else:
         blocking()
