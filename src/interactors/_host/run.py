@@ -97,8 +97,9 @@ def run(
             tg.cancel_scope.cancel()
         if error is not None:
             raise error
-        if interrupted:
-            raise KeyboardInterrupt
         return result
 
-    return anyio.run(entry, backend=backend, backend_options=backend_options)
+    result = anyio.run(entry, backend=backend, backend_options=backend_options)
+    if interrupted:
+        raise KeyboardInterrupt  # here, so that its traceback is the caller's line
+    return result
