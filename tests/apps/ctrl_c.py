@@ -50,10 +50,12 @@ async def plain() -> None:
 def blocking() -> None:
     with interactors.BlockingActorSystem(backend=sys.argv[2], shutdown_timeout=TIMEOUT) as system:
         looper = system.spawn(Looper)
-        print("ready", flush=True)
         if sys.argv[3] != "idle":
-            getattr(looper.ask, sys.argv[3])().result()
+            busy = getattr(looper.ask, sys.argv[3])()  # queued before "ready"
+            print("ready", flush=True)
+            busy.result()
         else:
+            print("ready", flush=True)
             looper.ask.ping().result()
             time.sleep(60)  # a Ctrl-C lands in a plain wait
 
