@@ -258,7 +258,11 @@ def test_a_process_with_an_actor_stuck_in_c_still_exits() -> None:
         anyio.run(main)
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    # This checkout's sources (conftest put them in PYTHONPATH), and the test actors.
+    path = os.pathsep.join(
+        p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p
+    )
+    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
