@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 
 import interactors
-from interactors import BlockingActorRef, BlockingActorSystem
+from interactors import BlockingActorRef, BlockingActorSystem, SystemClosed
 
 ROOT = Path(__file__).parent.parent
 if str(ROOT) not in sys.path:
@@ -206,7 +206,7 @@ def test_blocking_actor_system_lets_errors_through_and_stops() -> None:
 
     with pytest.raises(KeyError, match="raised in the block"):
         fail_inside()
-    with pytest.raises(RuntimeError, match="use BlockingActorSystem as"):
+    with pytest.raises(SystemClosed, match="use it as `with BlockingActorSystem"):
         systems[0].spawn(Counter)
 
 

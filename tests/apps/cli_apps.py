@@ -48,6 +48,11 @@ async def main(system: interactors.ActorSystem) -> None:
     print(await greeter.ask.greet("launcher"))
 
 
+async def interrupts(system: interactors.ActorSystem) -> None:
+    await system.spawn(Greeter)
+    raise KeyboardInterrupt
+
+
 async def main_without_system() -> None:
     async with interactors.ActorSystem() as system:
         greeter = await system.spawn(Greeter)

@@ -10,8 +10,14 @@
 As inside a plain (non-async) actor handler, ``ref.ask.method(...)`` sends at once and
 returns a future: call ``.result(timeout)`` to wait, or send many asks first and collect
 the results afterwards, so that several actors work at the same time. Every method may be
-called from any thread. Built on :func:`anyio.from_thread.start_blocking_portal`; never
-call these methods from inside an event loop (they block it).
+called from any thread, but not from inside an event loop (it would block it): there they
+raise ``RuntimeError``; after the ``with`` block they raise
+:class:`~interactors.SystemClosed`. Built on :func:`anyio.from_thread.start_blocking_portal`.
+
+Ctrl-C: the first one interrupts the ``with`` block as ``KeyboardInterrupt``, which stops
+every actor gracefully on its way out; another one while the actors are stopping ends the
+process at once (exit code 130, one line on stderr), since Python would otherwise wait at
+exit for actors that are still running.
 
 Host side only.
 """
@@ -20,34 +26,74 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+import sniffio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from .._exceptions import SystemClosed
+from .exit_guard import leave_now
 from .ref import ActorRef
 from .statistics import ActorStatistics, SystemStatistics
 from .system import ActorSystem
+from .target import check_not_importing_main
 
 __all__ = ("BlockingActorRef", "BlockingActorSystem")
+
+
+class _Link:
+    """The portal of a running :class:`BlockingActorSystem`, shared with its refs."""
+
+    __slots__ = ("portal",)
+
+    def __init__(self) -> None:
+        self.portal: BlockingPortal | None = None
+
+    def get(self, what: str) -> BlockingPortal:
+        """The portal, if ``what`` may be called from here; else the error that says why."""
+        portal = self.portal
+        if portal is None:
+            raise SystemClosed(
+                f"{what}: the BlockingActorSystem is not running (its `with` block has "
+                "ended, or was never entered): use it as `with BlockingActorSystem() as system:`"
+            )
+        _refuse_in_event_loop(what)
+        return portal
+
+
+def _refuse_in_event_loop(what: str) -> None:
+    try:
+        library: str | None = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        library = None
+    if library is not None:
+        raise RuntimeError(
+            f"{what} was called inside a running {library} event loop, which it would "
+            "block: use ActorSystem and `await` there (BlockingActorSystem is for "
+            "synchronous code)"
+        )
 
 
 class _Methods:
     """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait`` of a :class:`BlockingActorRef`."""
 
-    __slots__ = ("_portal", "_proxy", "_submit")
+    __slots__ = ("_kind", "_link", "_proxy", "_submit")
 
-    def __init__(self, portal: BlockingPortal, proxy: Any, submit: bool) -> None:
-        self._portal = portal
+    def __init__(self, link: _Link, proxy: Any, kind: str, submit: bool) -> None:
+        self._link = link
         self._proxy = proxy
+        self._kind = kind
         self._submit = submit
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         send = getattr(self._proxy, method)  # UnknownMethodError right here
-        portal, submit = self._portal, self._submit
+        link, submit, what = self._link, self._submit, f"{self._kind}.{method}()"
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            portal = link.get(what)
             bound = functools.partial(send, *args, **kwargs)
             return portal.start_task_soon(bound) if submit else portal.call(bound)
 
@@ -65,15 +111,15 @@ class BlockingActorRef:
     to actors like an :class:`~interactors.ActorRef`: it pickles to the same address.
     """
 
-    __slots__ = ("_portal", "ask", "ref", "tell", "tell_nowait")
+    __slots__ = ("_link", "ask", "ref", "tell", "tell_nowait")
 
-    def __init__(self, portal: BlockingPortal, ref: ActorRef) -> None:
-        self._portal = portal
+    def __init__(self, link: _Link, ref: ActorRef) -> None:
+        self._link = link
         self.ref = ref
         """The underlying :class:`~interactors.ActorRef` (for async code on the system's loop)."""
-        self.ask: Any = _Methods(portal, ref.ask, submit=True)
-        self.tell: Any = _Methods(portal, ref.tell, submit=False)
-        self.tell_nowait: Any = _Methods(portal, ref.tell_nowait, submit=False)
+        self.ask: Any = _Methods(link, ref.ask, "ask", submit=True)
+        self.tell: Any = _Methods(link, ref.tell, "tell", submit=False)
+        self.tell_nowait: Any = _Methods(link, ref.tell_nowait, "tell_nowait", submit=False)
 
     @property
     def name(self) -> str:
@@ -84,14 +130,15 @@ class BlockingActorRef:
         return self.ref.methods
 
     def is_alive(self) -> bool:
-        return self._portal.call(self.ref.is_alive)
+        return self.ref.is_alive()
 
     def statistics(self) -> ActorStatistics:
-        return self._portal.call(self.ref.statistics)
+        """As :meth:`ActorRef.statistics`: the last known ones once the actor is gone."""
+        return self.ref.statistics()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the actor after the messages already queued, running its ``on_stop``."""
-        self._portal.call(functools.partial(self.ref.stop, timeout))
+        self._link.get("stop()").call(functools.partial(self.ref.stop, timeout))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self.ref.__reduce__()
@@ -126,16 +173,19 @@ class BlockingActorSystem:
         self.backend_options = backend_options
         self.system = ActorSystem(**system_options)
         """The underlying system (for async code on its loop, through :meth:`call`)."""
-        self._portal: BlockingPortal | None = None
+        self._link = _Link()
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> BlockingActorSystem:
+        check_not_importing_main("BlockingActorSystem()")
+        if self._link.portal is not None:
+            raise RuntimeError("this BlockingActorSystem is already running")
+        _refuse_in_event_loop("BlockingActorSystem()")
         with contextlib.ExitStack() as stack:
-            self._portal = stack.enter_context(
-                start_blocking_portal(self.backend, self.backend_options)
-            )
-            stack.enter_context(self._portal.wrap_async_context_manager(self.system))
+            portal = stack.enter_context(start_blocking_portal(self.backend, self.backend_options))
+            stack.enter_context(portal.wrap_async_context_manager(self.system))
             self._stack = stack.pop_all()
+        self._link.portal = portal
         return self
 
     def __exit__(
@@ -144,16 +194,35 @@ class BlockingActorSystem:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._link.portal = None
+        stack, self._stack = self._stack, contextlib.ExitStack()
+        if threading.current_thread() is not threading.main_thread():
+            stack.__exit__(exc_type, exc, tb)
+            return
+        # Stop in a helper thread, waiting here in a way that Ctrl-C can interrupt (joining
+        # the portal's thread cannot be interrupted): a Ctrl-C while the actors stop forces
+        # the exit, since Python would otherwise wait at exit for actors still running.
+        failure: list[BaseException] = []
+
+        def leave() -> None:
+            try:
+                stack.__exit__(exc_type, exc, tb)
+            except BaseException as error:  # re-raised in the caller's thread
+                failure.append(error)
+
+        stopper = threading.Thread(target=leave, name="interactors-blocking-exit")
+        stopper.start()
         try:
-            self._stack.__exit__(exc_type, exc, tb)
-        finally:
-            self._portal = None
+            while stopper.is_alive():
+                stopper.join(0.05)
+        except KeyboardInterrupt:
+            leave_now(130, "received SIGINT while actors were stopping: forced exit")
+        if failure:
+            raise failure[0]
 
     @property
     def portal(self) -> BlockingPortal:
-        if self._portal is None:
-            raise RuntimeError("use BlockingActorSystem as `with BlockingActorSystem() as s:`")
-        return self._portal
+        return self._link.get("BlockingActorSystem")
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func(*args)`` (a coroutine function or a plain one) on the system's loop."""
@@ -161,18 +230,18 @@ class BlockingActorSystem:
 
     def spawn(self, actor: type | str, *args: Any, **kwargs: Any) -> BlockingActorRef:
         """Start an actor (as :meth:`ActorSystem.spawn`, same errors) and return its ref."""
-        portal = self.portal
+        portal = self._link.get("spawn()")
         ref = portal.call(functools.partial(self.system.spawn, actor, *args, **kwargs))
-        return BlockingActorRef(portal, ref)
+        return BlockingActorRef(self._link, ref)
 
     def lookup(self, name: str) -> BlockingActorRef | None:
         """The ref of the live actor called ``name``, or ``None``."""
-        ref = self.portal.call(self.system.lookup, name)
-        return None if ref is None else BlockingActorRef(self.portal, ref)
+        ref = self.system.lookup(name)
+        return None if ref is None else BlockingActorRef(self._link, ref)
 
     def actors(self) -> list[BlockingActorRef]:
         """Refs of the live actors, in start order."""
-        return [BlockingActorRef(self.portal, ref) for ref in self.portal.call(self.system.actors)]
+        return [BlockingActorRef(self._link, ref) for ref in self.system.actors()]
 
     def statistics(self) -> SystemStatistics:
         return self.portal.call(self.system.statistics)

@@ -237,9 +237,7 @@ class ActorCell(CellMessaging):
             "",
             None,
         )
-        for msg_id in list(self.pending):
-            self.pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
-        self.pending.clear()
+        self.fail_pending(error)
         for envelope in self.mailbox.take_all():
             refuse_queued(envelope, error)
         self.stopped_event.set()

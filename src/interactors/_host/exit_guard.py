@@ -1,9 +1,9 @@
 """Leaving the process when threads that cannot end would make it hang at exit.
 
 :func:`leave_now` ends the process with ``os._exit`` after flushing what can be flushed:
-an actor stuck in C code keeps a non-daemon thread alive, and interpreter finalization
-would wait for it forever. :func:`guard_process_exit` arms that for the threads of
-abandoned actors. The launcher uses :func:`leave_now` for its forced exits too.
+an abandoned actor (one that did not stop in time) keeps a non-daemon thread alive, and
+interpreter finalization would wait for it forever. :func:`guard_process_exit` arms that
+for the threads of abandoned actors. The launcher uses :func:`leave_now` for its forced exits too.
 
 Stdlib only.
 """
@@ -46,10 +46,11 @@ def guard_process_exit(thread: threading.Thread, name: str) -> None:
     """Make sure a stuck actor cannot hang the process when it exits.
 
     Python joins every non-daemon thread before it exits, and an abandoned actor's thread
-    may never end (it is blocked in C). So, if such threads are still alive when the
-    process exits, report them and leave with ``os._exit(1)`` after flushing, instead of
-    hanging forever. This runs before the threads are joined (``threading``'s own exit
-    hooks, the mechanism concurrent.futures uses).
+    may never end (its interpreter cannot be destroyed while it runs). So, if such threads
+    are still alive when the process exits, report them and leave with ``os._exit`` after
+    flushing, instead of hanging forever: code 130 when the program ends on an uncaught
+    ``KeyboardInterrupt`` (Ctrl-C), else 1. This runs before the threads are joined
+    (``threading``'s own exit hooks, the mechanism concurrent.futures uses).
     """
     first = not _stuck_threads
     _stuck_threads.append((thread, name))
@@ -62,4 +63,10 @@ def guard_process_exit(thread: threading.Thread, name: str) -> None:
 def _leave_if_stuck() -> None:
     stuck = [name for thread, name in _stuck_threads if thread.is_alive()]
     if stuck:
-        leave_now(1, f"actors stuck in C code could not be stopped: {', '.join(stuck)}")
+        # The uncaught exception, if any, was printed and stored in sys.last_exc by now.
+        interrupted = isinstance(getattr(sys, "last_exc", None), KeyboardInterrupt)
+        leave_now(
+            130 if interrupted else 1,
+            f"actors {', '.join(stuck)} did not stop and were abandoned; "
+            "leaving without waiting for their threads",
+        )

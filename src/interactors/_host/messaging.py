@@ -156,6 +156,12 @@ class CellMessaging:
             pump.waiters.pop(msg_id, None)
         return P.raise_reply(reply, self.name, self.codec.decode)
 
+    def fail_pending(self, error: tuple[str, str, str, bytes | None]) -> None:
+        """Fail every ask waiting for this actor with ``error`` (type, message, text, blob)."""
+        for msg_id in list(self.pending):
+            self.pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
+        self.pending.clear()
+
     async def tell(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
@@ -173,6 +179,8 @@ class CellMessaging:
         return self.exit_reason
 
     def statistics(self) -> ActorStatistics:
+        if self._closed:  # its counters are freed: the last snapshot, taken at close
+            return self._last_statistics
         fields, base = self.fields, self.base
         busy_since = fields[base + S.BUSY_SINCE] if fields[base + S.CURRENT_SEQ] else 0
         return ActorStatistics(
@@ -195,6 +203,7 @@ class CellMessaging:
         """Free the interpreter, queues and fds (the actor's thread has ended)."""
         if self._closed:
             return
+        self._last_statistics = self.statistics()
         self._closed = True
         if self.iid is not None:
             self.system._interpreters.release(self.iid)

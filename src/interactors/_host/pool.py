@@ -13,12 +13,15 @@ running (and concurrent spawns overlap).
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
 import anyio
 
 from .. import _backend as backend
+
+log = logging.getLogger("interactors")
 
 _WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
 
@@ -38,6 +41,9 @@ class InterpreterPool:
         self.destroyed = 0
         self.spares_taken = 0
         self.in_use: set[int] = set()
+        self._refill_pending = False
+        self.kept: list[int] = []
+        """Interpreters not destroyed because something still ran in them."""
 
     def _create(self, isolated: bool) -> int:
         iid = backend.new_interpreter(isolated)
@@ -71,6 +77,21 @@ class InterpreterPool:
             target=self._fill, args=(tuple(sys.path),), name="interactors-spare-interpreters"
         )
         self._filler.start()
+
+    def wants_refill(self) -> bool:
+        """True (once, until :meth:`refill_later` ran) when spares should be topped up."""
+        if self._refill_pending or self.spares == 0:
+            return False
+        self._refill_pending = True
+        return True
+
+    async def refill_later(self) -> None:
+        """Top the spare interpreters up shortly, once the new actor is past its first
+        messages: making an interpreter competes for the CPU (and briefly for the main
+        GIL) with the spawn that just used one."""
+        await anyio.sleep(0.05)
+        self._refill_pending = False
+        self.refill()
 
     def settle(self) -> None:
         """Wait until the spares being made are ready (blocking; for benchmarks and tests)."""
@@ -110,9 +131,19 @@ class InterpreterPool:
                     self._reaper = None
                     return
                 iid = self._doomed.pop()
+            self._destroy(iid)
+
+    def _destroy(self, iid: int) -> None:
+        """Destroy ``iid`` unless it is still running (CPython refuses: never force it)."""
+        try:
             backend.destroy_interpreter(iid)
+        except Exception as exc:  # "interpreter running": a thread still runs it
+            log.warning("interpreter %d not destroyed: %s", iid, exc)
             with self._lock:
-                self.destroyed += 1
+                self.kept.append(iid)
+            return
+        with self._lock:
+            self.destroyed += 1
 
     def forget(self, iid: int) -> None:
         """An abandoned interpreter (its thread is stuck): never touch it again."""
@@ -127,5 +158,4 @@ class InterpreterPool:
         with self._lock:
             ready, self._ready = self._ready, []
         for iid in ready:
-            self.destroyed += 1
-            backend.destroy_interpreter(iid)
+            self._destroy(iid)

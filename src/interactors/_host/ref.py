@@ -8,6 +8,10 @@ enqueues without waiting for the handler, waiting only while the mailbox is full
 Cancellation: cancelling an ask (or timing it out with ``anyio.fail_after``) never harms
 the actor — the message is handled anyway and its late reply is dropped.
 
+Threads: ask, tell, tell_nowait, stop and wait_stopped raise ``RuntimeError`` when called
+outside the thread running the system's event loop (nothing is sent); the other methods
+work from anywhere.
+
 A ref pickles to the actor's address, so it can be sent to other actors, where it becomes
 a direct actor-to-actor ref.
 """
@@ -15,6 +19,7 @@ a direct actor-to-actor ref.
 from __future__ import annotations
 
 import weakref
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -43,25 +48,38 @@ class _Proxy:
         cell = self._cell
         cell.check_method(method)
         mode, timeout = self._mode, self._timeout
+        # The system's loop thread, compared on every call: a call from another thread
+        # (or another event loop) must be refused before it touches the system.
+        owner = cell.system.loop_thread
+        kind = {P.ASK: "ask", P.TELL: "tell"}.get(mode, "tell_nowait")
+        what = f"{kind}.{method}"
         if mode == P.ASK and timeout is not None:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 with anyio.fail_after(timeout):
                     return await cell.ask(method, args, kwargs)
 
         elif mode == P.ASK:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 return await cell.ask(method, args, kwargs)
 
         elif mode == P.TELL:
 
             async def call(*args: Any, **kwargs: Any) -> Any:
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 await cell.tell(method, args, kwargs)
 
         else:
 
             def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                if get_ident() != owner:
+                    raise wrong_thread(what)
                 cell.tell_nowait(method, args, kwargs)
 
         call.__name__ = call.__qualname__ = method
@@ -114,14 +132,19 @@ class ActorRef:
         Waits at most ``timeout`` seconds (default: the actor's shutdown timeout); an actor
         that does not stop by then is abandoned and reported. Stopping twice is harmless.
         """
+        self._cell.system.check_thread("stop")
         await self._cell.stop(timeout)
 
     async def wait_stopped(self) -> str:
         """Wait until the actor has stopped for good; returns the reason (``"normal"``, ...)."""
+        self._cell.system.check_thread("wait_stopped")
         return await self._cell.wait_stopped()
 
     def statistics(self) -> ActorStatistics:
-        """Mailbox depth, messages handled, errors, interpreter id, isolation mode, state."""
+        """Mailbox depth, messages handled, errors, interpreter id, isolation mode, state.
+
+        Callable from any thread; once the actor is gone, its last snapshot.
+        """
         return self._cell.statistics()
 
     def options(self, *, timeout: float | None = None) -> ActorRef:
@@ -143,6 +166,16 @@ class ActorRef:
     def __repr__(self) -> str:
         cell = self._cell
         return f"<ActorRef {cell.name!r} id={cell.actor_id} {cell.state}>"
+
+
+def wrong_thread(what: str) -> RuntimeError:
+    """The error for ``what`` (a method) called outside the system's event loop thread."""
+    return RuntimeError(
+        f"{what}() was called from another thread than the one running the ActorSystem's "
+        "event loop, and was refused (nothing was sent). An ActorSystem and its refs "
+        "belong to the event loop that runs it: from a worker thread, hand the call to "
+        "that loop (anyio.from_thread.run), or use BlockingActorSystem in threaded code."
+    )
 
 
 # Every live system by id, so a ref coming back from an actor finds its cell.

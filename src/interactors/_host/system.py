@@ -16,6 +16,7 @@ already ending.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -35,7 +36,6 @@ from .._exceptions import (
 from .._supervision.ref import SupervisorRef
 from .._supervision.spec import ChildSpec, Supervisor
 from .._supervision.tree import ChildNode, SupervisorNode
-from .._wire import envelope as P
 from .._wire.codec import codec_from_spec
 from .._wire.codec_protocol import Codec
 from .._wire.slots import SlotArea
@@ -44,13 +44,15 @@ from .cell import ActorCell
 from .deadlines import watch_deadlines
 from .mailbox import DEFAULT_MAILBOX_SIZE
 from .metrics import AskLatency
+from .notices import dispatch_notice
 from .observing import open_observers
 from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
 from .pool import InterpreterPool
 from .pump import ReplyPump
-from .ref import ActorRef, systems
+from .ref import ActorRef, systems, wrong_thread
 from .spawning import spawn_cell
 from .statistics import SystemStatistics
+from .target import check_not_importing_main
 
 log = logging.getLogger("interactors")
 
@@ -119,18 +121,21 @@ class ActorSystem:
         self._running = False
         self._closing = False
         self._watching_deadlines = False
-        self._refill_pending = False
         self._observe = (control, metrics_port, metrics_host)
         self.metrics_port = metrics_port
         self._ask_timer: AskLatency | None = None
+        self.loop_thread = 0
+        """``threading.get_ident()`` of the thread running the system's event loop."""
 
     # -- context manager -------------------------------------------------------------------
 
     async def __aenter__(self) -> ActorSystem:
         if self._running:
             raise RuntimeError("this ActorSystem is already running")
+        check_not_importing_main("ActorSystem()")
+        self.loop_thread = threading.get_ident()
         self._observers = await open_observers(self, *self._observe)  # sets _ask_timer
-        self._pump = ReplyPump(self._on_notice)
+        self._pump = ReplyPump(functools.partial(dispatch_notice, self._cells, self._abandoned))
         self._slots = SlotArea()
         self._interpreters = InterpreterPool(self._spares)
         self._root = SupervisorNode(self._root_spec, self, None)
@@ -188,9 +193,10 @@ class ActorSystem:
         Raises :class:`SpawnError` (with the inner traceback) when the class cannot be
         imported in the actor's interpreter or its ``__init__``/``on_start`` raises,
         :class:`IsolationError` when its module cannot load in an own-GIL interpreter, and
-        :class:`EncodeError` when an argument cannot be encoded.
+        :class:`EncodeError` when an argument cannot be encoded, ``RuntimeError`` when
+        called from another thread than the system's event loop.
         """
-        self._check_running()
+        self._check_running("spawn")
         options = {
             "isolation": isolation,
             "codec": codec,
@@ -213,7 +219,7 @@ class ActorSystem:
         If the tree's supervisor gives up, the system stops and raises
         :class:`SupervisorGaveUp` from its ``async with`` block.
         """
-        self._check_running()
+        self._check_running("start")
         if not isinstance(tree, Supervisor):
             raise TypeError(f"start() takes a Supervisor, got {tree!r}")
         node = SupervisorNode(tree, self, None)
@@ -233,7 +239,7 @@ class ActorSystem:
         **options: Any,
     ) -> ActorRef:
         """Create a cell and start its first incarnation (used by ``spawn`` and trees)."""
-        self._check_running()
+        self._check_running("spawn")
         return await spawn_cell(self, actor, args, kwargs, name, shutdown, owner, options)
 
     # -- lookup ----------------------------------------------------------------------------
@@ -272,6 +278,8 @@ class ActorSystem:
         ``system.monitor(worker, lambda ref, why: watcher.tell_nowait.on_down(ref.name, why))``.
         """
 
+        self.check_thread("monitor")
+
         async def watch() -> None:
             reason = await target.wait_stopped()
             result = callback(target, reason)
@@ -283,9 +291,15 @@ class ActorSystem:
     # -- shutting down ---------------------------------------------------------------------
 
     async def shutdown(self) -> None:
-        """Stop every actor and tree in reverse start order, then free interpreters."""
+        """Stop every actor and tree in reverse start order, then free interpreters.
+
+        An actor still running when this ends (it did not stop within its shutdown
+        timeout, or the shutdown was cancelled) is abandoned: its interpreter is never
+        destroyed while its thread runs it, and it cannot make the process hang at exit.
+        """
         if not self._running or self._closing:
             return
+        self.check_thread("shutdown")
         self._closing = True
         try:
             await self._root.quiesce()
@@ -297,6 +311,8 @@ class ActorSystem:
             if self._observers is not None:
                 self._observers.stop()
             for cell in list(self._cells.values()):
+                if cell.thread is not None and cell.thread.is_alive():
+                    cell.abandon("was still running when the system closed")
                 self._forget(cell)
             self._interpreters.close()
             self._pump.close()
@@ -305,7 +321,7 @@ class ActorSystem:
             systems.pop(self.system_id, None)
             stuck = self._abandoned.running()
             if stuck:
-                log.error("abandoned actors still running in C code: %s", ", ".join(stuck))
+                log.error("actors %s did not stop and were abandoned", ", ".join(stuck))
 
     def _forget(self, cell: ActorCell) -> None:
         self._cells.pop(cell.actor_id, None)
@@ -341,8 +357,7 @@ class ActorSystem:
             return
         error = ("interactors.SupervisorGaveUp", f"the system is stopping: {failure}", "", None)
         for cell in list(self._cells.values()):
-            for msg_id in list(cell.pending):
-                self._pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
+            cell.fail_pending(error)
 
         async def cancel_body() -> None:
             # Let the askers just failed resume with their ActorCrashed first.
@@ -353,19 +368,8 @@ class ActorSystem:
         self._task_group.start_soon(cancel_body)
 
     def _refill_soon(self) -> None:
-        """Top the spare interpreters up shortly, once the new actor is past its first
-        messages: making an interpreter competes for the CPU (and briefly for the main
-        GIL) with the spawn that just used one."""
-        if self._refill_pending or self._interpreters.spares == 0:
-            return
-        self._refill_pending = True
-
-        async def refill() -> None:
-            await anyio.sleep(0.05)
-            self._refill_pending = False
-            self._interpreters.refill()
-
-        self._schedule(refill)
+        if self._interpreters.wants_refill():
+            self._schedule(self._interpreters.refill_later)
 
     def _count(self, event: str) -> None:
         self._events[event] += 1
@@ -379,22 +383,14 @@ class ActorSystem:
             self._watching_deadlines = True
             self._task_group.start_soon(watch_deadlines, self._cells)
 
-    def _on_notice(self, envelope: tuple[Any, ...]) -> None:
-        kind, actor_id, _fmt, payload = envelope
-        if kind == P.EXITED:
-            iid, token, info = payload
-            if self._abandoned.came_back(iid, actor_id):
-                return  # a stuck actor came back after all: its interpreter is gone now
-        cell = self._cells.get(actor_id)
-        if cell is None:
-            return
-        if kind == P.EXITED:
-            cell.on_exited(iid, token, info)
-        elif kind == P.CRASHED:
-            cell.on_crashed(payload)
-
-    def _check_running(self) -> None:
+    def _check_running(self, what: str) -> None:
         if not self._running or self._closing:
             raise SystemClosed(
                 "the ActorSystem is not running: use it as `async with ActorSystem() as system:`"
             )
+        self.check_thread(what)
+
+    def check_thread(self, what: str) -> None:
+        """Refuse a call made outside the thread that runs the system's event loop."""
+        if threading.get_ident() != self.loop_thread and self.loop_thread:
+            raise wrong_thread(what)

@@ -46,3 +46,25 @@ def resolve_target(actor: type | str) -> tuple[str, str]:
     # multiprocessing's spawn start method): make that name resolve here too.
     sys.modules.setdefault("__mp_main__", main)
     return f"__main__:{qualname}", os.path.abspath(path)
+
+
+class UnguardedMainError(RuntimeError):
+    """Actors started at module level of a script that an actor's interpreter imports."""
+
+
+def check_not_importing_main(what: str) -> None:
+    """Refuse to start actors while an actor's interpreter imports the main script.
+
+    To find a class defined in the main script, an actor's interpreter imports that script
+    as ``__mp_main__`` (as multiprocessing's spawn does); module-level code that starts
+    actors would run again there and start actors of its own, recursively.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
+            raise UnguardedMainError(
+                f"{what} was called while an actor's interpreter imported the main script "
+                f"{frame.f_code.co_filename} to find an actor class: put the code that starts "
+                "actors under `if __name__ == '__main__':`."
+            )
+        frame = frame.f_back  # type: ignore[assignment]

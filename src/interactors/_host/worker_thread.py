@@ -69,6 +69,8 @@ def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
             extension,
             text,
         )
+    if why == P.FAIL_IMPORT and type_name.endswith("UnguardedMainError"):
+        return SpawnError(f"cannot start actor {cell.name!r}: {message}")  # says it all
     if why == P.FAIL_IMPORT:
         what = f"cannot import {cell.target.replace(':', '.')}"
         hint = "Check that the module is importable (sys.path) and defines that class."

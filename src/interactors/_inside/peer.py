@@ -183,7 +183,10 @@ class PeerContext:
                 backend.put(qid, envelope)
             except Exception as exc:
                 if not _is_full(exc):
-                    raise ActorStopped(f"actor {address[2]!r} is gone: {exc}") from exc
+                    # Its mailbox queue was freed: the actor stopped for good.
+                    raise ActorStopped(
+                        f"actor {address[2]!r} has stopped; it takes no more messages"
+                    ) from None
                 if not block:
                     raise MailboxFull(f"the mailbox of actor {address[2]!r} is full") from None
                 # Rare: wait for room with a short, growing sleep (this actor only).

@@ -103,6 +103,11 @@ def _import(module_name: str, directory: str) -> Any:
 def _classify(spec: str, target: Any) -> AppKind:
     if isinstance(target, Supervisor):
         return "tree"
+    if isinstance(target, type):
+        raise AppError(
+            f'"{spec}" is a class ({target.__qualname__}); expected {_EXPECTED} '
+            "(an actor class is spawned from such a main, with `await system.spawn(...)`)"
+        )
     if not callable(target):
         raise AppError(f'"{spec}" is {_describe(target)}; expected {_EXPECTED}')
     if not _is_async(target):

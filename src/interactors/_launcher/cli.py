@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    run.add_argument("--version", action="version", version=f"interactors {__version__}")
     run.add_argument("app", metavar="APP", help='"module:attribute", e.g. examples.pipeline:main')
     run.add_argument(
         "--app-dir",

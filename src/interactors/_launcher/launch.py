@@ -9,7 +9,7 @@ in reverse start order and its ``on_stop`` runs), and maps how it ended to an ex
 1     the app raised (its traceback is logged)
 2     bad usage: options, config file, or an app that cannot be found, imported or run
 3     the root supervisor gave up (restart intensity exceeded)
-4     actors could not be stopped in time (stuck in C code?): the process left with os._exit
+4     actors did not stop within the shutdown timeout: the process left with os._exit
 130   a second SIGINT during the shutdown forced the exit (143 for SIGTERM: 128 + signal)
 ====  =====================================================================================
 
@@ -79,7 +79,8 @@ class Launcher:
         if abandoned:
             leave_now(
                 code or ExitCode.NOT_STOPPED,
-                f"actors {', '.join(abandoned)} could not be stopped (stuck in C code?)",
+                f"actors {', '.join(abandoned)} did not stop within the shutdown timeout "
+                f"({self.settings.shutdown_timeout:g} s) and were abandoned",
             )
         lingering = _join_threads(SHUTDOWN_GRACE)
         if lingering:
@@ -113,6 +114,9 @@ class Launcher:
                     log.info("all actors stopped")
         except SystemExit as exc:
             return _system_exit_code(exc)
+        except KeyboardInterrupt as exc:  # raised by the app itself: not a group, not a crash
+            log.error("app %s raised KeyboardInterrupt", self.app.spec, exc_info=exc)
+            return ExitCode.APP_FAILED
         except Exception as exc:
             return self._failed(exc)
         return ExitCode.OK

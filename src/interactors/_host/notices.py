@@ -1,0 +1,35 @@
+"""Notices from actors and their threads (kinds >= EXITED on the pump's queue), dispatched.
+
+EXITED comes from the host thread that ran an interpreter when it returns; CRASHED from a
+worker whose handler failed under ``on_error="restart"``/``"stop"``. An EXITED for an
+abandoned interpreter means a stuck actor came back after all: its interpreter can go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._wire import envelope as P
+from .abandoned import AbandonedInterpreters
+from .cell import ActorCell
+
+__all__ = ("dispatch_notice",)
+
+
+def dispatch_notice(
+    cells: Mapping[int, ActorCell], abandoned: AbandonedInterpreters, envelope: tuple[Any, ...]
+) -> None:
+    """Hand one notice to the cell it is about (or to the abandoned interpreters)."""
+    kind, actor_id, _fmt, payload = envelope
+    if kind == P.EXITED:
+        iid, token, info = payload
+        if abandoned.came_back(iid, actor_id):
+            return
+    cell = cells.get(actor_id)
+    if cell is None:
+        return
+    if kind == P.EXITED:
+        cell.on_exited(iid, token, info)
+    elif kind == P.CRASHED:
+        cell.on_crashed(payload)
