@@ -67,6 +67,25 @@ class Echo(interactors.Actor):
         return profile_text(self._profiler, top)
 
 
+class Lagging(interactors.Actor):
+    """Counts tells of small tuples; pauses ``pause`` s every ``every`` of them (0: never)."""
+
+    def __init__(self, every: int = 0, pause: float = 0.0) -> None:
+        self.received = 0
+        self.every = every
+        self.pause = pause
+
+    def add(self, n: int, tag: str, blob: bytes) -> None:
+        self.received += 1
+        if self.every and self.received % self.every == 0:
+            import time
+
+            time.sleep(self.pause)
+
+    def count(self) -> int:
+        return self.received
+
+
 class Pinger(interactors.Actor):
     """Asks another actor directly (actor-to-actor), or tells it in bulk."""
 
