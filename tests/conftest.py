@@ -1,5 +1,5 @@
 """Test-suite guards: every async test runs on asyncio and trio, and no test may leak an
-interpreter, a thread or a file descriptor."""
+interpreter, a thread, a file descriptor, a child process or a shared-memory segment."""
 
 from __future__ import annotations
 
@@ -44,6 +44,31 @@ def _open_fds() -> set[int]:
     return {int(name) for name in os.listdir("/proc/self/fd")}
 
 
+def _children() -> set[int]:
+    """Child processes of this process, zombies included (they are leaks too)."""
+    me = str(os.getpid())
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after its ')'
+        if stat.rpartition(")")[2].split()[1] == me:
+            found.add(int(entry))
+    return found
+
+
+def _shm_segments() -> set[str]:
+    try:
+        return {name for name in os.listdir("/dev/shm") if name.startswith("interactors")}
+    except OSError:
+        return set()
+
+
 def _settle(check: object, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not check():  # type: ignore[operator]
@@ -52,14 +77,20 @@ def _settle(check: object, timeout: float = 2.0) -> None:
 
 @pytest.fixture(autouse=True)
 def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that leaves an interpreter, a thread or a file descriptor behind."""
+    """Fail a test that leaves an interpreter, a thread, a file descriptor, a child process
+    or a shared-memory segment behind."""
     if request.node.get_closest_marker("allow_leaks"):
         yield
         return
     interpreters = set(backend.interpreter_ids())
     threads = _threads()
     fds = _open_fds()
+    children = _children()
+    segments = _shm_segments()
     yield
+    _settle(lambda: _children() <= children)
+    leaked_children = sorted(_children() - children)
+    leaked_segments = sorted(_shm_segments() - segments)
     _settle(lambda: set(backend.interpreter_ids()) <= interpreters)
     _settle(lambda: _threads() <= threads)
     leaked_interpreters = set(backend.interpreter_ids()) - interpreters
@@ -73,6 +104,10 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         problems.append(f"interpreters {sorted(leaked_interpreters)}")
     if leaked_threads:
         problems.append(f"threads {leaked_threads}")
+    if leaked_children:
+        problems.append(f"child processes {leaked_children}")
+    if leaked_segments:
+        problems.append(f"shared-memory segments {leaked_segments}")
     if leaked_fds:
         targets = []
         for fd in leaked_fds:

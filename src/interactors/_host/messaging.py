@@ -24,6 +24,7 @@ from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
     from .cell import ActorCell
+    from .process_actor import ProcessLink
     from .system import ActorSystem
 
 
@@ -87,6 +88,9 @@ class CellMessaging:
         self.ctl_q = backend.create_queue(0)
         self.reply_q = backend.create_queue(0)
         self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
+        # The flag senders look at before waking the mailbox (a process actor's bridge's).
+        self.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
+        self.process: ProcessLink | None = None  # isolation="process" only
         self.state = STARTING
         self.worker = W_NONE
         self.methods: tuple[str, ...] = ()
@@ -113,7 +117,7 @@ class CellMessaging:
             self.mailbox.qid,
             self.mailbox.fd,
             self.methods,
-            S.flag_code(self.slot_fd, self.base + S.PARKED),
+            self.wake_flag,
         )
 
     def is_alive(self) -> bool:
@@ -185,6 +189,7 @@ class CellMessaging:
             errors=fields[base + S.ERRORS],
             restarts=max(0, fields[base + S.INCARNATION] - 1),
             busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
+            process_id=None if self.process is None else self.process.pid,
         )
 
     def close(self) -> None:
@@ -192,6 +197,8 @@ class CellMessaging:
         if self._closed:
             return
         self._closed = True
+        if self.process is not None:
+            self.process.close()
         if self.iid is not None:
             self.system._interpreters.release(self.iid)
             self.iid = None

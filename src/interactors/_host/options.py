@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-Isolation = Literal["isolated", "shared_gil", "auto"]
-ISOLATIONS: Final = ("isolated", "shared_gil", "auto")
+Isolation = Literal["isolated", "shared_gil", "process", "auto"]
+ISOLATIONS: Final = ("isolated", "shared_gil", "process", "auto")
 ON_ERROR: Final = ("resume", "restart", "stop")
 DEFAULT_SHUTDOWN: Final = 5.0
 

@@ -23,6 +23,8 @@ class ActorStatistics:
     restarts: int
     busy_seconds: float | None
     """How long the message in flight has been running, ``None`` when idle."""
+    process_id: int | None = None
+    """The OS process of an ``isolation="process"`` actor's current incarnation."""
 
 
 @dataclass(frozen=True, slots=True)
