@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from typing import Any
 
 import interactors
 
@@ -39,3 +40,14 @@ class Crasher(interactors.Actor):
     def sleep(self, seconds: float) -> str:
         time.sleep(seconds)
         return "slept"
+
+
+class Caller(interactors.Actor):
+    """Asks another actor from inside (actor-to-actor), whatever its isolation."""
+
+    def call_sleep(self, target: Any, seconds: float) -> str:
+        try:
+            result: str = target.ask.sleep(seconds).result(timeout=30)
+        except interactors.ActorCrashed as error:
+            return f"crashed: {error}"
+        return result

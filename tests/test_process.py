@@ -225,3 +225,55 @@ def test_no_child_survives_the_host_killed_with_sigkill() -> None:
         host.wait(10)
         if host.stdout is not None:
             host.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("forwarder", "target"),
+    [("process", "isolated"), ("isolated", "process"), ("process", "process")],
+)
+async def test_refs_cross_between_process_and_interpreter_actors(
+    forwarder: str, target: str
+) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn("actors:Counter", isolation=target)
+            fwd = await system.spawn("actors:Forwarder", counter, isolation=forwarder)
+            assert await fwd.ask.forward_add(2) == 2  # a blocking inner ask
+            assert await fwd.ask.forward_add_async(3) == 5  # an awaited inner ask
+            await fwd.ask.forward_tell(4)
+            assert await fwd.ask.ping_many(20) == 20
+            assert await counter.ask.get() == 29
+            assert await fwd.ask.target_ref() == counter  # a ref comes back to the host
+            mine = await fwd.ask.my_ref()  # the actor's own ref, as the host sees it
+            assert mine == fwd
+            await counter.ask.add(-29)
+            back = await system.spawn("actors:Forwarder", fwd, isolation=target)
+            await fwd.ask.set_target(counter)
+            # the forwarder's own ref, handed to an actor of the other kind, reaches it
+            assert await back.ask.target_ref() == fwd
+            with pytest.raises(interactors.ActorError, match="UnknownMethodError"):
+                await fwd.ask.call_unknown()
+
+
+async def test_an_inner_ask_to_a_process_actor_that_dies_fails_fast() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            crasher = await system.spawn("process_actors:Crasher", isolation="process")
+            caller = await system.spawn("process_actors:Caller")  # an interpreter actor
+            pid = await crasher.ask.pid()
+            outcome: list[str] = []
+
+            async def call() -> None:
+                outcome.append(await caller.ask.call_sleep(crasher, 30))
+
+            started = time.monotonic()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+                while not crasher.statistics().busy_seconds:  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
+                os.kill(pid, signal.SIGKILL)
+            assert time.monotonic() - started < 10
+            assert outcome[0].startswith("crashed: ")
+            assert "SIGKILL" in outcome[0]
+            await testing.wait_restarts(crasher, 1)
+            assert await crasher.ask.add(1) == 1
