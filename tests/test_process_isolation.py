@@ -75,3 +75,33 @@ async def test_shared_gil_says_numpy_loads_in_one_interpreter_per_process() -> N
             assert 'isolation="process"' in message
             assert "sys.path" not in message
             assert time.monotonic() - started < 30
+
+
+def _backing(array: object) -> object:
+    while getattr(array, "base", None) is not None:
+        array = array.base  # type: ignore[attr-defined]
+    return array
+
+
+async def test_large_buffers_cross_through_shared_memory_uncopied_by_pickle() -> None:
+    import numpy as np
+
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            actor = await system.spawn("numpy_actors:Numeric", isolation="process")
+            x = np.random.default_rng(1).random((512, 1024))  # 4 MiB
+            y = await actor.ask.double(x)
+            assert np.array_equal(y, x * 2)
+            assert isinstance(_backing(y), memoryview)  # built on the buffer, not on bytes
+            y[0, 0] = -1.0  # a normal, writable array
+            assert await actor.ask.total(np.asfortranarray(x)) == pytest.approx(float(x.sum()))
+            assert await actor.ask.total(x[::2, ::3]) == pytest.approx(float(x[::2, ::3].sum()))
+            blob = bytes(range(256)) * 4096  # 1 MiB of bytes stays bytes
+            echoed = await actor.ask.echo(blob)
+            assert type(echoed) is bytes
+            assert echoed == blob
+            small = np.arange(10)
+            assert (await actor.ask.echo(small)).tolist() == list(range(10))
+            # an interpreter actor receives a process actor's large result intact
+            echo = await system.spawn("actors:Echo")
+            assert await echo.ask.length(blob) == len(blob)

@@ -110,7 +110,7 @@ class ChildProcess:
         finally:
             theirs.close()
         self.sock = ours
-        ours.sendall(C.frame((C.CONFIG, config, address, reply_to)))
+        ours.sendall(C.frame((C.CONFIG, config, address, reply_to, None)))
         self.thread = threading.Thread(
             target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
         )
@@ -155,15 +155,15 @@ class ChildProcess:
             while True:
                 moved = False if self.detached else self._forward(sock)
                 try:
-                    data = sock.recv(1 << 20, socket.MSG_DONTWAIT)
+                    frames = reader.receive(sock, socket.MSG_DONTWAIT)
                 except BlockingIOError:
-                    data = None
+                    frames = []
                 except OSError:
-                    data = b""
-                if data == b"":
+                    frames = None
+                if frames is None:
                     break
-                if data:
-                    for item in reader.feed(data):
+                if frames:
+                    for item in frames:
                         self._execute(item)
                     continue
                 if moved:
@@ -182,34 +182,45 @@ class ChildProcess:
                     if fd in eventfds:
                         os.eventfd_read(fd)
         finally:
+            reader.close()
             self._ended(sock)
 
     def _forward(self, sock: socket.socket) -> bool:
         """Send what waits in the host queues to the child, control messages first."""
         frames: list[bytes] = []
+        moved = False
         for qid, kind in (
             (self.ctl_q, C.TO_CONTROL),
             (self.mbox_q, C.TO_MAILBOX),
             (self.reply_q, C.TO_REPLIES),
         ):
             while count(qid):
+                moved = True
                 envelope: Any = get(qid)
                 if envelope is UNBOUND:
                     continue
                 if kind == C.TO_MAILBOX and envelope[0] == P.ASK:
                     self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
-                frames.append(C.frame((kind, envelope)))
-        if not frames:
-            return False
+                data, fds = C.pack((kind,), envelope)
+                if fds:  # a frame with large buffers goes alone, with their memfds
+                    self._send(sock, b"".join(frames), [])
+                    frames.clear()
+                    self._send(sock, data, fds)
+                else:
+                    frames.append(data)
+        if frames:
+            self._send(sock, b"".join(frames), [])
+        return moved
+
+    def _send(self, sock: socket.socket, data: bytes, fds: list[int]) -> None:
         with contextlib.suppress(OSError):  # the child is gone; its end of file follows
-            sock.sendall(b"".join(frames))
-        return True
+            C.send(sock, data, fds)
 
     def _execute(self, item: tuple[Any, ...]) -> None:
         if item[0] == C.EXIT_INFO:
             self.exit_info = item[1]
             return
-        _kind, qid, fd, flag, envelope = item
+        _kind, qid, fd, flag, envelope, _holes = item
         if envelope[0] in _REPLIES:
             self.outstanding.pop((qid, envelope[1]), None)
         self._put(qid, fd, flag, envelope)

@@ -47,9 +47,9 @@ class Channel:
         self.lock = threading.Lock()
 
     def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
-        data = C.frame((C.PUT, qid, fd, flag, envelope))
+        data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
         with self.lock:
-            self.sock.sendall(data)
+            C.send(self.sock, data, fds)
 
     def send(self, item: tuple[Any, ...]) -> None:
         data = C.frame(item)
@@ -107,10 +107,9 @@ def _die_with_parent(ppid: int) -> None:
 def _receive(sock: socket.socket, reader: C.FrameReader) -> list[tuple[Any, ...]]:
     """The first frames: the configuration, and whatever came in with it."""
     while True:
-        data = sock.recv(1 << 16)
-        if not data:
+        frames = reader.receive(sock)
+        if frames is None:
             os._exit(1)  # the host is gone
-        frames = reader.feed(data)
         if frames:
             return frames
 
@@ -127,11 +126,10 @@ def _serve_channel(
     _area, fields, base = S.slot_fields(*slot)  # its own mapping: the worker unmaps its one
     parked, reply_parked = base + S.PARKED, base + S.REPLY_PARKED
     put, wake = backend.put, os.eventfd_write
-    recv = sock.recv
     frames = early
     while True:
         for item in frames:
-            kind, envelope = item
+            kind, envelope, _holes = item
             if kind == C.TO_MAILBOX:
                 put(mbox_q, envelope)
                 if fields[parked]:
@@ -144,12 +142,12 @@ def _serve_channel(
                 put(ctl_q, envelope)
                 wake(mbox_fd, 1)
         try:
-            data = recv(1 << 20)
+            received = reader.receive(sock)
         except OSError:
-            data = b""
-        if not data:
+            received = None
+        if received is None:
             os._exit(1)  # the host is gone (or closed the channel): no orphans
-        frames = reader.feed(data)
+        frames = received
 
 
 def main(fd: int, ppid: int) -> None:
@@ -158,7 +156,7 @@ def main(fd: int, ppid: int) -> None:
     sock = socket.socket(fileno=fd)
     reader = C.FrameReader()
     first, *early = _receive(sock, reader)
-    _kind, config, address, reply_to = first
+    _kind, config, address, reply_to, _none = first
     sys.path[:] = list(config[5])
     mbox_q, ctl_q, reply_q = (backend.create_queue(0) for _ in range(3))
     mbox_fd, reply_fd = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
