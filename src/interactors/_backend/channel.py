@@ -10,7 +10,8 @@ Frame kinds (``holes``: see below)::
     host -> child   (TO_MAILBOX, envelope, holes)   put on the child's mailbox queue
                     (TO_CONTROL, envelope, holes)   put on the child's control queue, wake it
                     (TO_REPLIES, envelope, holes)   a reply to one of the actor's own asks
-                    (CONFIG, config, address, reply_to, None)   the first frame
+                    (CONFIG, config, address, reply_to, None)   the first frame, with
+                                             the slot memfd (the child maps the counters)
     child -> host   (PUT, qid, fd, flag, envelope, holes)   put on a host queue; write
                                                      ``fd`` unless ``flag`` names a clear flag
                     (EXIT_INFO, info)        how the worker ended (None: it returned)
@@ -160,6 +161,10 @@ class FrameReader:
                 os.close(fd)
             return None
         return self.feed(data, fds)
+
+    def take_fd(self) -> int:
+        """The next received fd that no frame claimed (the configuration's slot memfd)."""
+        return self._fds.popleft()
 
     def close(self) -> None:
         """Close fds received for frames that never completed."""

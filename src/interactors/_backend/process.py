@@ -43,7 +43,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
 
-__all__ = ("ChildProcess",)
+__all__ = ("Booted", "ChildProcess", "boot", "discard")
 
 _SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT: Final = (
@@ -52,6 +52,42 @@ _BOOT: Final = (
 )
 _REPLIES: Final = frozenset({P.REPLY_OK, P.REPLY_ERROR, P.REPLY_CRASHED})
 _FULL_BACKOFF_MAX: Final = 0.005
+
+
+Booted = tuple[subprocess.Popen[bytes], socket.socket]
+
+
+def boot() -> Booted:
+    """Start a child process that imports the worker and waits for its configuration.
+
+    Started with ``subprocess`` (fork and exec at once: safe in a threaded host, never a
+    bare fork), in a new session so that a terminal's Ctrl-C reaches the host only, which
+    then stops its actors in order. Call it from the thread that outlives the child: the
+    child's PR_SET_PDEATHSIG fires when that thread ends.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        code = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid())
+        popen = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), start_new_session=True
+        )
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return popen, ours
+
+
+def discard(booted: Booted) -> None:
+    """End an unused spare: it leaves when its channel closes."""
+    popen, sock = booted
+    sock.close()
+    try:
+        popen.wait(2.0)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
 
 
 class ChildProcess:
@@ -93,24 +129,20 @@ class ChildProcess:
     def pid(self) -> int | None:
         return None if self.popen is None else self.popen.pid
 
-    def start(self, config: tuple[Any, ...], address: tuple[Any, ...], reply_to: Any) -> None:
-        """Start the child (spawned, never forked) and the bridge; send the config first."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            boot = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid())
-            # A new session: a terminal's Ctrl-C reaches the host only, which stops actors.
-            self.popen = subprocess.Popen(
-                [sys.executable, "-c", boot],
-                pass_fds=(theirs.fileno(), self.slot_fd),
-                start_new_session=True,
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
+    def start(
+        self,
+        config: tuple[Any, ...],
+        address: tuple[Any, ...],
+        reply_to: Any,
+        booted: Booted | None = None,
+    ) -> None:
+        """Configure a child (a ``booted`` spare, or a new one) and start the bridge."""
+        self.popen, ours = booted or boot()
         self.sock = ours
-        ours.sendall(C.frame((C.CONFIG, config, address, reply_to, None)))
+        frame = C.frame((C.CONFIG, config, address, reply_to, None))
+        # The child maps the same counters. If a spare died, its end of file tells.
+        with contextlib.suppress(OSError):
+            C.send(ours, frame, [os.dup(self.slot_fd)])
         self.thread = threading.Thread(
             target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
         )

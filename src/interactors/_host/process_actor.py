@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._backend.process import ChildProcess
+import anyio
+
+from .._backend.process import Booted, ChildProcess, boot, discard
 from .._wire import slots as S
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
+    from .system import ActorSystem
 
-__all__ = ("ProcessLink",)
+__all__ = ("ProcessLink", "SpareProcess")
 
 # How long the loop may wait for a killed child's bridge to finish (it takes milliseconds).
 _KILL_JOIN = 2.0
@@ -63,8 +66,10 @@ class ProcessLink:
             cell.reply_fd,
             S.flag_code(self.slot_fd, self.base + S.REPLY_PARKED),
         )
-        child.start(config, host_address, reply_to)
+        spares = SpareProcess.of(cell.system)
+        child.start(config, host_address, reply_to, spares.take())
         self.child = child
+        spares.refill()
 
     def ended(self) -> None:
         """The child's EXITED notice arrived: its bridge has finished or is finishing."""
@@ -82,3 +87,50 @@ class ProcessLink:
     def close(self) -> None:
         self.kill()
         self.cell.system._slots.release(self.slot_fd, self.slot_index)
+
+
+class SpareProcess:
+    """One child process booted ahead of time (past Python's start and the worker's
+    imports), so that a spawn or a restart only sends it a configuration.
+
+    Kept while the system runs and has process actors, unless the system was created
+    with ``spare_interpreters=0``; ended with the system.
+    """
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.booted: Booted | None = None
+        self.closed = False
+
+    @classmethod
+    def of(cls, system: ActorSystem) -> SpareProcess:
+        spares: SpareProcess | None = getattr(system, "_spare_process", None)
+        if spares is None:
+            spares = cls(wanted=system._spares > 0)
+            system._spare_process = spares  # type: ignore[attr-defined]
+
+            async def close_with_the_system() -> None:
+                try:
+                    await anyio.sleep_forever()
+                finally:
+                    spares.close()
+
+            system._schedule(close_with_the_system)
+        return spares
+
+    def take(self) -> Booted | None:
+        booted, self.booted = self.booted, None
+        if booted is not None and booted[0].poll() is not None:  # it died meanwhile
+            discard(booted)
+            return None
+        return booted
+
+    def refill(self) -> None:
+        if self.wanted and not self.closed and self.booted is None:
+            self.booted = boot()
+
+    def close(self) -> None:
+        self.closed = True
+        booted, self.booted = self.booted, None
+        if booted is not None:
+            discard(booted)

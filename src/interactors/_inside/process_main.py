@@ -1,7 +1,8 @@
 """The child side of a process actor: the usual worker, in its own OS process.
 
-The host starts ``python -c ...; main(fd, ppid)`` with one end of a socket pair (``fd``)
-and the slot memfd. The child creates *local* queues and eventfds for the actor's
+The host starts ``python -c ...; main(fd, ppid)`` with one end of a socket pair (``fd``),
+often ahead of time (a warm spare); the configuration arrives as the first frame, with the
+slot memfd. The child creates *local* queues and eventfds for the actor's
 mailbox, control and reply queues and runs the same :class:`~.worker.Worker` on them, in
 its main thread (so that a signal can interrupt a handler blocked in C). A reader thread
 moves frames from the socket onto the local queues, waking the worker only if it parks,
@@ -162,6 +163,7 @@ def main(fd: int, ppid: int) -> None:
     mbox_fd, reply_fd = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
     local = list(config)
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
+    local[14] = reader.take_fd()  # our number for the slot memfd
     channel = Channel(sock)
     worker = ProcessWorker(tuple(local), channel, address, reply_to)
     threading.Thread(
@@ -171,7 +173,7 @@ def main(fd: int, ppid: int) -> None:
             reader,
             early,
             (mbox_q, mbox_fd, ctl_q, reply_q, reply_fd),
-            (config[14], config[15]),
+            (local[14], local[15]),
         ),
         name="interactors-channel",
         daemon=True,
