@@ -277,3 +277,48 @@ async def test_an_inner_ask_to_a_process_actor_that_dies_fails_fast() -> None:
             assert "SIGKILL" in outcome[0]
             await testing.wait_restarts(crasher, 1)
             assert await crasher.ask.add(1) == 1
+
+
+def test_ctrl_c_stops_busy_process_actors_and_leaves_no_child(tmp_path: Path) -> None:
+    events = tmp_path / "events.log"
+    events.touch()
+    env = {**os.environ, "CLI_APPS_LOG": str(events)}
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "interactors",
+            "run",
+            "--app-dir",
+            str(TESTS / "apps"),
+            "--shutdown-timeout",
+            "1",
+            "process_app:main",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline() == "ready\n"
+        time.sleep(0.3)  # both actors are busy now
+        lines = events.read_text().split()
+        pids = [int(line.rpartition(":")[2]) for line in lines if ":start:" in line]
+        assert len(pids) == 2
+        assert all(alive(pid) for pid in pids)
+        started = time.monotonic()
+        app.send_signal(signal.SIGINT)
+        _out, err = app.communicate(timeout=30)
+    finally:
+        app.kill()
+        app.wait()
+    assert app.returncode == 0, err
+    assert time.monotonic() - started < 10
+    assert "received SIGINT" in err
+    assert "churner:stop" in events.read_text().split()  # on_stop ran between messages
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not [pid for pid in pids if alive(pid)]
