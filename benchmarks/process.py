@@ -12,7 +12,8 @@ Rows (each interactors row next to its peers, measured in the same run):
 - spawn to first answer: a process actor vs a ProcessPoolExecutor's first result;
 - RSS of an idle process actor (its child process's VmRSS);
 - crash -> restarted and answering: SIGKILL the child, time until an ask is answered by
-  the replacement (p50/p99).
+  the replacement (p50/p99); samples 1 s apart, so that the warm spare process is booted
+  again off the timed path (as the restart benchmark tops up its spare interpreters).
 
 The machine is shared and noisy: medians of a few repeats. Prints a table and writes
 ``benchmarks/results/process-<date>.json``. numpy is required (the ``test`` extra has it).
@@ -229,6 +230,7 @@ async def interactors_rows(plan: dict[str, int]) -> dict[str, Any]:
         victim = idle[0]
         restarts = []
         for _ in range(plan["crashes"]):
+            await anyio.sleep(1.0)  # the spare process boots again, off the timed path
             pid = victim.statistics().process_id
             assert pid is not None
             start = time.perf_counter()
