@@ -1,5 +1,6 @@
 """Test-suite guards: every async test runs on asyncio and trio, and no test may leak an
-interpreter, a thread or a file descriptor (the leak check of interactors' pytest plugin)."""
+interpreter, a thread, a file descriptor, a child process or a shared-memory segment (the
+leak check of interactors' pytest plugin)."""
 
 from __future__ import annotations
 

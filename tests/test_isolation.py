@@ -24,19 +24,19 @@ async def test_module_that_cannot_load_isolated_names_the_extension() -> None:
             error = info.value
             assert error.extension == "msgspec._core"
             assert "msgspec._core" in str(error)
-            assert 'isolation="shared_gil"' in str(error)
+            assert 'isolation="process"' in str(error)
             assert isinstance(error, interactors.SpawnError)
             # an import inside __init__ is caught the same way
             with pytest.raises(interactors.IsolationError, match=r"msgspec\._core"):
                 await system.spawn("actors:WithMsgspec")
 
 
-async def test_auto_isolation_falls_back_to_shared_gil_with_a_warning() -> None:
+async def test_auto_isolation_falls_back_to_a_process_with_a_warning() -> None:
     with anyio.fail_after(20):
         async with interactors.ActorSystem(isolation="auto") as system:
             with pytest.warns(interactors.IsolationFallbackWarning, match=r"msgspec\._core"):
                 actor = await system.spawn("msgspec_actors:JsonActor")
-            assert actor.statistics().isolation == "shared_gil"
+            assert actor.statistics().isolation == "process"
             assert await actor.ask.encode({"a": 1}) == b'{"a":1}'
             # pure-stdlib actors in the same system still get their own GIL
             counter = await system.spawn("actors:SyncCounter")

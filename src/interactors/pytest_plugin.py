@@ -147,6 +147,33 @@ def _open_fds() -> set[int]:
     return {int(name) for name in os.listdir("/proc/self/fd")}
 
 
+def _children() -> set[int]:
+    """Child processes of this process, zombies included (they are leaks too)."""
+    if sys.platform != "linux":
+        return set()
+    me = str(os.getpid())
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after its ')'
+        if stat.rpartition(")")[2].split()[1] == me:
+            found.add(int(entry))
+    return found
+
+
+def _shm_segments() -> set[str]:
+    try:
+        return {name for name in os.listdir("/dev/shm") if name.startswith("interactors")}
+    except OSError:
+        return set()
+
+
 def _settle(check: Callable[[], bool]) -> None:
     # Threads exit and fds close a moment after the system's shutdown returns.
     deadline = time.monotonic() + _SETTLE_SECONDS
@@ -170,13 +197,15 @@ def _leak_check_wanted(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(autouse=True)
 def _interactors_leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that leaves an interpreter, a thread or a file descriptor behind (only
-    where the leak check is on)."""
+    """Fail a test that leaves an interpreter, a thread, a file descriptor, a child process
+    or a shared-memory segment behind (only where the leak check is on)."""
     if not _leak_check_wanted(request):
         yield
         return
     interpreters, threads, fds = _interpreters(), _threads(), _open_fds()
+    children, segments = _children(), _shm_segments()
     yield
+    _settle(lambda: _children() <= children)
     _settle(lambda: _interpreters() <= interpreters)
     _settle(lambda: _threads() <= threads)
     _settle(lambda: _open_fds() <= fds)
@@ -185,6 +214,10 @@ def _interactors_leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
         problems.append(f"interpreters {leaked}")
     if leaked_threads := sorted(t.name for t in _threads() - threads):
         problems.append(f"threads {leaked_threads}")
+    if leaked_children := sorted(_children() - children):
+        problems.append(f"child processes {leaked_children}")
+    if leaked_segments := sorted(_shm_segments() - segments):
+        problems.append(f"shared-memory segments {leaked_segments}")
     if leaked_fds := sorted(_open_fds() - fds):
         problems.append(f"fds {[_describe_fd(fd) for fd in leaked_fds]}")
     if problems:

@@ -43,6 +43,7 @@ from .messaging import (
     W_WAITING,
     CellMessaging,
 )
+from .process_actor import ProcessLink
 from .worker_thread import refuse_queued, run_interpreter, start_error
 
 __all__ = ("ActorCell",)
@@ -66,10 +67,10 @@ class ActorCell(CellMessaging):
         else:
             if self.worker == W_WAITING:
                 await self._exit_worker()
-            if fresh and self.iid is not None:
+            if (fresh or self.isolation == "process") and self.iid is not None:
                 self.system._interpreters.release(self.iid)
                 self.iid = None
-            if self.iid is None:
+            if self.iid is None and self.isolation != "process":
                 self.iid = await self.system._interpreters.acquire(self.isolation != "shared_gil")
                 self.system._refill_soon()
             self._launch(start_id)
@@ -135,6 +136,11 @@ class ActorCell(CellMessaging):
             self.token,
         )
         self.worker = W_SERVING
+        if self.isolation == "process":
+            if self.process is None:
+                self.process = ProcessLink(self)
+            self.process.launch(config)
+            return
         self.thread = threading.Thread(
             target=run_interpreter,
             args=(self.pump.qid, self.pump.fd, self.actor_id, self.iid, self.token, config),
@@ -220,6 +226,8 @@ class ActorCell(CellMessaging):
         self.fields[self.base + S.OWNER] = self.token
         if self.iid is not None and self.thread is not None:
             self.system._abandon(self.iid, self.thread, self)
+        if self.process is not None:  # a process can be killed: nothing is left behind
+            self.process.kill()
         self.iid = None
         self.thread = None
         self.worker = W_NONE
@@ -293,6 +301,8 @@ class ActorCell(CellMessaging):
         if self.thread is not None:
             self.thread.join()
         self.thread = None
+        if self.process is not None:
+            self.process.ended()
         previous = self.worker
         self.worker = W_NONE
         self._exited.set()

@@ -24,6 +24,7 @@ from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
     from .cell import ActorCell
+    from .process_actor import ProcessLink
     from .system import ActorSystem
 
 
@@ -87,6 +88,9 @@ class CellMessaging:
         self.ctl_q = backend.create_queue(0)
         self.reply_q = backend.create_queue(0)
         self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
+        # The flag senders look at before waking the mailbox (a process actor's bridge's).
+        self.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
+        self.process: ProcessLink | None = None  # isolation="process" only
         self.state = STARTING
         self.worker = W_NONE
         self.methods: tuple[str, ...] = ()
@@ -115,7 +119,7 @@ class CellMessaging:
             self.mailbox.qid,
             self.mailbox.fd,
             self.methods,
-            S.flag_code(self.slot_fd, self.base + S.PARKED),
+            self.wake_flag,
         )
 
     def is_alive(self) -> bool:
@@ -197,6 +201,7 @@ class CellMessaging:
             busy_seconds=(time.monotonic_ns() - busy_since) / 1e9 if busy_since else None,
             asks_in_flight=len(self.pending),
             thread_id=None if self.thread is None else self.thread.native_id,
+            process_id=None if self.process is None else self.process.pid,
         )
 
     def close(self) -> None:
@@ -205,6 +210,8 @@ class CellMessaging:
             return
         self._last_statistics = self.statistics()
         self._closed = True
+        if self.process is not None:
+            self.process.close()
         if self.iid is not None:
             self.system._interpreters.release(self.iid)
             self.iid = None

@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-Isolation = Literal["isolated", "shared_gil", "auto"]
-ISOLATIONS: Final = ("isolated", "shared_gil", "auto")
+Isolation = Literal["isolated", "shared_gil", "process", "auto"]
+ISOLATIONS: Final = ("isolated", "shared_gil", "process", "auto")
 ON_ERROR: Final = ("resume", "restart", "stop")
 DEFAULT_ON_ERROR: Final = "resume"
 STRATEGIES: Final = ("one_for_one", "one_for_all", "rest_for_one")

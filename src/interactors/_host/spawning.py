@@ -1,8 +1,9 @@
 """Spawning one actor: resolve its options, create its cell, start its first incarnation.
 
 With ``isolation="auto"``, an actor whose module refuses to load in an own-GIL interpreter
-is started again in a fallback interpreter, with an :class:`IsolationFallbackWarning`; the
-module is remembered, so its next actors go there directly.
+is started again in its own process (``isolation="process"``: any extension loads there,
+and it still runs in parallel), with an :class:`IsolationFallbackWarning`; the module is
+remembered, so its next actors go there directly.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ async def spawn_cell(
         raise ValueError(f"an actor named {name!r} is already running in this system")
     module = target.partition(":")[0]
     if mode == "auto" and module in system._isolation_refused:
-        mode = "shared_gil"
+        mode = "process"
     cell = ActorCell(
         system,
         actor_id,
@@ -91,12 +92,12 @@ async def spawn_cell(
             warnings.warn(
                 IsolationFallbackWarning(
                     f"actor {name!r}: {module} imports {exc.extension!r}, which cannot "
-                    "load in an own-GIL interpreter; running it in a shared-GIL "
-                    "interpreter instead (no parallelism with other Python code)"
+                    'load in an own-GIL interpreter; running it with isolation="process" '
+                    "instead (its own OS process: parallel, messages cross a socket)"
                 ),
                 stacklevel=5,
             )
-            cell.isolation = "shared_gil"
+            cell.isolation = "process"
             cell.state = STARTING
             await cell.start(fresh=True)
     except BaseException:

@@ -27,6 +27,8 @@ class ActorStatistics:
     """Asks from the host waiting for this actor's reply."""
     thread_id: int | None = None
     """Native id of the OS thread that runs the actor (``None`` while it has none)."""
+    process_id: int | None = None
+    """The OS process of an ``isolation="process"`` actor's current incarnation."""
 
 
 @dataclass(frozen=True, slots=True)

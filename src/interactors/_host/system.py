@@ -65,9 +65,12 @@ class ActorSystem:
     Arguments (each a default that ``spawn`` may override per actor):
 
     ``isolation``
-        ``"isolated"`` (default: own GIL, truly parallel), ``"shared_gil"`` (a legacy
-        sub-interpreter sharing the main GIL, for extension modules that refuse isolation)
-        or ``"auto"`` (isolated, falling back to shared_gil with a warning).
+        ``"isolated"`` (default: own GIL, truly parallel), ``"process"`` (its own OS
+        process: any extension module, still parallel), ``"auto"`` (isolated when the
+        actor's module loads there, else a process, with a warning: the choice for code
+        you do not know) or ``"shared_gil"`` (a legacy sub-interpreter sharing the main
+        GIL: no parallelism, and single-phase-init extensions such as numpy load in one
+        interpreter per process only).
     ``codec``
         ``"pickle"`` (default), ``"msgspec"`` or a :class:`~interactors.Codec`.
     ``mailbox_size``

@@ -22,6 +22,9 @@ __all__ = ("BOOT", "refuse_queued", "run_interpreter", "start_error")
 
 log = logging.getLogger("interactors")
 
+# CPython's refusal to load a single-phase-init extension in a second interpreter.
+_LOADED_ONCE: Final = "cannot load module more than once per process"
+
 BOOT: Final = """\
 import sys
 sys.path[:] = list(config[5])
@@ -64,14 +67,22 @@ def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
         return IsolationError(
             f"cannot start actor {cell.name!r}: {cell.target} imports the extension module "
             f"{extension!r}, which cannot load in an own-GIL (isolated) interpreter. "
-            'Spawn it with isolation="shared_gil", or isolation="auto" to fall back '
-            "automatically.",
+            'Spawn it with isolation="process" (its own process, still in parallel), or '
+            'isolation="auto" to choose that automatically.',
             extension,
             text,
         )
     if why == P.FAIL_IMPORT and type_name.endswith("UnguardedMainError"):
         return SpawnError(f"cannot start actor {cell.name!r}: {message}")  # says it all
-    if why == P.FAIL_IMPORT:
+    if _LOADED_ONCE in message:
+        what = "an extension module it imports is loaded in another interpreter already"
+        hint = (
+            "A single-phase-init extension (numpy, for one) loads in one interpreter per "
+            'process: with isolation="shared_gil" only one actor, or the host itself, can '
+            'use it, and none runs in parallel. Spawn it with isolation="process" (or '
+            '"auto", which chooses it).'
+        )
+    elif why == P.FAIL_IMPORT:
         what = f"cannot import {cell.target.replace(':', '.')}"
         hint = "Check that the module is importable (sys.path) and defines that class."
     elif why == P.FAIL_CODEC:

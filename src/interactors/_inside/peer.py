@@ -117,7 +117,7 @@ class PeerRef:
         ctx = self._ctx
         fmt, payload = P.encode_call(ctx.worker.codec, args, kwargs)
         msg_id = next(ctx.ids) if kind == P.ASK else 0
-        envelope = (abs(kind), msg_id, method, fmt, payload, ctx.reply_q, ctx.reply_fd, ctx.flag)
+        envelope = (abs(kind), msg_id, method, fmt, payload, *ctx.reply_to)
         ctx.deliver(self.address, envelope, block=kind != -P.TELL)
         if kind != P.ASK:
             return _SENT
@@ -147,6 +147,8 @@ class PeerContext:
         self.fields = worker.fields
         self.waiting_flag = worker.base + S.REPLY_PARKED
         self.flag = S.flag_code(worker.slot_fd, self.waiting_flag)
+        # Where repliers put answers to this actor's asks (a process actor's are on the host).
+        self.reply_to = (self.reply_q, self.reply_fd, self.flag)
         self.maps: dict[int, tuple[Any, memoryview]] = {}
         self.ids = itertools.count(1)
         self.outstanding: set[int] = set()

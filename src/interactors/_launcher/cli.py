@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=("asyncio", "trio"), help="event loop (default: asyncio)")
     run.add_argument(
         "--isolation",
-        choices=("isolated", "shared_gil", "auto"),
+        choices=("isolated", "shared_gil", "process", "auto"),
         help="actors' interpreters: own GIL, shared GIL, or own GIL with fallback "
         "(default: isolated)",
     )

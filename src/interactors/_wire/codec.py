@@ -67,6 +67,9 @@ def _dump_with_buffers(obj: Any) -> tuple[Any, ...]:
     return (stream.getvalue(), *(buffer.raw() for buffer in buffers))
 
 
+_SCALARS: Final = frozenset({int, float, str, bool, type(None), list, set, frozenset})
+
+
 def _wants_buffers(obj: Any) -> bool:
     """Cheap look at the top of a payload for values worth sending out of band."""
     if type(obj) is tuple:
@@ -76,7 +79,17 @@ def _wants_buffers(obj: Any) -> bool:
     kind = type(obj)
     if kind is memoryview or kind.__name__ == "PickleBuffer":
         return True
-    return (kind is bytes or kind is bytearray) and len(obj) >= OUT_OF_BAND_MIN
+    if kind is bytes or kind is bytearray:
+        return len(obj) >= OUT_OF_BAND_MIN
+    if kind in _SCALARS or not hasattr(kind, "__buffer__"):
+        return False
+    # Any other PEP 3118 exporter (a numpy array, array.array): if it is large, its
+    # pickle (protocol 5) hands its data out of band, uncopied.
+    try:
+        with memoryview(obj) as view:
+            return view.nbytes >= OUT_OF_BAND_MIN
+    except (TypeError, ValueError):  # e.g. an array of Python objects
+        return False
 
 
 class PickleCodec:

@@ -1,0 +1,328 @@
+"""The ``process`` isolation level, host side: an actor in a child process behind a channel.
+
+The actor's cell keeps its host queues (mailbox, control, the actor's reply queue) and
+its slot of shared counters, exactly as for an actor in an interpreter; the rest of the
+host does not know the difference. A *bridge* thread per child stands in for the worker:
+it parks on the mailbox's eventfd with its own PARKED flag (so senders wake it only when
+it sleeps), forwards what arrives to the child over the channel (:mod:`.channel`), and
+executes what the child sends back ("put this envelope on host queue Q, wake fd F"):
+replies to the host or to other actors, asks and tells to other actors' mailboxes.
+
+The child gets the slot memfd (same fd number), so statistics, parked flags, heartbeats
+and deadlines work unchanged. The child runs ``interactors._inside.process_main``.
+
+Crash detection is the channel's end of file: the bridge then reaps the child, fails
+every ask forwarded to it that it did not answer, and posts EXITED to the host's reply
+queue with the exit code or the signal, as an interpreter's thread does when it returns.
+
+This is the interface another transport (a remote node) implements: ``start()``,
+``kill()``, ``interrupt()``, ``join()``, ``pid``, and EXITED on the reply queue when the
+actor is gone. Stdlib and ``_wire`` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import queue
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from .._wire import envelope as P
+from .._wire import slots as S
+from . import UNBOUND, count, get, put
+from . import channel as C
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+__all__ = ("Booted", "ChildProcess", "boot", "discard")
+
+_SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BOOT: Final = (
+    "import sys; sys.path.insert(0, {src!r}); "
+    "from interactors._inside.process_main import main; main({fd}, {ppid})"
+)
+_REPLIES: Final = frozenset({P.REPLY_OK, P.REPLY_ERROR, P.REPLY_CRASHED})
+_FULL_BACKOFF_MAX: Final = 0.005
+
+
+Booted = tuple[subprocess.Popen[bytes], socket.socket]
+
+
+def boot() -> Booted:
+    """Start a child process that imports the worker and waits for its configuration.
+
+    Started with ``subprocess`` (fork and exec at once: safe in a threaded host, never a
+    bare fork), in a new session so that a terminal's Ctrl-C reaches the host only, which
+    then stops its actors in order. Call it from the thread that outlives the child: the
+    child's PR_SET_PDEATHSIG fires when that thread ends.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        code = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid())
+        popen = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), start_new_session=True
+        )
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return popen, ours
+
+
+def discard(booted: Booted) -> None:
+    """End an unused spare: it leaves when its channel closes."""
+    popen, sock = booted
+    sock.close()
+    try:
+        popen.wait(2.0)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
+
+
+class ChildProcess:
+    """One incarnation's child process and the bridge thread that serves its channel."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        actor_id: int,
+        token: int,
+        pump: tuple[int, int],
+        mailbox: tuple[int, int],
+        ctl_q: int,
+        replies: tuple[int, int],
+        bridge: tuple[memoryview, int],
+        slot_fd: int,
+    ) -> None:
+        self.name = name
+        self.actor_id = actor_id
+        self.token = token
+        self.pump_q, self.pump_fd = pump
+        self.mbox_q, self.mbox_fd = mailbox
+        self.ctl_q = ctl_q
+        self.reply_q, self.reply_fd = replies
+        self.fields, base = bridge
+        self.parked = base + S.PARKED
+        self.reply_parked = base + S.REPLY_PARKED
+        self.slot_fd = slot_fd
+        self.detached = False  # the host gave up on this child: forward nothing more
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.sock: socket.socket | None = None
+        self.thread: threading.Thread | None = None
+        self.exit_info: Any = False  # False: no EXIT_INFO frame received
+        self.outstanding: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self._maps: dict[int, tuple[mmap.mmap, memoryview]] = {}
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.popen is None else self.popen.pid
+
+    def start(
+        self,
+        config: tuple[Any, ...],
+        address: tuple[Any, ...],
+        reply_to: Any,
+        booted: Booted | None = None,
+    ) -> None:
+        """Configure a child (a ``booted`` spare, or a new one) and start the bridge."""
+        self.popen, ours = booted or boot()
+        self.sock = ours
+        frame = C.frame((C.CONFIG, config, address, reply_to, None))
+        # The child maps the same counters. If a spare died, its end of file tells.
+        with contextlib.suppress(OSError):
+            C.send(ours, frame, [os.dup(self.slot_fd)])
+        self.thread = threading.Thread(
+            target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
+        )
+        self.thread.start()
+
+    def kill(self) -> None:
+        """Kill the child now (SIGKILL); the bridge reaps it and ends."""
+        self.detached = True
+        if self.popen is not None and self.popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.popen.pid, signal.SIGKILL)
+
+    def interrupt(self) -> None:
+        """Raise KeyboardInterrupt in the child's worker (its main thread)."""
+        if self.popen is not None and self.popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.popen.pid, signal.SIGINT)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    # -- the bridge thread ------------------------------------------------------------------
+
+    def _bridge(self) -> None:
+        assert self.sock is not None
+        assert self.popen is not None
+        sock = self.sock
+        reader = C.FrameReader()
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        poller.register(self.mbox_fd, select.POLLIN)
+        poller.register(self.reply_fd, select.POLLIN)
+        fields = self.fields
+        flags = (self.parked, self.reply_parked)
+        queues = (self.ctl_q, self.mbox_q, self.reply_q)
+        eventfds = (self.mbox_fd, self.reply_fd)
+        try:
+            while True:
+                moved = False if self.detached else self._forward(sock)
+                try:
+                    frames = reader.receive(sock, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    frames = []
+                except OSError:
+                    frames = None
+                if frames is None:
+                    break
+                if frames:
+                    for item in frames:
+                        self._execute(item)
+                    continue
+                if moved:
+                    continue
+                # Announce that we sleep, look once more, then sleep: see _host/mailbox.py.
+                for flag in flags:
+                    fields[flag] = 1
+                if not self.detached and any(count(q) for q in queues):
+                    for flag in flags:
+                        fields[flag] = 0
+                    continue
+                ready = poller.poll()
+                for flag in flags:
+                    fields[flag] = 0
+                for fd, _event in ready:
+                    if fd in eventfds:
+                        os.eventfd_read(fd)
+        finally:
+            reader.close()
+            self._ended(sock)
+
+    def _forward(self, sock: socket.socket) -> bool:
+        """Send what waits in the host queues to the child, control messages first."""
+        frames: list[bytes] = []
+        moved = False
+        for qid, kind in (
+            (self.ctl_q, C.TO_CONTROL),
+            (self.mbox_q, C.TO_MAILBOX),
+            (self.reply_q, C.TO_REPLIES),
+        ):
+            while count(qid):
+                moved = True
+                envelope: Any = get(qid)
+                if envelope is UNBOUND:
+                    continue
+                if kind == C.TO_MAILBOX and envelope[0] == P.ASK:
+                    self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
+                data, fds = C.pack((kind,), envelope)
+                if fds:  # a frame with large buffers goes alone, with their memfds
+                    self._send(sock, b"".join(frames), [])
+                    frames.clear()
+                    self._send(sock, data, fds)
+                else:
+                    frames.append(data)
+        if frames:
+            self._send(sock, b"".join(frames), [])
+        return moved
+
+    def _send(self, sock: socket.socket, data: bytes, fds: list[int]) -> None:
+        with contextlib.suppress(OSError):  # the child is gone; its end of file follows
+            C.send(sock, data, fds)
+
+    def _execute(self, item: tuple[Any, ...]) -> None:
+        if item[0] == C.EXIT_INFO:
+            self.exit_info = item[1]
+            return
+        _kind, qid, fd, flag, envelope, _holes = item
+        if envelope[0] in _REPLIES:
+            self.outstanding.pop((qid, envelope[1]), None)
+        self._put(qid, fd, flag, envelope)
+
+    def _put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
+        """Put on a host queue; wait while it is full; answer an ask whose target is gone."""
+        delay = 0.0
+        while True:
+            try:
+                put(qid, envelope)
+            except queue.Full:
+                delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
+                time.sleep(delay)
+                continue
+            except Exception as exc:  # the queue is gone: its actor stopped
+                if envelope[0] == P.ASK and len(envelope) == 8:
+                    error = ("ActorStopped", f"the actor this ask went to is gone: {exc}", "", None)
+                    reply = (P.REPLY_CRASHED, envelope[1], P.PLAIN, error)
+                    with contextlib.suppress(Exception):
+                        self._put(envelope[5], envelope[6], -1, reply)
+                return
+            if flag < 0 or self._flag_set(flag):
+                with contextlib.suppress(OSError):
+                    os.eventfd_write(fd, 1)
+            return
+
+    def _flag_set(self, code: int) -> bool:
+        fd = code >> 16
+        mapped = self._maps.get(fd)
+        if mapped is None:
+            try:
+                area, view, _ = S.slot_fields(fd, 0)
+            except (OSError, ValueError):
+                return True  # unknown: waking costs a syscall, missing a wake-up a hang
+            mapped = self._maps[fd] = (area, view)
+        return bool(mapped[1][code & 0xFFFF])
+
+    def _ended(self, sock: socket.socket) -> None:
+        """The child is gone: reap it, fail what it left unanswered, tell the host."""
+        assert self.popen is not None
+        sock.close()
+        code = self.popen.wait()
+        if self.exit_info is not False:
+            info = self.exit_info
+        elif code < 0:
+            info = ("Killed", f"the actor's process was killed by {_signal_name(-code)}", "")
+        elif code:
+            info = ("ProcessExit", f"the actor's process exited with code {code}", "")
+        else:
+            info = ("ProcessExit", "the actor's process exited", "")
+        reason = info[1] if info else "it exited"
+        error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {reason}", "")
+        for (qid, msg_id), (_q, fd, _flag) in self.outstanding.items():
+            with contextlib.suppress(Exception):
+                put(qid, (P.REPLY_CRASHED, msg_id, P.PLAIN, (*error, None)))
+                os.eventfd_write(fd, 1)
+        self.outstanding.clear()
+        for area, view in self._maps.values():
+            view.release()
+            area.close()
+        self._maps.clear()
+        try:
+            put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info)))
+            os.eventfd_write(self.pump_fd, 1)
+        except Exception:  # the system is gone (a killed child reaped late)
+            pass
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

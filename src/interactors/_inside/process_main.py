@@ -1,0 +1,193 @@
+"""The child side of a process actor: the usual worker, in its own OS process.
+
+The host starts ``python -c ...; main(fd, ppid)`` with one end of a socket pair (``fd``),
+often ahead of time (a warm spare); the configuration arrives as the first frame, with the
+slot memfd. The child creates *local* queues and eventfds for the actor's
+mailbox, control and reply queues and runs the same :class:`~.worker.Worker` on them, in
+its main thread (so that a signal can interrupt a handler blocked in C). A reader thread
+moves frames from the socket onto the local queues, waking the worker only if it parks,
+exactly as a sender on the host would. Whatever the worker sends elsewhere (replies,
+notices, asks and tells to other actors) goes back over the socket as a PUT frame naming
+a host queue; the host's bridge executes it. Refs that arrive here address host queues,
+so they work unchanged.
+
+The child dies with the host: ``PR_SET_PDEATHSIG`` (Linux) and, as a fallback, the end of
+file on the socket.
+
+Stdlib only; nothing of the host side (anyio, msgspec) is imported unless the actor does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+
+from .. import _backend as backend
+from .._backend import channel as C
+from .._wire import slots as S
+from .peer import PeerContext, PeerRef
+from .worker import Worker
+
+TYPE_CHECKING = False  # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ("main",)
+
+_PR_SET_PDEATHSIG = 1
+
+
+class Channel:
+    """The child's sending end: frames for the host's bridge, one writer at a time."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+
+    def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
+        data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
+        with self.lock:
+            C.send(self.sock, data, fds)
+
+    def send(self, item: tuple[Any, ...]) -> None:
+        data = C.frame(item)
+        with self.lock:
+            self.sock.sendall(data)
+
+
+class ProcessPeers(PeerContext):
+    """Actor-to-actor messaging from a child process: everything goes through the host."""
+
+    def __init__(self, worker: ProcessWorker, address: tuple[Any, ...], reply_to: Any) -> None:
+        super().__init__(worker)
+        self.channel = worker.channel
+        self.host_address = address
+        self.reply_to = tuple(reply_to)
+
+    def self_ref(self) -> PeerRef:
+        system_id, actor_id, name, qid, fd, flag = self.host_address
+        return PeerRef(self, (system_id, actor_id, name, qid, fd, self.worker.methods, flag))
+
+    def deliver(self, address: Any, envelope: tuple[Any, ...], block: bool) -> None:
+        self.channel.put(address[3], address[4], address[6], envelope)
+
+
+class ProcessWorker(Worker):
+    """The worker, sending through the channel instead of to queues it cannot see."""
+
+    def __init__(
+        self, config: tuple[Any, ...], channel: Channel, address: Any, reply_to: Any
+    ) -> None:
+        super().__init__(config)
+        self.channel = channel
+        self.peers = ProcessPeers(self, address, reply_to)
+
+    def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
+        self.channel.put(qid, fd, -1, envelope)
+
+    def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
+        self.channel.put(request[5], request[6], request[7], envelope)
+
+
+def _die_with_parent(ppid: int) -> None:
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the socket's end of file still works
+        pass
+    if os.getppid() != ppid:  # the host died before prctl took effect
+        os._exit(1)
+
+
+def _receive(sock: socket.socket, reader: C.FrameReader) -> list[tuple[Any, ...]]:
+    """The first frames: the configuration, and whatever came in with it."""
+    while True:
+        frames = reader.receive(sock)
+        if frames is None:
+            os._exit(1)  # the host is gone
+        if frames:
+            return frames
+
+
+def _serve_channel(
+    sock: socket.socket,
+    reader: C.FrameReader,
+    early: list[tuple[Any, ...]],
+    local: tuple[int, ...],
+    slot: tuple[int, int],
+) -> None:
+    """Reader thread: frames from the host onto the local queues, waking the worker."""
+    mbox_q, mbox_fd, ctl_q, reply_q, reply_fd = local
+    _area, fields, base = S.slot_fields(*slot)  # its own mapping: the worker unmaps its one
+    parked, reply_parked = base + S.PARKED, base + S.REPLY_PARKED
+    put, wake = backend.put, os.eventfd_write
+    frames = early
+    while True:
+        for item in frames:
+            kind, envelope, _holes = item
+            if kind == C.TO_MAILBOX:
+                put(mbox_q, envelope)
+                if fields[parked]:
+                    wake(mbox_fd, 1)
+            elif kind == C.TO_REPLIES:
+                put(reply_q, envelope)
+                if fields[reply_parked]:
+                    wake(reply_fd, 1)
+            else:
+                put(ctl_q, envelope)
+                wake(mbox_fd, 1)
+        try:
+            received = reader.receive(sock)
+        except OSError:
+            received = None
+        if received is None:
+            os._exit(1)  # the host is gone (or closed the channel): no orphans
+        frames = received
+
+
+def main(fd: int, ppid: int) -> None:
+    """Entry point of the actor's process (see the module docstring)."""
+    _die_with_parent(ppid)
+    sock = socket.socket(fileno=fd)
+    reader = C.FrameReader()
+    first, *early = _receive(sock, reader)
+    _kind, config, address, reply_to, _none = first
+    sys.path[:] = list(config[5])
+    mbox_q, ctl_q, reply_q = (backend.create_queue(0) for _ in range(3))
+    mbox_fd, reply_fd = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
+    local = list(config)
+    local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
+    local[14] = reader.take_fd()  # our number for the slot memfd
+    channel = Channel(sock)
+    worker = ProcessWorker(tuple(local), channel, address, reply_to)
+    threading.Thread(
+        target=_serve_channel,
+        args=(
+            sock,
+            reader,
+            early,
+            (mbox_q, mbox_fd, ctl_q, reply_q, reply_fd),
+            (local[14], local[15]),
+        ),
+        name="interactors-channel",
+        daemon=True,
+    ).start()
+    info: Any = None
+    try:
+        worker.run()
+    except BaseException as exc:
+        import traceback
+
+        info = (type(exc).__qualname__, str(exc), "".join(traceback.format_exception(exc)))
+    with contextlib.suppress(OSError):
+        channel.send((C.EXIT_INFO, info))
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)

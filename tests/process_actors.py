@@ -1,0 +1,53 @@
+"""Actors for the process-isolation tests: crashes that only a process actor survives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+import interactors
+
+
+class Crasher(interactors.Actor):
+    """Ends its own process in the ways a C extension or the OS can."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def segfault(self) -> None:
+        import ctypes
+
+        ctypes.string_at(0)
+
+    def hard_exit(self, code: int) -> None:
+        os._exit(code)
+
+    def kill_self(self) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def fail(self) -> None:
+        raise RuntimeError("handler failed")
+
+    def sleep(self, seconds: float) -> str:
+        time.sleep(seconds)
+        return "slept"
+
+
+class Caller(interactors.Actor):
+    """Asks another actor from inside (actor-to-actor), whatever its isolation."""
+
+    def call_sleep(self, target: Any, seconds: float) -> str:
+        try:
+            result: str = target.ask.sleep(seconds).result(timeout=30)
+        except interactors.ActorCrashed as error:
+            return f"crashed: {error}"
+        return result
