@@ -80,7 +80,9 @@ async def test_lifecycle_hooks_run_in_the_child(tmp_path: Path) -> None:
 async def test_crashes_are_detected_and_restarted(kind: str) -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            actor = await system.spawn("process_actors:Crasher", isolation="process")
+            actor = await system.spawn(
+                "process_actors:Crasher", isolation="process", on_error="restart"
+            )
             await actor.ask.add(5)
             first = await actor.ask.pid()
             started = time.monotonic()
@@ -120,7 +122,9 @@ async def test_a_child_killed_from_outside_is_replaced() -> None:
 async def test_testing_faults_work_on_process_actors() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            actor = await system.spawn("actors:SyncCounter", isolation="process")
+            actor = await system.spawn(
+                "actors:SyncCounter", isolation="process", on_error="restart"
+            )
             pid = actor.statistics().process_id
             error = await testing.crash(actor)
             assert isinstance(error, interactors.ActorCrashed)

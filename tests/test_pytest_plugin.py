@@ -40,7 +40,7 @@ async def test_actor_faults_fixture_injects_real_faults(
 ) -> None:
     with anyio.fail_after(20):
         root = await actor_system.start(
-            Supervisor(children=[ChildSpec(SyncCounter, name="counter")])
+            Supervisor(children=[ChildSpec(SyncCounter, name="counter", on_error="restart")])
         )
         counter = root.child("counter")
         await counter.ask.add(5)

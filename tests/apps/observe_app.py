@@ -26,6 +26,8 @@ class Counter(interactors.Actor):
 
 
 class Flaky(interactors.Actor):
+    on_error = "restart"  # its crash shows as a restart in `interactors top`
+
     def crash(self) -> None:
         raise RuntimeError("crash on request")
 

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .control import ControlServer
-
 if TYPE_CHECKING:
+    from .control import ControlServer
     from .metrics import MetricsServer
     from .system import ActorSystem
 
@@ -77,6 +76,8 @@ async def open_observers(
                 "this one is not shown by `interactors top`"
             )
         else:
+            from .control import ControlServer  # msgspec: loaded only when asked for
+
             control_server = ControlServer(system)
     metrics_server = None
     if metrics_port is not None:

@@ -23,7 +23,7 @@ import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.lowlevel
@@ -43,7 +43,6 @@ from .abandoned import AbandonedInterpreters
 from .cell import ActorCell
 from .deadlines import watch_deadlines
 from .mailbox import DEFAULT_MAILBOX_SIZE
-from .metrics import AskLatency
 from .notices import dispatch_notice
 from .observing import open_observers
 from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
@@ -53,6 +52,9 @@ from .ref import ActorRef, systems, wrong_thread
 from .spawning import spawn_cell
 from .statistics import SystemStatistics
 from .target import check_not_importing_main
+
+if TYPE_CHECKING:
+    from .metrics import AskLatency
 
 log = logging.getLogger("interactors")
 
@@ -347,13 +349,11 @@ class ActorSystem:
             self._task_group.start_soon(guarded)
 
     def _root_failed(self, failure: SupervisorGaveUp) -> None:
-        """A root supervisor gave up: the system stops and raises ``failure``.
-
-        Raised even when it happens while the body is already ending (the shutdown waits
-        for a restart in progress, which may give up). Asks still waiting are failed first,
-        saying why, so that no caller (in the body or in a task of its own) is left with a
-        bare cancellation for another actor's failure; then the body is cancelled.
-        """
+        """A root supervisor gave up: the system stops and raises ``failure``, even while
+        the body is already ending (the shutdown waits for a restart in progress, which
+        may give up). Asks still waiting are failed first, saying why, so that no caller
+        is left with a bare cancellation for another actor's failure; then the body is
+        cancelled."""
         if self._failure is None:
             self._failure = failure
         if self._closing:
