@@ -60,6 +60,13 @@ class BadResults(interactors.Actor):
     def count(self) -> int:
         return self.calls
 
+    def describe(self, view: Any) -> tuple[str, tuple[int, ...], Any]:
+        """What arrived: a memoryview's format, shape and items."""
+        return view.format, view.shape, view.tolist()
+
+    def nested_view(self) -> Any:
+        return [memoryview(b"abc")]
+
     def ask_peer(self, peer: Any, method: str) -> str:
         """Ask ``peer`` from inside this actor; describe what came back."""
         try:

@@ -126,7 +126,8 @@ class Server:
         """The REPLY_OK envelope for ``result``; :class:`EncodeError` saying why when it
         cannot be sent (interruptions pass through)."""
         msg_id = request[1]
-        if P.is_plain(result):
+        kind = type(result)
+        if kind in P.PLAIN_TYPES and (kind is not int or P.INT_MIN <= result <= P.INT_MAX):
             return (P.REPLY_OK, msg_id, P.PLAIN, result)
         try:
             payload = P.encode_value(self.codec, result)

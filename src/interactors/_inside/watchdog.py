@@ -50,9 +50,6 @@ class Watchdog:
         self.poll = (
             min(max(worker.handler_timeout / 4, 0.01), 0.5) if worker.handler_timeout else None
         )
-        # Its own eventfd to be told to leave: the interrupt fd is the cell's, shared with
-        # any abandoned worker of the same actor.
-        self.closing_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self.closing = False
         self.done = _thread.allocate_lock()
         self.done.acquire()
@@ -70,12 +67,12 @@ class Watchdog:
         interrupt_fd = worker.interrupt_fd
         limit_ns = int(worker.handler_timeout * 1e9)
         fired_for = 0
-        watched = [interrupt_fd, self.closing_fd]
+        watched = [interrupt_fd]
         while True:
             ready, _, _ = select.select(watched, [], [], self.poll)
             if self.closing:
                 return
-            if interrupt_fd in ready:
+            if ready:
                 # (another watchdog of this actor, abandoned, may have taken it)
                 with contextlib.suppress(BlockingIOError):
                     os.eventfd_read(interrupt_fd)
@@ -128,7 +125,12 @@ class Watchdog:
         )
 
     def close(self) -> None:
+        """Stop the thread. It is woken through the cell's interrupt fd, which an abandoned
+        worker's watchdog may also be reading (it passes wake-ups on): write until it is
+        gone. A spurious wake-up costs the other watchdog one look at the flags."""
         self.closing = True
-        os.eventfd_write(self.closing_fd, 1)
-        self.done.acquire()
-        os.close(self.closing_fd)
+        fd = self.worker.interrupt_fd
+        while True:
+            os.eventfd_write(fd, 1)
+            if self.done.acquire(timeout=0.05):
+                return

@@ -65,21 +65,27 @@ def _to_bytearray(view: Any) -> bytearray:
     return bytearray(view)
 
 
-def _dump_with_buffers(obj: Any) -> tuple[Any, ...]:
+def _dump_with_buffers(obj: Any, top: list[Any]) -> tuple[Any, ...]:
     """Pickle ``obj`` sending large bytes-like values out of band: the queue shares them,
     pickle never copies them.
 
     A ``memoryview`` or ``PickleBuffer`` arrives as a memoryview over the sender's memory
     (zero copy; the sender's buffer stays locked while it is held); large ``bytes`` and
-    ``bytearray`` values keep their type at the cost of one copy on arrival.
+    ``bytearray`` values keep their type at the cost of one copy on arrival. ``top`` holds
+    the values at the top of the payload (see :func:`_top_level`): the only places where a
+    memoryview may be.
     """
     import io
     import pickle
+
+    allowed = {id(value) for value in top if type(value) is memoryview}
 
     class BufferPickler(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
             kind = type(obj)
             if kind is memoryview:
+                if id(obj) not in allowed:
+                    raise EncodeError(_NESTED_VIEW)
                 return _view_reduction(obj)
             if kind is bytes and len(obj) >= OUT_OF_BAND_MIN:
                 return _to_bytes, (pickle.PickleBuffer(obj),)
@@ -118,6 +124,25 @@ def _wants_buffers(obj: Any) -> bool:
         return False
 
 
+_NESTED_VIEW: Final = (
+    "a memoryview can be sent only as an argument of its own (or as the result itself), "
+    "not inside a tuple, list or dict: pass it as a separate argument (it then crosses "
+    "without a copy) or send bytes(view)"
+)
+
+
+def _top_level(obj: Any) -> list[Any]:
+    """The values at the top of a payload: a call's arguments (``(args, kwargs)``), else
+    the value itself (a result). One rule: memoryviews may be these, nothing deeper."""
+    if type(obj) is tuple and len(obj) == 2 and type(obj[0]) is tuple:
+        kwargs = obj[1]
+        if kwargs is None:
+            return list(obj[0])
+        if type(kwargs) is dict:
+            return [*obj[0], *kwargs.values()]
+    return [obj]
+
+
 class PickleCodec:
     """Pickle protocol 5; large buffers travel out of band through the queue, uncopied.
 
@@ -134,11 +159,11 @@ class PickleCodec:
             if not _wants_buffers(obj):
                 try:
                     return pickle.dumps(obj, 5)
-                except TypeError:
-                    # A memoryview deeper than the look-ahead sees (in a list, a nested
-                    # dict): the buffer pickler sends it like one at the top (one rule).
-                    pass
-            return _dump_with_buffers(obj)
+                except TypeError as exc:
+                    if "memoryview" in str(exc):
+                        raise EncodeError(_NESTED_VIEW) from None
+                    raise
+            return _dump_with_buffers(obj, _top_level(obj))
         except EncodeError:
             raise
         except _PASS_THROUGH:

@@ -69,14 +69,6 @@ INT_MIN: Final = -(2**63)
 INT_MAX: Final = 2**63 - 1
 
 
-def is_plain(value: Any) -> bool:
-    """True for a value a queue shares as is (no codec)."""
-    kind = type(value)
-    if kind is int:
-        return bool(INT_MIN <= value <= INT_MAX)
-    return kind in PLAIN_TYPES
-
-
 # An actor's address: every value a ref needs to reach the actor, shareable as is.
 #   (system_id, actor_id, name, mailbox_qid, mailbox_fd, methods, parked_flag)
 Address = tuple[int, int, str, int, int, tuple[str, ...], int]
@@ -85,8 +77,14 @@ Address = tuple[int, int, str, int, int, tuple[str, ...], int]
 def encode_call(codec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
     """``(fmt, payload)`` for a call: the args tuple as is when every argument is a plain
     value (no codec needed), else the codec's encoding of ``(args, kwargs)``."""
-    if not kwargs and all(map(is_plain, args)):
-        return PLAIN, args
+    if not kwargs:
+        plain = PLAIN_TYPES
+        for arg in args:
+            kind = type(arg)
+            if kind not in plain or (kind is int and not INT_MIN <= arg <= INT_MAX):
+                break
+        else:
+            return PLAIN, args
     return ENCODED, encode_value(codec, (args, kwargs or None))
 
 
