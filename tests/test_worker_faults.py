@@ -250,14 +250,14 @@ async def test_abandoned_worker_leaves_once_its_blocking_call_returns(tmp_path: 
             assert not log.exists()  # killed: on_stop did not run
 
 
-async def test_shutdown_zero_kills_without_on_stop(tmp_path: Path) -> None:
+async def test_stop_with_no_time_kills_without_on_stop(tmp_path: Path) -> None:
     log = tmp_path / "stops"
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
             for _ in range(5):
-                actor = await system.spawn(Busy, str(log), shutdown=0)
+                actor = await system.spawn(Busy, str(log))
                 assert await actor.ask.ping() == "pong"
-                await actor.stop()
+                await actor.stop(0)
                 assert await actor._cell.wait_stopped() == "killed"
             deadline = time.monotonic() + 5
             while any(t.name.startswith("interactors-actor-Busy") for t in threading.enumerate()):

@@ -168,7 +168,7 @@ class ActorCell(CellMessaging):
         if self.worker == W_SERVING and timeout <= 0:
             # OTP's brutal kill: no STOP, no on_stop; the worker leaves when it next looks.
             self.exit_reason = "killed"
-            self.abandon("was killed (shutdown=0)", brutal=True)
+            self.abandon("was killed (stop timeout 0)", brutal=True)
         elif self.worker == W_SERVING:
             stop_id = self._stop_id = self.system._next_id()
             waiter = self.pump.waiter(stop_id)
@@ -234,7 +234,7 @@ class ActorCell(CellMessaging):
         Its interpreter and thread are left alone (a running interpreter cannot be
         destroyed); the next incarnation gets a fresh interpreter. If the stuck worker ever
         comes back, it sees it is no longer the owner and leaves (it is woken for that, in
-        case it is idle). ``brutal``: a kill asked for (``shutdown=0``), not a failure.
+        case it is idle). ``brutal``: a kill asked for (``ref.stop(0)``), not a failure.
         """
         log.log(
             logging.INFO if brutal else logging.ERROR,
