@@ -32,6 +32,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from .messaging import (
     CRASHED,
+    INTERRUPT_AFTER,
     RESTARTING,
     RUNNING,
     STARTING,
@@ -171,16 +172,25 @@ class ActorCell(CellMessaging):
             self.abandon("was killed (stop timeout 0)", brutal=True)
         elif self.worker == W_SERVING:
             stop_id = self._stop_id = self.system._next_id()
+            envelope = (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
             waiter = self.pump.waiter(stop_id)
+            sent = False
             with anyio.move_on_after(timeout) as scope:
-                async with anyio.create_task_group() as interrupter:
-                    interrupter.start_soon(self._interrupt_after, timeout, S.INTERRUPT_STOP)
-                    await self.mailbox.put(
-                        (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
-                    )
+                # No child task here: a KeyboardInterrupt must reach the caller as it is.
+                with anyio.move_on_after(timeout * INTERRUPT_AFTER) as patience:
+                    await self.mailbox.put(envelope)
+                    sent = True
                     self._log_stop_error(await self.pump.wait(stop_id, waiter))
                     await self._exited.wait()
-                    interrupter.cancel_scope.cancel()
+                if patience.cancelled_caught:
+                    waiter = self.pump.waiter(stop_id)  # (no checkpoint since the cancel)
+                    self.interrupt(S.INTERRUPT_STOP)
+                    if not sent and not self._closed:
+                        await self.mailbox.put(envelope)  # it was waiting for room
+                    await self._exited.wait()
+                    reply = waiter.take()
+                    if reply is not None:
+                        self._log_stop_error(reply)
             self.pump.waiters.pop(stop_id, None)
             if scope.cancelled_caught:
                 self.exit_reason = "killed"
@@ -205,10 +215,12 @@ class ActorCell(CellMessaging):
         )
         self.mailbox.wake()
         with anyio.move_on_after(timeout) as scope:
-            async with anyio.create_task_group() as interrupter:
-                interrupter.start_soon(self._interrupt_after, timeout, S.INTERRUPT_TERMINATE)
+            with anyio.move_on_after(timeout * INTERRUPT_AFTER) as patience:
                 self._log_stop_error(await self.pump.wait(term_id, waiter))
-                interrupter.cancel_scope.cancel()
+            if patience.cancelled_caught:
+                waiter = self.pump.waiter(term_id)  # (no checkpoint since the cancel)
+                self.interrupt(S.INTERRUPT_TERMINATE)
+                self._log_stop_error(await self.pump.wait(term_id, waiter))
             self.worker = W_WAITING
         self.pump.waiters.pop(term_id, None)
         if scope.cancelled_caught:

@@ -186,22 +186,19 @@ class CellMessaging:
         fmt, payload = self.encode_call(args, kwargs)
         self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
 
-    async def _interrupt_after(self, timeout: float, why: int) -> None:
-        """A quarter of the way through a stop's ``timeout``, break the handler that keeps
-        the actor busy: its watchdog injects an exception into it (see
-        ``_inside/watchdog.py``), so the actor still runs ``on_stop`` and leaves, well
-        within the timeout (actors are stopped one after the other at shutdown). Only code
-        blocked in C ignores this; the actor is abandoned at the timeout then."""
-        delay = timeout * INTERRUPT_AFTER
-        await anyio.sleep(delay)
+    def interrupt(self, why: int) -> None:
+        """Break the handler that keeps the actor from stopping, once a stop has waited
+        ``INTERRUPT_AFTER`` of its timeout: the actor's watchdog injects an exception into
+        it (see ``_inside/watchdog.py``), so the actor still runs ``on_stop`` and leaves,
+        well within the timeout (actors are stopped one after the other at shutdown). Only
+        code blocked in C ignores this; the actor is abandoned at the timeout then."""
         if self.worker != W_SERVING or self._closed:
             return
         busy = self.fields[self.base + S.CURRENT_SEQ] or self.fields[self.base + S.HEARTBEAT]
         log.log(
             logging.WARNING if busy else logging.INFO,
-            "actor %r has not stopped after %.3g s: interrupting its running handlers",
+            "actor %r has not stopped yet: interrupting its running handlers",
             self.name,
-            delay,
         )
         self.fields[self.base + S.INTERRUPT] = why
         os.eventfd_write(self.interrupt_fd, 1)
