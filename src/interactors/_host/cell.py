@@ -226,10 +226,6 @@ class ActorCell(CellMessaging):
         if scope.cancelled_caught:
             self.abandon(f"did not stop within {timeout} s")
 
-    def _log_stop_error(self, reply: tuple[Any, ...]) -> None:
-        if reply[0] == P.REPLY_ERROR:
-            log.warning("actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1])
-
     async def _exit_worker(self, timeout: float | None = None) -> None:
         """Tell a waiting worker to leave and wait for its thread to end."""
         self.worker = W_EXITING

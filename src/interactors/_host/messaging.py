@@ -203,6 +203,10 @@ class CellMessaging:
         self.fields[self.base + S.INTERRUPT] = why
         os.eventfd_write(self.interrupt_fd, 1)
 
+    def _log_stop_error(self, reply: tuple[Any, ...]) -> None:
+        if reply[0] == P.REPLY_ERROR:
+            log.warning("actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1])
+
     def on_tell_failed(self, payload: tuple[Any, ...]) -> None:
         """A tell's handler raised and the actor resumed (TELL_FAILED notice): nobody
         waits for a tell, so the error is logged here, with the actor's traceback."""
