@@ -362,6 +362,25 @@ def test_slow_on_stop_within_the_timeout_exits_0(events: Path) -> None:
     assert events.read_text().splitlines()[-1] == "slow:stop"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_interrupts_running_handlers(events: Path, signum: int) -> None:
+    """Actors inside ``while True: pass`` handlers (a plain one and an ``async def`` one)
+    are interrupted, run ``on_stop`` and the launcher exits 0, well within the timeout."""
+    args = ("--shutdown-timeout", "6", "busy_app:main")
+    with start_app(*args, events=events) as process:
+        wait_for(events, "plain:spinning", "coroutine:spinning", process=process)
+        started = time.monotonic()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=TIMEOUT)
+    elapsed = time.monotonic() - started
+    assert process.returncode == 0, err
+    assert elapsed < 6, err  # each actor is interrupted half-way through its 6 s
+    assert "interrupting its running handlers" in err
+    assert "stuck in C" not in err
+    stops = [e for e in events.read_text().splitlines() if e.endswith(":stop")]
+    assert stops == ["coroutine:stop", "plain:stop"]
+
+
 # -- reload -------------------------------------------------------------------------------
 
 RELOADABLE = """\

@@ -115,7 +115,10 @@ class ActorError(InteractorsError):
         remote_message: str,
         remote_traceback: str,
     ) -> None:
-        super().__init__(f"{type_name}: {remote_message} (in actor {actor!r})")
+        # "ActorCrashed: actor 'x' died ..." rather than "ActorCrashed: ActorCrashed: ...".
+        same = type_name.rpartition(".")[2] == type(self).__name__
+        prefix = "" if same else f"{type_name}: "
+        super().__init__(f"{prefix}{remote_message} (in actor {actor!r})")
         self.actor = actor
         self.type_name = type_name
         self.remote_message = remote_message
@@ -166,6 +169,14 @@ class HandlerTimeout(BaseException):
     """Injected into a handler that ran longer than the actor's ``handler_timeout``.
 
     A BaseException, so that handlers catching ``Exception`` do not swallow it.
+    """
+
+
+class ActorInterrupted(BaseException):
+    """Private: injected into a running handler when its actor is being stopped.
+
+    A BaseException (like :class:`HandlerTimeout`), so handlers catching ``Exception`` do
+    not swallow it. The asker of the interrupted message gets ``ActorCrashed``.
     """
 
 

@@ -32,6 +32,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from .messaging import (
     CRASHED,
+    INTERRUPT_AFTER,
     RESTARTING,
     RUNNING,
     STARTING,
@@ -63,6 +64,7 @@ class ActorCell(CellMessaging):
         """
         start_id = self._start_id = self.system._next_id()
         if self.worker == W_WAITING and not fresh:
+            self.fields[self.base + S.INTERRUPT] = 0
             envelope: tuple[Any, ...] = (P.RESTART, start_id, "", P.PLAIN, (), 0, 0, -1)
         else:
             if self.worker == W_WAITING:
@@ -111,6 +113,7 @@ class ActorCell(CellMessaging):
         self.token += 1
         self.fields[self.base + S.OWNER] = self.token
         self.fields[self.base + S.HEARTBEAT] = 0
+        self.fields[self.base + S.INTERRUPT] = 0
         self._exited = anyio.Event()
         config = (
             self.system.system_id,
@@ -134,6 +137,7 @@ class ActorCell(CellMessaging):
             self.on_error,
             float(self.handler_timeout or 0.0),
             self.token,
+            self.interrupt_fd,
         )
         self.worker = W_SERVING
         if self.isolation == "process":
@@ -162,17 +166,34 @@ class ActorCell(CellMessaging):
         self._stop_crashed = crashed
         self.exit_reason = self.exit_reason or "normal"
         timeout = self.shutdown_timeout if timeout is None else timeout
-        if self.worker == W_SERVING:
+        if self.worker == W_SERVING and timeout <= 0:
+            # OTP's brutal kill: no STOP, no on_stop; the worker leaves when it next looks.
+            self.exit_reason = "killed"
+            self.abandon("was killed (stop timeout 0)", brutal=True)
+        elif self.worker == W_SERVING:
             stop_id = self._stop_id = self.system._next_id()
+            envelope = (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
             waiter = self.pump.waiter(stop_id)
+            sent = False
             with anyio.move_on_after(timeout) as scope:
-                await self.mailbox.put(
-                    (P.STOP, stop_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
-                )
-                self._log_stop_error(await self.pump.wait(stop_id, waiter))
-                await self._exited.wait()
+                # No child task here: a KeyboardInterrupt must reach the caller as it is.
+                with anyio.move_on_after(timeout * INTERRUPT_AFTER) as patience:
+                    await self.mailbox.put(envelope)
+                    sent = True
+                    self._log_stop_error(await self.pump.wait(stop_id, waiter))
+                    await self._exited.wait()
+                if patience.cancelled_caught:
+                    waiter = self.pump.waiter(stop_id)  # (no checkpoint since the cancel)
+                    self.interrupt(S.INTERRUPT_STOP)
+                    if not sent and not self._closed:
+                        await self.mailbox.put(envelope)  # it was waiting for room
+                    await self._exited.wait()
+                    reply = waiter.take()
+                    if reply is not None:
+                        self._log_stop_error(reply)
             self.pump.waiters.pop(stop_id, None)
             if scope.cancelled_caught:
+                self.exit_reason = "killed"
                 self.abandon(f"did not stop within {timeout} s")
         elif self.worker == W_WAITING:
             await self._exit_worker(timeout)
@@ -194,15 +215,16 @@ class ActorCell(CellMessaging):
         )
         self.mailbox.wake()
         with anyio.move_on_after(timeout) as scope:
-            self._log_stop_error(await self.pump.wait(term_id, waiter))
+            with anyio.move_on_after(timeout * INTERRUPT_AFTER) as patience:
+                self._log_stop_error(await self.pump.wait(term_id, waiter))
+            if patience.cancelled_caught:
+                waiter = self.pump.waiter(term_id)  # (no checkpoint since the cancel)
+                self.interrupt(S.INTERRUPT_TERMINATE)
+                self._log_stop_error(await self.pump.wait(term_id, waiter))
             self.worker = W_WAITING
         self.pump.waiters.pop(term_id, None)
         if scope.cancelled_caught:
             self.abandon(f"did not stop within {timeout} s")
-
-    def _log_stop_error(self, reply: tuple[Any, ...]) -> None:
-        if reply[0] == P.REPLY_ERROR:
-            log.warning("actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1])
 
     async def _exit_worker(self, timeout: float | None = None) -> None:
         """Tell a waiting worker to leave and wait for its thread to end."""
@@ -214,16 +236,24 @@ class ActorCell(CellMessaging):
             return
         self.abandon("did not exit")
 
-    def abandon(self, why: str) -> None:
+    def abandon(self, why: str, brutal: bool = False) -> None:
         """Give up on an incarnation that does not stop (stuck in C, or ignoring its deadline).
 
         Its interpreter and thread are left alone (a running interpreter cannot be
         destroyed); the next incarnation gets a fresh interpreter. If the stuck worker ever
-        comes back, it sees it is no longer the owner and leaves.
+        comes back, it sees it is no longer the owner and leaves (it is woken for that, in
+        case it is idle). ``brutal``: a kill asked for (``ref.stop(0)``), not a failure.
         """
-        log.error("actor %r %s; abandoning its interpreter", self.name, why)
+        log.log(
+            logging.INFO if brutal else logging.ERROR,
+            "actor %r %s; abandoning its interpreter",
+            self.name,
+            why,
+        )
         self.token += 1
         self.fields[self.base + S.OWNER] = self.token
+        if not self._closed:
+            self.mailbox.wake()
         if self.iid is not None and self.thread is not None:
             self.system._abandon(self.iid, self.thread, self)
         if self.process is not None:  # a process can be killed: nothing is left behind

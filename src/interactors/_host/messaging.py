@@ -7,6 +7,7 @@ messages to it and reads its statistics. :class:`~.cell.ActorCell` adds the life
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from .system import ActorSystem
 
 
+log = logging.getLogger("interactors")
+
 # Actor states, as shown in statistics.
 STARTING: Final = "starting"
 RUNNING: Final = "running"
@@ -35,6 +38,9 @@ RESTARTING: Final = "restarting"
 STOPPING: Final = "stopping"
 STOPPED: Final = "stopped"
 CRASHED: Final = "crashed"
+
+# The share of a stop's timeout after which a running handler is interrupted.
+INTERRUPT_AFTER: Final = 0.25
 
 # Worker situations (host's view of the current incarnation).
 W_NONE: Final = "none"  # no thread (never started, or it returned)
@@ -91,6 +97,8 @@ class CellMessaging:
         # The flag senders look at before waking the mailbox (a process actor's bridge's).
         self.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
         self.process: ProcessLink | None = None  # isolation="process" only
+        # Written by the host to make the actor's watchdog break a running handler.
+        self.interrupt_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self.state = STARTING
         self.worker = W_NONE
         self.methods: tuple[str, ...] = ()
@@ -178,6 +186,40 @@ class CellMessaging:
         fmt, payload = self.encode_call(args, kwargs)
         self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
 
+    def interrupt(self, why: int) -> None:
+        """Break the handler that keeps the actor from stopping, once a stop has waited
+        ``INTERRUPT_AFTER`` of its timeout: the actor's watchdog injects an exception into
+        it (see ``_inside/watchdog.py``), so the actor still runs ``on_stop`` and leaves,
+        well within the timeout (actors are stopped one after the other at shutdown). Only
+        code blocked in C ignores this; the actor is abandoned at the timeout then."""
+        if self.worker != W_SERVING or self._closed:
+            return
+        busy = self.fields[self.base + S.CURRENT_SEQ] or self.fields[self.base + S.HEARTBEAT]
+        log.log(
+            logging.WARNING if busy else logging.INFO,
+            "actor %r has not stopped yet: interrupting its running handlers",
+            self.name,
+        )
+        self.fields[self.base + S.INTERRUPT] = why
+        os.eventfd_write(self.interrupt_fd, 1)
+
+    def _log_stop_error(self, reply: tuple[Any, ...]) -> None:
+        if reply[0] == P.REPLY_ERROR:
+            log.warning("actor %r: on_stop raised %s: %s", self.name, reply[3][0], reply[3][1])
+
+    def on_tell_failed(self, payload: tuple[Any, ...]) -> None:
+        """A tell's handler raised and the actor resumed (TELL_FAILED notice): nobody
+        waits for a tell, so the error is logged here, with the actor's traceback."""
+        method, type_name, message, text = payload
+        log.error(
+            "actor %r: tell %r raised %s: %s\nRemote traceback:\n%s",
+            self.name,
+            method,
+            type_name,
+            message,
+            text.rstrip(),
+        )
+
     async def wait_stopped(self) -> str:
         await self.stopped_event.wait()
         return self.exit_reason
@@ -225,4 +267,5 @@ class CellMessaging:
         backend.destroy_queue(self.ctl_q)
         backend.destroy_queue(self.reply_q)
         os.close(self.reply_fd)
+        os.close(self.interrupt_fd)
         self.system._slots.release(self.slot_fd, self.slot_index)

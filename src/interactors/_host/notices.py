@@ -1,7 +1,8 @@
 """Notices from actors and their threads (kinds >= EXITED on the pump's queue), dispatched.
 
 EXITED comes from the host thread that ran an interpreter when it returns; CRASHED from a
-worker whose handler failed under ``on_error="restart"``/``"stop"``. An EXITED for an
+worker whose handler failed under ``on_error="restart"``/``"stop"``; TELL_FAILED from a
+worker whose tell handler raised under ``on_error="resume"`` (logged). An EXITED for an
 abandoned interpreter means a stuck actor came back after all: its interpreter can go.
 """
 
@@ -33,3 +34,5 @@ def dispatch_notice(
         cell.on_exited(iid, token, info)
     elif kind == P.CRASHED:
         cell.on_crashed(payload)
+    elif kind == P.TELL_FAILED:
+        cell.on_tell_failed(payload)

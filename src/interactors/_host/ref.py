@@ -129,8 +129,11 @@ class ActorRef:
     async def stop(self, timeout: float | None = None) -> None:
         """Stop the actor after the messages already in its mailbox, running ``on_stop``.
 
-        Waits at most ``timeout`` seconds (default: the actor's shutdown timeout); an actor
-        that does not stop by then is abandoned and reported. Stopping twice is harmless.
+        Waits at most ``timeout`` seconds (default: the actor's shutdown timeout). A handler
+        still running after a quarter of it is interrupted (the actor then runs ``on_stop``
+        and stops); an actor that does not stop by the timeout (blocked in C) is abandoned
+        and reported, reason ``"killed"``. ``timeout=0`` kills at once, without ``on_stop``.
+        Stopping twice is harmless.
         """
         self._cell.system.check_thread("stop")
         await self._cell.stop(timeout)

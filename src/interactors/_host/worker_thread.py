@@ -63,6 +63,14 @@ def refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
 def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
     """The typed error for a START_FAILED payload."""
     why, extension, _exiting, type_name, message, text, _blob = info
+    if why == P.FAIL_CODEC and extension:
+        return IsolationError(
+            f"cannot start actor {cell.name!r}: its codec {cell.codec.spec!r} cannot load in "
+            f"an own-GIL (isolated) interpreter (the extension module {extension!r} refuses "
+            'to). Use codec="pickle", or isolation="shared_gil" to keep this codec.',
+            extension,
+            text,
+        )
     if why == P.FAIL_ISOLATION:
         return IsolationError(
             f"cannot start actor {cell.name!r}: {cell.target} imports the extension module "

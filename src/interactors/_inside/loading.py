@@ -33,25 +33,48 @@ def is_async(fn: Any) -> bool:
 
 
 def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
-    """Describe an exception with plain values; the pickled exception when it pickles."""
-    kind = type(exc)
-    type_name = (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
-    import traceback
+    """Describe an exception with plain values; the pickled exception when it pickles.
 
-    text = "".join(traceback.format_exception(exc))
+    Never raises: an exception whose ``__str__`` or ``__repr__`` raises, that cannot be
+    formatted or pickled, is still described (what failed is said in its place).
+    """
+    kind = type(exc)
+    try:
+        type_name = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}"
+        )
+    except BaseException:
+        type_name = "<unnamed exception type>"
+    try:
+        message = str(exc)
+    except BaseException as failure:
+        message = f"<str() of the exception raised {_name_of(failure)}>"
+    try:
+        import traceback
+
+        text = "".join(traceback.format_exception(exc))
+    except BaseException as failure:
+        text = (
+            f"{type_name}: {message}\n(its traceback could not be formatted: {_name_of(failure)})\n"
+        )
     blob: bytes | None
     try:
         import pickle
 
         blob = pickle.dumps(exc, 5)
         pickle.loads(blob)
-    except Exception:
-        blob = None
-    return type_name, str(exc), text, blob
+    except BaseException:
+        blob = None  # described by name, message and traceback only
+    return type_name, message, text, blob
+
+
+def _name_of(exc: BaseException) -> str:
+    try:
+        return type(exc).__qualname__
+    except BaseException:  # pragma: no cover - a type always has a name
+        return "an exception"
 
 
 def isolation_extension(exc: BaseException | None) -> str | None:

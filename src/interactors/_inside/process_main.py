@@ -164,6 +164,9 @@ def main(fd: int, ppid: int) -> None:
     local = list(config)
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     local[14] = reader.take_fd()  # our number for the slot memfd
+    # The watchdog's wake-up fd: the host's number means nothing here. (A stop that must
+    # interrupt a handler kills the process at its timeout instead.)
+    local[21] = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
     channel = Channel(sock)
     worker = ProcessWorker(tuple(local), channel, address, reply_to)
     threading.Thread(

@@ -2,7 +2,8 @@
 
 :class:`Server` holds a worker's state and its hot path: drain every queued envelope per
 wake-up, dispatch it to the instance (a plain method in the worker's thread, an
-``async def`` one on the actor's own event loop), reply, and apply the actor's
+``async def`` one on the actor's own event loop, see :mod:`.serving_async`), reply, and
+apply the actor's
 ``on_error`` policy when a handler raises. It spins briefly before parking on the
 mailbox's eventfd, so a busy actor answers fast and an idle one costs no CPU.
 
@@ -17,7 +18,7 @@ import sys
 import time
 
 from .. import _backend as backend
-from .._exceptions import EncodeError, HandlerTimeout, UnknownMethodError
+from .._exceptions import ActorInterrupted, EncodeError, HandlerTimeout, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
 from . import faults as _faults
@@ -77,6 +78,7 @@ class Server:
             self.on_error,
             self.handler_timeout,
             self.token,
+            self.interrupt_fd,
         ) = config
         self.slot_fd = slot_fd
         self._area, self.fields, self.base = S.slot_fields(slot_fd, slot_index)
@@ -90,8 +92,11 @@ class Server:
         self.peers = PeerContext(self)
         self.init_payload: tuple[int, Any] = (P.PLAIN, ())
         self.leaving: Leave | None = None
-        self.failing_starts = 0
         self.thread_id = _thread.get_ident()
+        # Async handlers running now, and the tasks running them (a stop cancels them).
+        self.running_handlers = 0
+        self.handler_tasks: set[Any] = set()
+        self.cancel_acked = False
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
         _put(qid, envelope)
@@ -99,22 +104,36 @@ class Server:
 
     def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
         """Put a reply where ``request`` asked for it; wake the asker only if it sleeps."""
-        _put(request[5], envelope)
+        try:
+            _put(request[5], envelope)
+        except Exception:
+            # The asker's reply queue is gone (an actor that stopped meanwhile): nobody
+            # is left to answer, and the actor itself must carry on.
+            return
         flag = request[7]
         if flag < 0 or self.peers.flag_set(flag):
             _wake(request[6], 1)
 
     def reply_ok(self, request: tuple[Any, ...], result: Any) -> None:
-        msg_id = request[1]
-        if type(result) in P.PLAIN_TYPES:
-            self.reply(request, (P.REPLY_OK, msg_id, P.PLAIN, result))
-            return
         try:
-            payload = self.codec.encode(result)  # type: ignore[union-attr]
-        except EncodeError as exc:
+            envelope = self.result_envelope(request, result)
+        except BaseException as exc:
             self.reply_error(request, exc)
             return
-        self.reply(request, (P.REPLY_OK, msg_id, P.ENCODED, payload))
+        self.reply(request, envelope)
+
+    def result_envelope(self, request: tuple[Any, ...], result: Any) -> tuple[Any, ...]:
+        """The REPLY_OK envelope for ``result``; :class:`EncodeError` saying why when it
+        cannot be sent (interruptions pass through)."""
+        msg_id = request[1]
+        kind = type(result)
+        if kind in P.PLAIN_TYPES and (kind is not int or P.INT_MIN <= result <= P.INT_MAX):
+            return (P.REPLY_OK, msg_id, P.PLAIN, result)
+        try:
+            payload = P.encode_value(self.codec, result)
+        except EncodeError as exc:
+            raise EncodeError(f"the result of {request[2]!r} cannot be sent back: {exc}") from exc
+        return (P.REPLY_OK, msg_id, P.ENCODED, payload)
 
     def reply_error(self, request: tuple[Any, ...], exc: BaseException, kind: int = 0) -> None:
         self.reply(request, (kind or P.REPLY_ERROR, request[1], P.PLAIN, error_payload(exc)))
@@ -144,7 +163,9 @@ class Server:
         if kind == "fail_start":
 
             def fail_next_starts(times: int) -> None:
-                self.failing_starts += times
+                # In the shared slot: the count outlives this worker (a SystemExit ends
+                # it, and the next start runs in a new one).
+                self.fields[self.base + S.FAILING_STARTS] += times
 
             return fail_next_starts
         return _faults.FAULTS[kind]
@@ -164,47 +185,67 @@ class Server:
             fields[base + S.ERRORS] += 1
 
     def handle(self, envelope: tuple[Any, ...]) -> None:
-        """Handle one ASK/TELL synchronously (the method is a plain function)."""
+        """Handle one ASK/TELL synchronously (the method is a plain function).
+
+        The reply is encoded while the message still counts as in flight: a result that
+        cannot be sent fails the handler (the asker learns why), and if the thread dies
+        meanwhile the host still knows which ask to fail.
+        """
         self.begin(envelope)
+        reply = None
         try:
             fn, args, kwargs = self.prepare(envelope)
             result = fn(*args, **kwargs) if kwargs else fn(*args)
+            if envelope[0] == P.ASK:
+                reply = self.result_envelope(envelope, result)
         except (SystemExit, KeyboardInterrupt):
             raise
+        except ActorInterrupted as exc:
+            self.end(True)
+            self.interrupted(envelope, exc)
+            return
         except BaseException as exc:
             self.end(True)
             self.failed(envelope, exc)
             return
-        self.succeeded(envelope, result)
-
-    def succeeded(self, envelope: tuple[Any, ...], result: Any) -> None:
         self.end(False)
-        if envelope[0] == P.ASK:
-            self.reply_ok(envelope, result)
+        if reply is not None:
+            self.reply(envelope, reply)
 
-    async def handle_async(self, envelope: tuple[Any, ...]) -> None:
-        """Handle one ASK/TELL whose method is ``async def``, on the actor's loop.
+    def interrupted(self, envelope: tuple[Any, ...] | None, exc: BaseException) -> None:
+        """The host broke a running handler to stop the actor (``ref.stop``, shutdown, a
+        supervisor's terminate): answer its asker, then leave this incarnation.
 
-        With a ``handler_timeout``, the handler is cancelled at its deadline (an
-        ``asyncio.timeout``), which counts as a hang like the watchdog's interruption.
+        With no interrupt requested (a late injection from an earlier one), nothing is
+        left: the message, if any, fails like any handler error.
         """
-        import asyncio
-
-        self.begin(envelope)
-        deadline = asyncio.timeout(self.handler_timeout or None)
-        try:
-            fn, args, kwargs = self.prepare(envelope)
-            async with deadline:
-                result = await (fn(*args, **kwargs) if kwargs else fn(*args))
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                exc = HandlerTimeout()
-            self.end(True)
-            self.failed(envelope, exc)
+        self.check_owner()  # abandoned meanwhile: leave at once, on_stop is not for it
+        why = self.fields[self.base + S.INTERRUPT]
+        if not why:
+            if envelope is not None:
+                self.failed(envelope, exc)
             return
-        self.succeeded(envelope, result)
+        if envelope is not None and envelope[0] == P.ASK:
+            doing = "stopping" if why == S.INTERRUPT_STOP else "being restarted by its supervisor"
+            message = (
+                f"handler {envelope[2]!r} was interrupted: the actor is {doing} and the "
+                "handler did not return in time"
+            )
+            text = _format(exc)
+            payload = ("ActorStopped", message, text, None)
+            self.reply(envelope, (P.REPLY_CRASHED, envelope[1], P.PLAIN, payload))
+        self.cancel_handlers()
+        if why == S.INTERRUPT_TERMINATE:
+            while _count(self.ctl_q):  # the TERMINATE that asked for this is waiting there
+                self.control(_get(self.ctl_q))  # type: ignore[arg-type]
+            raise Leave("terminated")
+        raise Leave("stopped")
+
+    def cancel_handlers(self) -> None:
+        """Cancel the running async handlers (on the actor's loop)."""
+        self.cancel_acked = True
+        for task in list(self.handler_tasks):
+            task.cancel()
 
     def failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
         """A handler raised: answer the asker, then apply the actor's ``on_error`` policy."""
@@ -218,16 +259,10 @@ class Server:
         if envelope[0] == P.ASK:
             kind = P.REPLY_CRASHED if crash else P.REPLY_ERROR
             self.reply_error(envelope, exc, kind)
-        elif not isinstance(exc, UnknownMethodError) and not crash:
-            # Nobody waits for a tell: say what happened instead of dropping it silently.
-            import traceback
-
-            print(
-                f"interactors: actor {self.name!r}: tell {envelope[2]!r} raised:\n"
-                + "".join(traceback.format_exception(exc)),
-                file=sys.stderr,
-                end="",
-            )
+        elif not crash:
+            # Nobody waits for a tell: the host logs it (with the actor's name and the
+            # traceback) instead of it being dropped silently.
+            self.tell_host(P.TELL_FAILED, self.actor_id, (envelope[2], *error_payload(exc)[:3]))
         if not crash:
             return
         try:
@@ -257,17 +292,33 @@ class Server:
             raise Leave("abandoned")
 
     def serve_sync(self) -> None:
+        """Serve until the incarnation ends (raises :class:`Leave`).
+
+        An interruption that lands between handlers (the handler returned just before it
+        was injected) still ends the incarnation as the host asked.
+        """
+        while True:
+            try:
+                self.serve_sync_loop()
+            except ActorInterrupted as exc:
+                self.interrupted(None, exc)
+
+    def serve_sync_loop(self) -> None:
         mbox_q, ctl_q, fd = self.mbox_q, self.ctl_q, self.mbox_fd
         fields, parked = self.fields, self.base + S.PARKED
+        owner, token = self.base + S.OWNER, self.token
         handle, control = self.handle, self.control
         perf = time.perf_counter
         yield_cpu = os.sched_yield
         while True:
+            # An abandoned worker (its handler outlived the host's patience) leaves as soon
+            # as it is back here, before it touches queues its replacement now serves.
+            if fields[owner] != token:
+                raise Leave("abandoned")
             if _count(ctl_q):
                 control(_get(ctl_q))  # type: ignore[arg-type]
             pending = _count(mbox_q)
             if pending:
-                self.check_owner()
                 for _ in range(pending):
                     envelope: Any = _get(mbox_q)
                     if envelope is backend.UNBOUND:
@@ -286,61 +337,12 @@ class Server:
                 os.eventfd_read(fd)
             fields[parked] = 0
 
-    async def serve_async(self) -> None:
-        import asyncio
 
-        loop = self.loop
-        wake = asyncio.Event()
+def _format(exc: BaseException) -> str:
+    """The traceback of ``exc`` (where a handler was interrupted), never raising."""
+    try:
+        import traceback
 
-        def on_mail() -> None:
-            os.eventfd_read(self.mbox_fd)
-            wake.set()
-
-        loop.add_reader(self.mbox_fd, on_mail)
-        limit = asyncio.Semaphore(max(1, self.max_concurrency))
-        tasks: set[Any] = set()
-
-        async def run_limited(envelope: tuple[Any, ...]) -> None:
-            try:
-                await self.handle_async(envelope)
-            except Leave as leave:
-                self.leaving = leave
-                wake.set()
-            finally:
-                limit.release()
-
-        try:
-            while True:
-                if self.leaving is not None:
-                    raise self.leaving
-                if _count(self.ctl_q):
-                    self.control(_get(self.ctl_q))  # type: ignore[arg-type]
-                if not _count(self.mbox_q):
-                    wake.clear()
-                    self.fields[self.base + S.PARKED] = 1
-                    if not _count(self.mbox_q) and not _count(self.ctl_q):
-                        await wake.wait()
-                    self.fields[self.base + S.PARKED] = 0
-                    continue
-                self.check_owner()
-                envelope: Any = _get(self.mbox_q)
-                if envelope is backend.UNBOUND:
-                    continue
-                if envelope[0] == P.STOP:
-                    if tasks:
-                        await asyncio.gather(*tasks, return_exceptions=True)
-                    self.control(envelope)
-                if envelope[2] not in self.async_methods:
-                    self.handle(envelope)
-                elif self.max_concurrency <= 1:
-                    await self.handle_async(envelope)
-                else:
-                    await limit.acquire()
-                    task = loop.create_task(run_limited(envelope))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-        finally:
-            loop.remove_reader(self.mbox_fd)
-            for task in tasks:
-                task.cancel()
-            self.leaving = None
+        return "".join(traceback.format_exception(exc))
+    except Exception:
+        return ""

@@ -1,13 +1,32 @@
-"""The watchdog: a thread in the actor's interpreter that breaks handlers past their deadline.
+"""The watchdog: a thread in the actor's interpreter that breaks running handlers.
+
+Only a thread inside an interpreter can inject an exception into another thread of that
+interpreter, so every actor has one. It breaks a handler in two cases:
+
+* past its ``handler_timeout`` (it then polls the handler's start time coarsely), by
+  injecting :class:`HandlerTimeout`;
+* when the host stops or terminates the actor and the handler does not return in time: the
+  host sets the INTERRUPT field of the actor's slot and writes the cell's interrupt eventfd;
+  the watchdog cancels the running async handlers (on the actor's loop) and, when that does
+  not reach a handler (plain code, or a CPU loop inside a coroutine), injects
+  :class:`ActorInterrupted`.
+
+With no ``handler_timeout`` it blocks on the eventfd: no CPU while idle. An injection cannot
+interrupt a call blocked in C (``time.sleep``, a lock, a socket): it lands when the call
+returns; an actor that still does not come back is abandoned by the host.
 
 Stdlib only (no typing at run time): runs inside actors' interpreters.
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
+import os
+import select
 import time
 
-from .._exceptions import HandlerTimeout
+from .._exceptions import ActorInterrupted, HandlerTimeout
 from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -18,33 +37,53 @@ __all__ = ("Watchdog",)
 
 _now_ns = time.monotonic_ns
 
+# How long the actor's loop gets to cancel its async handlers before the exception is
+# injected instead (the loop may be stuck in a CPU loop inside a coroutine).
+_LOOP_GRACE = 0.1
+
 
 class Watchdog:
-    """A thread in the actor's interpreter that breaks handlers running past their deadline.
-
-    It injects :class:`HandlerTimeout` into the worker thread. That cannot interrupt a call
-    blocked in C (``time.sleep``, a lock, a socket): the exception lands when the call
-    returns; an actor that still does not come back is abandoned by the host.
-    """
+    """The thread that breaks the worker's handlers (see the module docstring)."""
 
     def __init__(self, worker: Server) -> None:
         self.worker = worker
-        import threading
-
-        self.stopping = threading.Event()
-        self.poll = min(max(worker.handler_timeout / 4, 0.01), 0.5)
-        self.thread = threading.Thread(target=self.watch, name=f"watchdog-{worker.name}")
-        self.thread.start()
+        self.poll = (
+            min(max(worker.handler_timeout / 4, 0.01), 0.5) if worker.handler_timeout else None
+        )
+        self.closing = False
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        _thread.start_new_thread(self.watch, ())
 
     def watch(self) -> None:
-        import ctypes
+        try:
+            self.loop()
+        finally:
+            self.done.release()
 
+    def loop(self) -> None:
         worker = self.worker
         fields, base = worker.fields, worker.base
+        interrupt_fd = worker.interrupt_fd
         limit_ns = int(worker.handler_timeout * 1e9)
-        target = ctypes.c_ulong(worker.thread_id)
         fired_for = 0
-        while not self.stopping.wait(self.poll):
+        watched = [interrupt_fd]
+        while True:
+            ready, _, _ = select.select(watched, [], [], self.poll)
+            if self.closing:
+                return
+            if ready:
+                # (another watchdog of this actor, abandoned, may have taken it)
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(interrupt_fd)
+                if fields[base + S.OWNER] != worker.token:
+                    # Abandoned: the wake-up was for the worker that replaced this one.
+                    os.eventfd_write(interrupt_fd, 1)
+                    return
+                if fields[base + S.INTERRUPT]:
+                    self.interrupt()
+            if not limit_ns:
+                continue
             beat = fields[base + S.HEARTBEAT]
             if beat:
                 # An async actor: its loop must keep ticking (async handlers have their
@@ -56,8 +95,42 @@ class Watchdog:
                 continue
             if _now_ns() - since > limit_ns:
                 fired_for = stuck
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(HandlerTimeout))
+                self.inject(HandlerTimeout)
+
+    def interrupt(self) -> None:
+        """Break the running handlers for a stop (see the module docstring)."""
+        worker = self.worker
+        loop = worker.loop
+        if loop is not None:
+            worker.cancel_acked = False
+            try:
+                loop.call_soon_threadsafe(worker.cancel_handlers)
+            except RuntimeError:  # the loop is closed: the incarnation is ending anyway
+                return
+            deadline = time.monotonic() + _LOOP_GRACE
+            while not worker.cancel_acked and time.monotonic() < deadline:
+                time.sleep(0.005)
+            busy = worker.running_handlers or worker.fields[worker.base + S.CURRENT_SEQ]
+            if worker.cancel_acked or not busy:
+                return
+        elif not worker.fields[worker.base + S.CURRENT_SEQ]:
+            return  # between handlers: the worker reaches the STOP by itself
+        self.inject(ActorInterrupted)
+
+    def inject(self, exception: type[BaseException]) -> None:
+        import ctypes
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(self.worker.thread_id), ctypes.py_object(exception)
+        )
 
     def close(self) -> None:
-        self.stopping.set()
-        self.thread.join()
+        """Stop the thread. It is woken through the cell's interrupt fd, which an abandoned
+        worker's watchdog may also be reading (it passes wake-ups on): write until it is
+        gone. A spurious wake-up costs the other watchdog one look at the flags."""
+        self.closing = True
+        fd = self.worker.interrupt_fd
+        while True:
+            os.eventfd_write(fd, 1)
+            if self.done.acquire(timeout=0.05):
+                return

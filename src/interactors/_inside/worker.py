@@ -7,7 +7,8 @@ terminated by its supervisor, or crashed — and EXIT leaves. Restarting in plac
 interpreter, new instance) is what makes restarts cost well under a millisecond.
 
 This module is the lifecycle; serving an incarnation (receive, dispatch, reply) is
-:mod:`.serving`, and breaking handlers past their deadline is :mod:`.watchdog`.
+:mod:`.serving` (:mod:`.serving_async` for ``async def`` handlers), and breaking running
+handlers (past their deadline, or when the actor is stopped) is :mod:`.watchdog`.
 
 May import only the stdlib and interactors' stdlib-only modules (never anyio or msgspec at
 import time): it must load in an own-GIL interpreter. A test imports it in one.
@@ -18,13 +19,14 @@ from __future__ import annotations
 import os
 
 from .._actor import public_methods
-from .._exceptions import HandlerTimeout
+from .._exceptions import ActorInterrupted, HandlerTimeout
 from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
 from .loading import error_payload, is_async, isolation_extension, resolve_class
-from .serving import Leave, Server, _count, _get, _now_ns
+from .serving import Leave, _count, _get, _now_ns
+from .serving_async import AsyncServer
 from .watchdog import Watchdog
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ("Worker", "main")
 
 
-class Worker(Server):
+class Worker(AsyncServer):
     """One actor's control loop: load its class, run incarnations until told to leave."""
 
     def load(self) -> bool:
@@ -56,8 +58,9 @@ class Worker(Server):
 
     def construct(self) -> None:
         """Build a fresh instance from the constructor's arguments (raises on failure)."""
-        if self.failing_starts:
-            self.failing_starts -= 1
+        failing = self.base + S.FAILING_STARTS
+        if self.fields[failing]:
+            self.fields[failing] -= 1
             raise _faults.InjectedFault("injected start failure")
         fmt, payload = self.init_payload
         if fmt == P.PLAIN:
@@ -80,8 +83,8 @@ class Worker(Server):
         """Report a failed start; ``exiting`` tells the host whether this worker now leaves."""
         self.instance = None
         extension = isolation_extension(exc)
-        if extension:
-            why = P.FAIL_ISOLATION
+        if extension and why != P.FAIL_CODEC:
+            why = P.FAIL_ISOLATION  # (a codec that cannot load here says so itself)
         payload = (why, extension or "", exiting, *error_payload(exc))
         self.tell_host(P.START_FAILED, self.start_id, payload)
 
@@ -196,8 +199,8 @@ class Worker(Server):
         try:
             if not self.load():
                 return
-            if self.handler_timeout:
-                watchdog = Watchdog(self)
+            # Always there: it also interrupts handlers when the host stops the actor.
+            watchdog = Watchdog(self)
             while True:
                 envelope = self.next_control()
                 if envelope is None or envelope[0] == P.EXIT:
@@ -218,6 +221,18 @@ class Worker(Server):
                         P.CRASHED, self.actor_id, ("restart", self.token, *error_payload(exc)[:3])
                     )
                     outcome = "crashed"
+                except ActorInterrupted:
+                    # Injected just outside a handler (e.g. into the actor's event loop):
+                    # the host is stopping or terminating this incarnation; do as it asked.
+                    self.instance = None
+                    if self.fields[self.base + S.INTERRUPT] == S.INTERRUPT_TERMINATE:
+                        outcome = "terminated"
+                        while _count(self.ctl_q):
+                            request = _get(self.ctl_q)
+                            if request[0] == P.TERMINATE:  # type: ignore[index]
+                                self.reply_ok(request, None)  # type: ignore[arg-type]
+                    else:
+                        outcome = "stopped"
                 if outcome in ("stopped", "stopped_after_error", "abandoned", "exit"):
                     return
                 if self.fields[self.base + S.OWNER] != self.token:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-from .._exceptions import DecodeError, EncodeError
+from .._exceptions import ActorInterrupted, DecodeError, EncodeError, HandlerTimeout
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -31,6 +31,32 @@ def _same(view: Any) -> Any:
     return view
 
 
+def _cast(view: Any, fmt: Any, shape: tuple[int, ...]) -> Any:
+    """Rebuild a typed or multi-dimensional memoryview over the received raw bytes."""
+    return memoryview(view).cast("B").cast(fmt, shape)
+
+
+def _view_reduction(view: memoryview) -> tuple[Any, ...]:
+    """How a memoryview travels: its raw bytes out of band, then its format and shape."""
+    import pickle
+
+    if not view.contiguous:
+        raise EncodeError(
+            f"cannot send a non-contiguous memoryview (shape {view.shape}, strides "
+            f"{view.strides}) without copying it: send view.tobytes() or a contiguous copy"
+        )
+    if view.format == "B" and view.ndim == 1:
+        return _same, (pickle.PickleBuffer(view),)
+    try:
+        _cast(b"\0" * view.itemsize, view.format, (1,) * view.ndim)
+    except (TypeError, ValueError) as exc:
+        raise EncodeError(
+            f"cannot send a memoryview of format {view.format!r} and shape {view.shape}: "
+            f"it cannot be rebuilt on arrival ({exc}); send view.tobytes() or cast it to 'B'"
+        ) from None
+    return _cast, (pickle.PickleBuffer(view), view.format, view.shape)
+
+
 def _to_bytes(view: Any) -> bytes:
     return bytes(view)
 
@@ -39,22 +65,28 @@ def _to_bytearray(view: Any) -> bytearray:
     return bytearray(view)
 
 
-def _dump_with_buffers(obj: Any) -> tuple[Any, ...]:
+def _dump_with_buffers(obj: Any, top: list[Any]) -> tuple[Any, ...]:
     """Pickle ``obj`` sending large bytes-like values out of band: the queue shares them,
     pickle never copies them.
 
     A ``memoryview`` or ``PickleBuffer`` arrives as a memoryview over the sender's memory
     (zero copy; the sender's buffer stays locked while it is held); large ``bytes`` and
-    ``bytearray`` values keep their type at the cost of one copy on arrival.
+    ``bytearray`` values keep their type at the cost of one copy on arrival. ``top`` holds
+    the values at the top of the payload (see :func:`_top_level`): the only places where a
+    memoryview may be.
     """
     import io
     import pickle
+
+    allowed = {id(value) for value in top if type(value) is memoryview}
 
     class BufferPickler(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
             kind = type(obj)
             if kind is memoryview:
-                return _same, (pickle.PickleBuffer(obj),)
+                if id(obj) not in allowed:
+                    raise EncodeError(_NESTED_VIEW)
+                return _view_reduction(obj)
             if kind is bytes and len(obj) >= OUT_OF_BAND_MIN:
                 return _to_bytes, (pickle.PickleBuffer(obj),)
             if kind is bytearray and len(obj) >= OUT_OF_BAND_MIN:
@@ -92,6 +124,25 @@ def _wants_buffers(obj: Any) -> bool:
         return False
 
 
+_NESTED_VIEW: Final = (
+    "a memoryview can be sent only as an argument of its own (or as the result itself), "
+    "not inside a tuple, list or dict: pass it as a separate argument (it then crosses "
+    "without a copy) or send bytes(view)"
+)
+
+
+def _top_level(obj: Any) -> list[Any]:
+    """The values at the top of a payload: a call's arguments (``(args, kwargs)``), else
+    the value itself (a result). One rule: memoryviews may be these, nothing deeper."""
+    if type(obj) is tuple and len(obj) == 2 and type(obj[0]) is tuple:
+        kwargs = obj[1]
+        if kwargs is None:
+            return list(obj[0])
+        if type(kwargs) is dict:
+            return [*obj[0], *kwargs.values()]
+    return [obj]
+
+
 class PickleCodec:
     """Pickle protocol 5; large buffers travel out of band through the queue, uncopied.
 
@@ -106,12 +157,23 @@ class PickleCodec:
 
         try:
             if not _wants_buffers(obj):
-                return pickle.dumps(obj, 5)
-            return _dump_with_buffers(obj)
-        except Exception as exc:
+                try:
+                    return pickle.dumps(obj, 5)
+                except TypeError as exc:
+                    if "memoryview" in str(exc):
+                        raise EncodeError(_NESTED_VIEW) from None
+                    raise
+            return _dump_with_buffers(obj, _top_level(obj))
+        except EncodeError:
+            raise
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:
+            # Anything else (RecursionError, a __reduce__ raising a BaseException) means
+            # this value cannot be sent: say so, never let it escape as something else.
             raise EncodeError(
-                f"cannot pickle {_describe(obj)}: {exc}. Send plain data (numbers, strings, "
-                "bytes, containers of them, picklable objects) or choose another codec."
+                f"cannot pickle {_describe(obj)}: {_reason(exc)}. Send plain data (numbers, "
+                "strings, bytes, containers of them, picklable objects) or choose another codec."
             ) from exc
 
     def decode(self, data: Encoded) -> Any:
@@ -154,9 +216,38 @@ class MsgspecCodec:
             raise DecodeError(f"msgspec cannot decode a payload: {exc!r}") from exc
 
 
+# Exceptions that interrupt the thread rather than describe the value: never converted.
+_PASS_THROUGH: Final = (
+    KeyboardInterrupt,
+    SystemExit,
+    GeneratorExit,
+    HandlerTimeout,
+    ActorInterrupted,
+)
+
+
 def _describe(obj: Any) -> str:
-    text = repr(obj)
+    """A short repr that cannot fail (deeply nested values, a raising ``__repr__``)."""
+    import reprlib
+
+    describer = reprlib.Repr(maxlevel=3, maxstring=60, maxother=60)
+    try:
+        text = describer.repr(obj)
+    except Exception:
+        text = f"<{type(obj).__qualname__} object>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _reason(exc: BaseException) -> str:
+    """``str(exc)`` that cannot fail, and says which exception when it is empty."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    name = type(exc).__qualname__
+    if isinstance(exc, RecursionError):
+        return f"it is nested too deeply ({name}: {text})"
+    return f"{name}: {text}" if text else name
 
 
 _BUILTIN: dict[str, type[Any]] = {"pickle": PickleCodec, "msgspec": MsgspecCodec}

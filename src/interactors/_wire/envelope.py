@@ -25,7 +25,7 @@ made of plain values) or ``ENCODED`` (codec output for ``(args, kwargs)`` / the 
 
 from __future__ import annotations
 
-from .._exceptions import ActorCrashed, ActorError
+from .._exceptions import ActorCrashed, ActorError, ActorInterrupted, EncodeError, HandlerTimeout
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ START_FAILED: Final = 14
 # Notices to the host (kinds >= EXITED answer no waiter).
 EXITED: Final = 20  # posted by the host thread that ran the interpreter, when it returns
 CRASHED: Final = 21  # posted by a worker whose handler failed under on_error="restart"/"stop"
+TELL_FAILED: Final = 22  # a tell's handler raised under on_error="resume": the host logs it
 
 # Payload formats.
 PLAIN: Final = 0
@@ -63,6 +64,10 @@ FAIL_INIT: Final = "init"
 FAIL_CODEC: Final = "codec"
 
 PLAIN_TYPES: Final = frozenset({int, str, float, bytes, bool, type(None)})
+# Queues share ints only in this range; larger ones go through the codec.
+INT_MIN: Final = -(2**63)
+INT_MAX: Final = 2**63 - 1
+
 
 # An actor's address: every value a ref needs to reach the actor, shareable as is.
 #   (system_id, actor_id, name, mailbox_qid, mailbox_fd, methods, parked_flag)
@@ -72,10 +77,32 @@ Address = tuple[int, int, str, int, int, tuple[str, ...], int]
 def encode_call(codec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
     """``(fmt, payload)`` for a call: the args tuple as is when every argument is a plain
     value (no codec needed), else the codec's encoding of ``(args, kwargs)``."""
-    plain = PLAIN_TYPES
-    if not kwargs and all(type(arg) in plain for arg in args):
-        return PLAIN, args
-    return ENCODED, codec.encode((args, kwargs or None))
+    if not kwargs:
+        plain = PLAIN_TYPES
+        for arg in args:
+            kind = type(arg)
+            if kind not in plain or (kind is int and not INT_MIN <= arg <= INT_MAX):
+                break
+        else:
+            return PLAIN, args
+    return ENCODED, encode_value(codec, (args, kwargs or None))
+
+
+def encode_value(codec: Any, value: Any) -> Any:
+    """``codec.encode(value)``; whatever goes wrong is an :class:`EncodeError` (the cause
+    chained), so a sender sees one error type for a value that cannot be sent."""
+    try:
+        return codec.encode(value)
+    except EncodeError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, HandlerTimeout, ActorInterrupted):
+        raise
+    except BaseException as exc:
+        try:
+            why = f"{type(exc).__qualname__}: {exc}"
+        except Exception:
+            why = type(exc).__qualname__
+        raise EncodeError(f"codec {codec.spec!r} cannot encode a value: {why}") from exc
 
 
 # Builds a ref from an address where it lands: set by the host's ref module on the host,

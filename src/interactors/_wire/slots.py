@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 10
+FIELDS: Final = 12
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -27,6 +27,12 @@ INCARNATION: Final = 6  # bumped by the worker at each (re)start
 OWNER: Final = 7  # token of the worker the host listens to; others must leave
 REPLY_PARKED: Final = 8  # 1 while the worker waits for replies to its own asks
 HEARTBEAT: Final = 9  # monotonic_ns of an async actor's loop's last tick, 0 when none
+INTERRUPT: Final = 10  # set by the host to break a running handler: INTERRUPT_STOP or _TERMINATE
+FAILING_STARTS: Final = 11  # starts left to fail (testing.fail_next_start); outlives workers
+
+# Values of INTERRUPT: why the host breaks the running handler.
+INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good
+INTERRUPT_TERMINATE: Final = 2  # a supervisor ends the incarnation (a restart follows)
 
 
 def flag_code(fd: int, field: int) -> int:

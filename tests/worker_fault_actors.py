@@ -1,0 +1,122 @@
+"""Actor classes for tests/test_worker_faults.py (stdlib only: actors' interpreters import it)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import interactors
+
+
+class Unsendable(BaseException):
+    """Raised by a value's ``__reduce__``: not even an Exception."""
+
+
+class RefusesPickling:
+    def __reduce__(self) -> Any:
+        raise Unsendable("no pickling for you")
+
+
+class BadStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ fails")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("__repr__ fails")
+
+
+class BadResults(interactors.Actor):
+    """Returns results that cannot be sent back; resumes after handler errors."""
+
+    on_error = "resume"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def huge_int(self) -> int:
+        self.calls += 1
+        return 2**70
+
+    def deep(self) -> Any:
+        self.calls += 1
+        value: Any = []
+        for _ in range(20_000):
+            value = [value]
+        return value
+
+    def refuses(self) -> Any:
+        self.calls += 1
+        return RefusesPickling()
+
+    def bad_error(self) -> None:
+        self.calls += 1
+        raise BadStr()
+
+    def tell_fails(self, message: str) -> None:
+        self.calls += 1
+        raise ValueError(message)
+
+    def count(self) -> int:
+        return self.calls
+
+    def describe(self, view: Any) -> tuple[str, tuple[int, ...], Any]:
+        """What arrived: a memoryview's format, shape and items."""
+        return view.format, view.shape, view.tolist()
+
+    def nested_view(self) -> Any:
+        return [memoryview(b"abc")]
+
+    def ask_peer(self, peer: Any, method: str) -> str:
+        """Ask ``peer`` from inside this actor; describe what came back."""
+        try:
+            getattr(peer.ask, method)().result(10)
+        except interactors.ActorError as error:
+            return f"{type(error).__name__}|{error.type_name}|{error.remote_message}"
+        return "ok"
+
+
+class Busy(interactors.Actor):
+    """Handlers that never return by themselves; ``on_stop`` records that it ran."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+
+    def spin(self) -> None:
+        while True:
+            pass
+
+    def block(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def ping(self) -> str:
+        return "pong"
+
+    def on_stop(self) -> None:
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(f"on_stop {os.getpid()}\n")
+
+
+class AsyncBusy(interactors.Actor):
+    """Async handlers that never return: one awaits forever, one spins in a coroutine."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+
+    async def wait_forever(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(3600)
+
+    async def spin(self) -> None:
+        while True:
+            pass
+
+    async def ping(self) -> str:
+        return "pong"
+
+    async def on_stop(self) -> None:
+        if self.path:
+            with open(self.path, "a") as f:  # noqa: ASYNC230 - tiny, in the actor
+                f.write("on_stop\n")
