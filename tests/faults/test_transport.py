@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from interactors import _backend as backend
+
 TESTS = Path(__file__).resolve().parent.parent
 
 
@@ -157,3 +159,15 @@ anyio.run(main)
         timeout=300,
     )
     assert out.strip().endswith("ok")
+
+
+def test_any_shareable_item_crosses_a_queue_not_only_envelopes() -> None:
+    """The backend's interface takes None, scalars and tuples of them, large or small."""
+    qid = backend.create_queue(0)
+    try:
+        items = [None, 7, 2.5, "s", b"b", (1, ("x", None)), b"x" * 100_000, "y" * 70_000]
+        for item in items:
+            backend.put(qid, item)
+        assert [backend.get(qid) for _ in items] == items
+    finally:
+        backend.destroy_queue(qid)

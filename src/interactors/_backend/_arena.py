@@ -100,8 +100,12 @@ def _map(key: int) -> tuple[mmap.mmap, memoryview] | None:
     return entry
 
 
-def has_buffers(obj: tuple[Any, ...]) -> bool:
-    """Does an envelope carry a memoryview or a large bytes/str (at most one level deep)?"""
+def has_buffers(obj: Any) -> bool:
+    """Is ``obj`` (or, for an envelope, an item at most one level deep) a memoryview or a
+    large bytes/str?"""
+    if type(obj) is not tuple:
+        kind = type(obj)
+        return kind is memoryview or ((kind is bytes or kind is str) and len(obj) >= LARGE)
     for item in obj:
         kind = type(item)
         if kind is tuple:

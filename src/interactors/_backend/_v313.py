@@ -76,7 +76,7 @@ def put(qid: int, obj: object) -> None:
     buffers as they are: the queue shares a memoryview without copying it, and the
     receiver releases it back into the host, which is always there.
     """
-    if has_buffers(obj):  # type: ignore[arg-type]
+    if has_buffers(obj):
         if IN_MAIN:
             _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
             return
