@@ -12,12 +12,13 @@ milliseconds of the process starting.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._version import __version__
-from .signals import SignalLatch
+from .signals import SHUTDOWN_SIGNALS, SignalLatch
 
 if TYPE_CHECKING:
     from .reload import Reloader
@@ -207,7 +208,12 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
     except (AppError, ConfigError) as exc:
         print(f"interactors run: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    return runner.run()
+    code = runner.run()
+    # The run is over and its exit code decided. Python removes its signal handlers while
+    # it finalizes: a signal arriving then would end the process by that signal instead of
+    # with this code. Keep SIGINT/SIGTERM pending (blocked) until the process is gone.
+    signal.pthread_sigmask(signal.SIG_BLOCK, SHUTDOWN_SIGNALS)
+    return code
 
 
 def _importable(name: str) -> bool:
