@@ -42,7 +42,10 @@ def _run_once(rng: random.Random, log: Path) -> tuple[int, str, str]:
     )
     signum = rng.choice([signal.SIGINT, signal.SIGTERM])
     try:
-        time.sleep(rng.uniform(0.0, 1.5))
+        # From 0.2 s on: before that the interpreter itself may still be starting, and a
+        # signal that arrives before any of our code runs ends any Python program by that
+        # signal (the launcher installs its handlers ~10 ms into its own code).
+        time.sleep(rng.uniform(0.2, 1.5))
         process.send_signal(signum)
         if rng.random() < 0.4:
             time.sleep(rng.uniform(0.0, 0.3))
@@ -58,13 +61,16 @@ def _run_once(rng: random.Random, log: Path) -> tuple[int, str, str]:
 
 @pytest.mark.timeout(240)
 def test_random_signals_always_end_with_a_documented_exit_code(tmp_path: Path) -> None:
-    rng = random.Random(7)
+    # A new storm each run (the seed is in every failure message; CHAOS_SEED replays one).
+    seed = int(os.environ.get("CHAOS_SEED") or random.randrange(2**32))
+    rng = random.Random(seed)
     seen = []
     for run in range(RUNS):
         log = tmp_path / f"run{run}.log"
         code, _out, err = _run_once(rng, log)
         seen.append(code)
-        assert code in (0, 130, 143), f"run {run}: exit {code}\n{err}"
-        assert "Fatal Python error" not in err, err
-        assert "Traceback" not in err or code != 0, err
+        where = f"seed {seed}, run {run}: exit {code}\n{err}"
+        assert code in (0, 130, 143), where
+        assert "Fatal Python error" not in err, where
+        assert "Traceback" not in err or code != 0, where
     assert 0 in seen

@@ -11,7 +11,6 @@ milliseconds of the process starting.
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from .._version import __version__
 from .signals import SHUTDOWN_SIGNALS, SignalLatch
 
 if TYPE_CHECKING:
+    import argparse
+
     from .reload import Reloader
 
 __all__ = ("main",)
@@ -50,6 +51,8 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser of ``interactors``."""
+    import argparse  # after the signal handlers are in: it takes ~15 ms
+
     parser = argparse.ArgumentParser(
         prog="interactors",
         description="Actors in sub-interpreters with their own GIL.",
@@ -82,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--isolation",
         choices=("isolated", "shared_gil", "process", "auto"),
-        help="actors' interpreters: own GIL, shared GIL, or own GIL with fallback "
-        "(default: isolated)",
+        help="where actors run: own-GIL interpreter, shared-GIL interpreter, own process, "
+        "or own-GIL with a fallback to a process (default: isolated)",
     )
     run.add_argument(
         "--log-level",
@@ -144,13 +147,14 @@ def _add_observe_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, latch: SignalLatch | None = None) -> int:
     """Run the ``interactors`` command with ``argv`` (default: ``sys.argv[1:]``).
 
     Returns the exit code. Installs process-wide SIGINT/SIGTERM handlers, so call it from
-    the main thread of a program that it may own.
+    the main thread of a program that it may own (``latch``: handlers already installed by
+    the caller, earlier still).
     """
-    latch = SignalLatch().install()
+    latch = latch or SignalLatch().install()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
-from typing import Final
 
-from .._host.exit_guard import leave_now
+TYPE_CHECKING = False  # no typing at run time: this loads before the signal handlers
+if TYPE_CHECKING:
+    from typing import Final
+
 
 __all__ = ("SHUTDOWN_SIGNALS", "SignalLatch", "forced_exit_code")
 
@@ -53,4 +55,6 @@ class SignalLatch:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # The first one is for the launcher to act on (and to log, outside a handler).
         if not self.record(signum):
+            from .._host.exit_guard import leave_now  # logging: imported only when needed
+
             leave_now(forced_exit_code(signum), f"received {signal.Signals(signum).name} again")
