@@ -7,6 +7,9 @@ An app is one of:
 - a ``Supervisor`` tree: started with ``system.start(tree)`` and kept running until the
   process is signalled or the tree stops.
 
+With ``factory=True`` (``interactors run --factory``) the attribute is a plain zero-argument
+callable that returns one of those; it is called once, when the app is loaded.
+
 Every reason an app cannot be used raises :class:`AppError` with one line saying what to fix.
 """
 
@@ -51,11 +54,12 @@ def check_spec(spec: str) -> tuple[str, str]:
     return module, attribute
 
 
-def load_app(spec: str, app_dir: str = ".") -> App:
-    """Import ``spec``'s module (``app_dir`` first on ``sys.path``) and classify its object.
+def load_app(spec: str, app_dir: str = ".", factory: bool = False) -> App:
+    """Import ``spec``'s module (``app_dir`` first on ``sys.path``) and classify its object
+    (with ``factory``: the object its zero-argument callable returns).
 
     Raises :class:`AppError`: malformed spec, module not found or failing to import,
-    attribute missing, or an object that is not an app.
+    attribute missing, a factory that fails, or an object that is not an app.
     """
     module_name, attribute = check_spec(spec)
     directory = os.path.abspath(app_dir)
@@ -72,7 +76,30 @@ def load_app(spec: str, app_dir: str = ".") -> App:
                 f'module "{module_name}" ({module.__file__}) has no attribute "{attribute}": '
                 "check the name after the colon"
             ) from None
+    if factory:
+        target = _call_factory(spec, target)
     return App(spec, _classify(spec, target), target)
+
+
+def _call_factory(spec: str, factory: Any) -> Any:
+    if not callable(factory) or isinstance(factory, Supervisor):
+        raise AppError(f'--factory: "{spec}" is {_describe(factory)}; expected a function')
+    if _is_async(factory):
+        raise AppError(
+            f'--factory: "{spec}" is `async def`; a factory is a plain function returning '
+            "the app (or drop --factory to run it as the app)"
+        )
+    required = required_positional(factory)
+    if required:
+        raise AppError(f'--factory: "{spec}" takes {required} required parameters; give it none')
+    try:
+        return factory()
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise AppError(
+            f'--factory: calling "{spec}" raised {type(exc).__name__}: {exc} '
+            f"(at {frame.filename}:{frame.lineno}): fix the factory"
+        ) from None
 
 
 def _import(module_name: str, directory: str) -> Any:
@@ -111,7 +138,10 @@ def _classify(spec: str, target: Any) -> AppKind:
     if not callable(target):
         raise AppError(f'"{spec}" is {_describe(target)}; expected {_EXPECTED}')
     if not _is_async(target):
-        raise AppError(f'"{spec}" is a plain function; make it `async def` ({_EXPECTED})')
+        raise AppError(
+            f'"{spec}" is a plain function; make it `async def` ({_EXPECTED}), '
+            "or pass --factory if it returns the app"
+        )
     required = required_positional(target)
     if required == 0:
         return "main"

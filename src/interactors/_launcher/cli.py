@@ -31,6 +31,11 @@ Run APP, an `async def main(system)` (given a started ActorSystem), an
 `async def main()`, or a Supervisor tree (started and kept running until the process is
 signalled). SIGINT/SIGTERM stop it gracefully: the app is cancelled and every actor's
 on_stop runs; a second signal forces the exit.
+
+Arguments after `--` are the app's: it sees them in sys.argv[1:] (sys.argv[0] is APP).
+Every option can also be set with an INTERACTORS_* environment variable (--log-level:
+INTERACTORS_LOG_LEVEL; flags take 1/0, repeated options a comma-separated list), as can
+every settings-file key; precedence: settings file < environment < command line.
 """
 
 EXIT_CODES = """\
@@ -46,6 +51,7 @@ exit codes:
 examples:
   interactors run examples.pipeline:main
   interactors run --backend trio --config interactors.toml myapp.main:main
+  interactors run --env-file .env --log-config logging.toml myapp.main:main -- --port 8000
 """
 
 
@@ -69,10 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--version", action="version", version=f"interactors {__version__}")
     run.add_argument("app", metavar="APP", help='"module:attribute", e.g. examples.pipeline:main')
     run.add_argument(
+        "app_args", nargs="*", metavar="-- ARGS", help="the app's arguments, in sys.argv[1:]"
+    )
+    run.add_argument(
         "--app-dir",
-        default=".",
         metavar="DIR",
         help="look for APP's module in DIR first (inserted in sys.path; default: .)",
+    )
+    run.add_argument(
+        "--factory",
+        action="store_true",
+        help="APP is a zero-argument function that returns the app; call it once at start",
+    )
+    run.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="load KEY=VALUE lines from FILE into the environment first (variables "
+        "already set win)",
     )
     run.add_argument(
         "--config",
@@ -97,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format", choices=("text", "json"), help="log lines as text or JSON (default: text)"
     )
     run.add_argument(
+        "--log-config",
+        metavar="FILE",
+        help="configure logging with the logging.config.dictConfig dictionary in FILE "
+        "(*.json, *.toml; *.yaml with PyYAML) instead of --log-level/--log-format",
+    )
+    run.add_argument(
         "--shutdown-timeout",
         type=float,
         metavar="SECONDS",
@@ -109,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run APP in a child process and restart it when a source file in --app-dir "
         "changes (needs the `reload` extra: watchfiles)",
     )
+    for name, meta, text in _RELOAD_OPTIONS:
+        run.add_argument(name, action="append", metavar=meta, help=text)
     run.add_argument(
         "--metrics-port",
         type=int,
@@ -123,6 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_observe_commands(commands)
     return parser
+
+
+_RELOAD_OPTIONS = (
+    ("--reload-dir", "DIR", "with --reload: watch DIR instead of --app-dir (repeatable)"),
+    (
+        "--reload-include",
+        "GLOB",
+        "with --reload: also restart on files matching GLOB (repeatable; always included: "
+        "*.py *.pyx *.pyi *.toml *.json)",
+    ),
+    (
+        "--reload-exclude",
+        "GLOB",
+        "with --reload: ignore files (or directories) matching GLOB (repeatable)",
+    ),
+)
 
 
 def _add_observe_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -156,9 +199,15 @@ def main(argv: Sequence[str] | None = None, latch: SignalLatch | None = None) ->
     """
     latch = latch or SignalLatch().install()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    app_args: list[str] = []
+    if "--" in args_list:  # the rest is the app's, untouched
+        split = args_list.index("--")
+        args_list, app_args = args_list[:split], args_list[split + 1 :]
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
+        if getattr(args, "app_args", None):
+            parser.error(f"put the app's arguments after --: {' '.join(args.app_args)}")
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command in ("stats", "top"):
@@ -168,15 +217,19 @@ def main(argv: Sequence[str] | None = None, latch: SignalLatch | None = None) ->
     if args.command != "run":
         parser.print_help(sys.stderr)
         return 2
+    args.app_args = app_args
     return _run(args, args_list, latch)
 
 
 def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> int:
     # Imported here, after the signal handlers are in (see the module docstring).
+    import os
+
     from .app import AppError, check_spec, load_app
     from .config import ConfigError, load_settings
+    from .environ import env_flag, env_list, env_name, load_env_file
     from .launch import ExitCode, Launcher
-    from .logconfig import configure_logging
+    from .logconfig import apply_log_config, configure_logging
 
     overrides = {
         "backend": args.backend,
@@ -189,7 +242,21 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
     }
     runner: Launcher | Reloader
     try:
-        settings = load_settings(args.config, overrides)
+        env_file = args.env_file or os.environ.get(env_name("env-file"))
+        if env_file:
+            load_env_file(env_file)
+        for option in ("app-dir", "config", "log-config"):  # the environment's, if not given
+            key = option.replace("-", "_")
+            setattr(args, key, getattr(args, key) or os.environ.get(env_name(option)) or None)
+        args.app_dir = args.app_dir or "."
+        args.factory = args.factory or env_flag("factory")
+        args.reload = args.reload or env_flag("reload")
+        for option, _, _ in _RELOAD_OPTIONS:
+            key = option[2:].replace("-", "_")
+            if getattr(args, key) and not args.reload:
+                raise AppError(f"{option} is for --reload: add --reload, or drop {option}")
+            setattr(args, key, getattr(args, key) or env_list(option))
+        settings = load_settings(args.config, overrides, os.environ)
         if settings.backend == "trio" and not _importable("trio"):
             raise AppError("--backend trio needs trio: pip install 'interactors[trio]'")
         if args.reload:
@@ -200,15 +267,23 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
             raise AppError(
                 "--metrics-port needs prometheus_client: pip install 'interactors[metrics]'"
             )
-        configure_logging(settings.log_level, settings.log_format)
-        if args.reload:
-            from .reload import Reloader
-
-            child = [a for a in args_list if a != "--reload"]
-            command = [sys.executable, "-m", "interactors", *child]
-            runner = Reloader(command, args.app_dir, settings, latch)
+        if args.log_config:
+            apply_log_config(args.log_config)
         else:
-            runner = Launcher(load_app(args.app, args.app_dir), settings, latch)
+            configure_logging(settings.log_level, settings.log_format)
+        if args.reload:
+            from .reload import Reloader, SourceFilter
+
+            child = _child_arguments(args_list)
+            command = [sys.executable, "-m", "interactors", *child, "--", *args.app_args]
+            os.environ[env_name("reload")] = "0"  # the child runs the app itself
+            dirs = args.reload_dir or [args.app_dir]
+            watch = SourceFilter(dirs, args.reload_include, args.reload_exclude)
+            runner = Reloader(command, dirs, settings, latch, watch)
+        else:
+            # The app sees its own arguments, as if it were the program (documented).
+            sys.argv = [args.app, *args.app_args]
+            runner = Launcher(load_app(args.app, args.app_dir, args.factory), settings, latch)
     except (AppError, ConfigError) as exc:
         print(f"interactors run: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -218,6 +293,21 @@ def _run(args: argparse.Namespace, args_list: list[str], latch: SignalLatch) -> 
     # with this code. Keep SIGINT/SIGTERM pending (blocked) until the process is gone.
     signal.pthread_sigmask(signal.SIG_BLOCK, SHUTDOWN_SIGNALS)
     return code
+
+
+def _child_arguments(args_list: list[str]) -> list[str]:
+    """The command line without --reload and its options, for the reloader's child."""
+    child: list[str] = []
+    skip_value = False
+    for arg in args_list:
+        name = arg.partition("=")[0]
+        if skip_value:
+            skip_value = False
+        elif arg == "--reload" or name in {option for option, _, _ in _RELOAD_OPTIONS}:
+            skip_value = "=" not in arg and arg != "--reload"
+        else:
+            child.append(arg)
+    return child
 
 
 def _importable(name: str) -> bool:

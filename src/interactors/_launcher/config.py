@@ -13,7 +13,8 @@ It is decoded and validated by msgspec in one pass, by the rules ``ActorSystem(.
 applies to the same arguments (``_host/options.py``: a bool is not an int, NaN and inf are
 not seconds); a mistake raises :class:`ConfigError` naming the file and the key
 (``Expected `int`, got `str` - at `$.mailbox_size```).
-Command-line options override the file, and are validated by the same rules.
+``INTERACTORS_*`` environment variables (``INTERACTORS_MAILBOX_SIZE=5000``) override the
+file, and command-line options override both; each is validated by the same rules.
 
 Host side only: imports msgspec.
 """
@@ -29,6 +30,7 @@ import msgspec
 from .._exceptions import ConfigError
 from .._host.mailbox import DEFAULT_MAILBOX_SIZE
 from .._host.options import DEFAULT_SHUTDOWN, Isolation, check_count, check_seconds
+from .environ import PREFIX
 
 __all__ = ("ConfigError", "Settings", "load_settings")
 
@@ -78,25 +80,37 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
         }
 
 
-def load_settings(path: str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Settings from the defaults, then the file at ``path``, then ``overrides``.
+def load_settings(
+    path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from the defaults, then the file at ``path``, then ``environ``'s
+    ``INTERACTORS_*`` variables (when given), then ``overrides``.
 
     ``overrides`` maps field names to values (``None`` values are ignored); each is
-    validated on its own so that an error names it as a command-line option. Raises
-    :class:`ConfigError`.
+    validated on its own so that an error names it as a command-line option (or as the
+    environment variable). Raises :class:`ConfigError`.
     """
     settings = Settings() if path is None else _read_file(Path(path))
     changes: dict[str, Any] = {}
+    for key in Settings.__struct_fields__ if environ is not None else ():
+        name = PREFIX + key.upper()
+        text = environ.get(name, "").strip() if environ is not None else ""
+        if text:  # strings from the environment: "5000" is an int here
+            changes[key] = _check(key, text, f"environment variable {name}", strict=False)
     for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        try:
-            checked = msgspec.convert({key: value}, Settings)
-        except msgspec.ValidationError as exc:
-            option = "--" + key.replace("_", "-")
-            raise ConfigError(f"option {option}: {_explain(exc)}") from None
-        changes[key] = getattr(checked, key)
+        if value is not None:
+            changes[key] = _check(key, value, "option --" + key.replace("_", "-"), strict=True)
     return msgspec.structs.replace(settings, **changes)
+
+
+def _check(key: str, value: Any, origin: str, *, strict: bool) -> Any:
+    try:
+        checked = msgspec.convert({key: value}, Settings, strict=strict)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{origin}: {_explain(exc)}") from None
+    return getattr(checked, key)
 
 
 def _read_file(path: Path) -> Settings:

@@ -30,6 +30,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 import anyio
+import anyio.abc
 
 from .._exceptions import SupervisorGaveUp
 from .._host.exit_guard import leave_now
@@ -44,6 +45,10 @@ __all__ = ("SHUTDOWN_GRACE", "ExitCode", "Launcher")
 log = logging.getLogger("interactors")
 
 SHUTDOWN_GRACE: Final = 2.0
+# The actor count is announced once it has not changed for SETTLE seconds (at the latest
+# ANNOUNCE_BY seconds after the start, if the app keeps spawning).
+SETTLE: Final = 0.2
+ANNOUNCE_BY: Final = 5.0
 
 
 class ExitCode(IntEnum):
@@ -66,6 +71,7 @@ class Launcher:
         self._system: ActorSystem | None = None
         self._app_scope: anyio.CancelScope | None = None
         self._stopping: anyio.Event | None = None
+        self._tg: anyio.abc.TaskGroup | None = None
         self._started = time.monotonic()
 
     def run(self) -> int:
@@ -97,6 +103,7 @@ class Launcher:
         self._stopping = anyio.Event()
         self._app_scope = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
+            self._tg = tg
             await tg.start(self._watch_signals)
             code = await self._run_app()
             tg.cancel_scope.cancel()
@@ -135,28 +142,45 @@ class Launcher:
             assert system is not None
             await system.start(self.app.target)
             self._announce()
+            log.info("%s running", self._actor_count())
             await anyio.sleep_forever()  # until a signal, or the root supervisor gives up
         self._announce()
         if system is None:
             await self.app.target()
         else:
+            assert self._tg is not None
+            self._tg.start_soon(self._announce_actors, system)
             await self.app.target(system)
 
     def _announce(self) -> None:
         self._started = time.monotonic()
         log.info(
-            "interactors %s running %s on %s (isolation %s, %s, pid %d)",
+            "interactors %s running %s on %s (isolation %s, pid %d)",
             __version__,
             self.app.spec,
             self.settings.backend,
             self.settings.isolation,
-            self._actor_count(),
             os.getpid(),
         )
 
+    async def _announce_actors(self, system: ActorSystem) -> None:
+        """Log "N actors running" once the app has started its actors: some are running,
+        none is still starting, and the count has not changed for SETTLE s (at the latest
+        ANNOUNCE_BY s after the start). Nothing if the app ends first or spawns none."""
+        assert self._stopping is not None
+        last, since = 0, time.monotonic()
+        while not self._stopping.is_set():
+            count, now = len(system.actors()), time.monotonic()
+            starting = len(system.statistics().actors) - count  # spawned, not started yet
+            if count != last or starting:
+                last, since = count, now
+            if count and (now - since >= SETTLE or now - self._started >= ANNOUNCE_BY):
+                log.info("%s running", _actors(count))
+                return
+            await anyio.sleep(SETTLE / 4)
+
     def _actor_count(self) -> str:
-        count = 0 if self._system is None else len(self._system.actors())
-        return f"{count} actor{'' if count == 1 else 's'}"
+        return _actors(0 if self._system is None else len(self._system.actors()))
 
     def _failed(self, exc: Exception) -> int:
         gave_up = _find(exc, SupervisorGaveUp)
@@ -217,6 +241,10 @@ class Launcher:
         budget = self.settings.shutdown_timeout + SHUTDOWN_GRACE
         await anyio.sleep(budget)
         leave_now(ExitCode.NOT_STOPPED, f"the shutdown did not finish within {budget:.1f} s")
+
+
+def _actors(count: int) -> str:
+    return f"{count} actor{'' if count == 1 else 's'}"
 
 
 def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

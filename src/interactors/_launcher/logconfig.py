@@ -15,7 +15,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Final
 
-__all__ = ("JsonFormatter", "configure_logging")
+from .._exceptions import ConfigError
+
+__all__ = ("JsonFormatter", "apply_log_config", "configure_logging")
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -52,3 +54,57 @@ def configure_logging(level: str, log_format: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def apply_log_config(path: str) -> None:
+    """Configure logging with the ``logging.config.dictConfig`` dictionary in ``path``.
+
+    JSON (``*.json``) and TOML (``*.toml``) are read with the standard library; YAML
+    (``*.yaml``, ``*.yml``) needs PyYAML. ``version`` defaults to 1 and
+    ``disable_existing_loggers`` to False. Raises ConfigError saying what to fix.
+    """
+    import logging.config
+    from pathlib import Path
+
+    file = Path(path)
+    suffix = file.suffix.lower()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"log config {path}: cannot read it: {exc.strerror}") from None
+    try:
+        config = _decode_log_config(text, suffix, path)
+    except ConfigError:
+        raise
+    except Exception as exc:  # each decoder has its own error type
+        raise ConfigError(f"log config {path}: not valid {suffix[1:].upper()}: {exc}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"log config {path}: expected a dictConfig mapping at the top level")
+    config.setdefault("version", 1)
+    # The interactors loggers exist already (and so may the app's): keep them unless the
+    # file asks otherwise.
+    config.setdefault("disable_existing_loggers", False)
+    try:
+        logging.config.dictConfig(config)
+    except (ValueError, TypeError, AttributeError, ImportError) as exc:
+        raise ConfigError(f"log config {path}: dictConfig refused it: {exc}") from None
+
+
+def _decode_log_config(text: str, suffix: str, path: str) -> object:
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".toml":
+        import tomllib
+
+        return tomllib.loads(text)
+    if suffix in (".yaml", ".yml"):
+        try:
+            import yaml  # type: ignore[import-untyped, unused-ignore]
+        except ImportError:
+            raise ConfigError(
+                f"log config {path}: YAML needs PyYAML: pip install pyyaml "
+                "(or write the file as *.json or *.toml)"
+            ) from None
+        return yaml.safe_load(text)
+
+    raise ConfigError(f"log config {path}: name it *.json, *.toml, *.yaml or *.yml")
