@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from ._host.system import ActorSystem as ActorSystem
     from ._supervision.admin import ChildCounts as ChildCounts
     from ._supervision.admin import ChildInfo as ChildInfo
+    from ._supervision.pool import ActorPool as ActorPool
+    from ._supervision.pool import PoolStatistics as PoolStatistics
     from ._supervision.ref import SupervisorRef as SupervisorRef
     from ._supervision.spec import Backoff as Backoff
     from ._supervision.spec import ChildSpec as ChildSpec
@@ -63,6 +65,8 @@ _LAZY = {
     "SupervisorRef": "._supervision.ref",
     "ChildCounts": "._supervision.admin",
     "ChildInfo": "._supervision.admin",
+    "ActorPool": "._supervision.pool",
+    "PoolStatistics": "._supervision.pool",
     "ActorRef": "._host.ref",
     "ActorStatistics": "._host.statistics",
     "ActorSystem": "._host.system",
@@ -74,6 +78,7 @@ __all__ = (
     "Actor",
     "ActorCrashed",
     "ActorError",
+    "ActorPool",
     "ActorRef",
     "ActorStatistics",
     "ActorStopped",
@@ -98,6 +103,7 @@ __all__ = (
     "MailboxFull",
     "MsgspecCodec",
     "PickleCodec",
+    "PoolStatistics",
     "SpawnError",
     "Supervisor",
     "SupervisorGaveUp",
