@@ -158,3 +158,16 @@ class SlowToFailRestart(interactors.Actor):
 
     def fail(self) -> None:
         raise RuntimeError("first crash")
+
+
+class PoolWorker(interactors.Actor):
+    """A pool member that says who it is; a failing handler restarts it."""
+
+    on_error = "restart"
+
+    def whoami(self, *args: object, **kwargs: object) -> str:
+        return self.name
+
+    def sleep(self, seconds: float) -> str:
+        time.sleep(seconds)
+        return self.name

@@ -91,7 +91,8 @@ def command_line(line: str) -> list[str]:
 
 
 def run(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # This checkout's sources first, whatever the virtualenv has installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT / "src"), str(ROOT)))}
     return subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
     )

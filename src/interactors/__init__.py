@@ -15,6 +15,7 @@ from ._exceptions import ActorCrashed as ActorCrashed
 from ._exceptions import ActorError as ActorError
 from ._exceptions import ActorStopped as ActorStopped
 from ._exceptions import AppError as AppError
+from ._exceptions import ChildError as ChildError
 from ._exceptions import ConfigError as ConfigError
 from ._exceptions import DecodeError as DecodeError
 from ._exceptions import EncodeError as EncodeError
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from ._host.statistics import ActorStatistics as ActorStatistics
     from ._host.statistics import SystemStatistics as SystemStatistics
     from ._host.system import ActorSystem as ActorSystem
+    from ._supervision.admin import ChildCounts as ChildCounts
+    from ._supervision.admin import ChildInfo as ChildInfo
+    from ._supervision.pool import ActorPool as ActorPool
+    from ._supervision.pool import PoolStatistics as PoolStatistics
     from ._supervision.ref import SupervisorRef as SupervisorRef
     from ._supervision.spec import Backoff as Backoff
     from ._supervision.spec import ChildSpec as ChildSpec
@@ -58,6 +63,10 @@ _LAZY = {
     "ChildSpec": "._supervision.spec",
     "Supervisor": "._supervision.spec",
     "SupervisorRef": "._supervision.ref",
+    "ChildCounts": "._supervision.admin",
+    "ChildInfo": "._supervision.admin",
+    "ActorPool": "._supervision.pool",
+    "PoolStatistics": "._supervision.pool",
     "ActorRef": "._host.ref",
     "ActorStatistics": "._host.statistics",
     "ActorSystem": "._host.system",
@@ -69,6 +78,7 @@ __all__ = (
     "Actor",
     "ActorCrashed",
     "ActorError",
+    "ActorPool",
     "ActorRef",
     "ActorStatistics",
     "ActorStopped",
@@ -77,6 +87,9 @@ __all__ = (
     "Backoff",
     "BlockingActorRef",
     "BlockingActorSystem",
+    "ChildCounts",
+    "ChildError",
+    "ChildInfo",
     "ChildSpec",
     "Codec",
     "ConfigError",
@@ -90,6 +103,7 @@ __all__ = (
     "MailboxFull",
     "MsgspecCodec",
     "PickleCodec",
+    "PoolStatistics",
     "SpawnError",
     "Supervisor",
     "SupervisorGaveUp",

@@ -15,6 +15,7 @@ Stdlib only: this module is imported inside actors' interpreters too.
     ├── UnknownMethodError              (also AttributeError) no such public method on the actor
     ├── ActorStopped                    the actor is stopped (or stopping) and takes no messages
     ├── SupervisorGaveUp                restart intensity exceeded at the root of a supervision tree
+    ├── ChildError                      (also LookupError) a supervisor refused a child operation
     ├── SystemClosed                    the ActorSystem is not running
     ├── ConfigError                     (also ValueError) a settings file or option is invalid
     └── AppError                        `interactors run`: the app cannot be found, imported or run
@@ -39,6 +40,7 @@ __all__ = (
     "ActorError",
     "ActorStopped",
     "AppError",
+    "ChildError",
     "ConfigError",
     "DecodeError",
     "EncodeError",
@@ -151,6 +153,22 @@ class ActorStopped(InteractorsError):
 
 class SupervisorGaveUp(InteractorsError):
     """A supervisor exceeded its restart intensity and the failure reached the root."""
+
+
+class ChildError(InteractorsError, LookupError):
+    """A supervisor refused ``start_child``/``terminate_child``/``restart_child``/``delete_child``.
+
+    ``reason`` is OTP's word for why: ``"not_found"`` (no child of that name),
+    ``"already_started"`` / ``"already_present"`` (the name is taken by a running / a
+    terminated child: pick another name, or ``restart_child`` / ``delete_child`` it),
+    ``"running"`` (restart or delete a child only once ``terminate_child`` ended it),
+    ``"stopped"`` (the supervisor is stopped or gave up). ``child`` is the child's name.
+    """
+
+    def __init__(self, message: str, reason: str, child: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.child = child
 
 
 class SystemClosed(InteractorsError):

@@ -29,10 +29,8 @@ import anyio
 import anyio.lowlevel
 
 from .. import _backend as backend
-from .._exceptions import (
-    SupervisorGaveUp,
-    SystemClosed,
-)
+from .._exceptions import SupervisorGaveUp, SystemClosed
+from .._supervision.pool import spawn_pool as _spawn_pool
 from .._supervision.ref import SupervisorRef
 from .._supervision.spec import ChildSpec, Supervisor
 from .._supervision.tree import ChildNode, SupervisorNode
@@ -231,6 +229,8 @@ class ActorSystem:
         await node.start()
         self._top.append(node)
         return SupervisorRef(node)
+
+    spawn_pool = _spawn_pool  # N supervised copies behind one ref: _supervision/pool.py
 
     async def _spawn_cell(
         self,

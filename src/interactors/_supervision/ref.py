@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .._host.ref import ActorRef
-    from .tree import SupervisorNode
+    from .admin import ChildCounts, ChildInfo
+    from .spec import ChildSpec, Supervisor
+    from .tree import ChildNode, SupervisorNode
 
 
 class SupervisorRef:
@@ -54,9 +56,76 @@ class SupervisorRef:
         """True once this supervisor has given up."""
         return self._node.failed
 
+    # -- administration (OTP's supervisor API; semantics in .admin) --------------------------
+
+    async def start_child(self, spec: ChildSpec | Supervisor) -> ActorRef | SupervisorRef:
+        """Start one more child from ``spec``; return its ref (a ``SupervisorRef`` for a
+        ``Supervisor`` spec).
+
+        Raises :class:`~interactors.ChildError` (``reason`` ``"already_started"`` or
+        ``"already_present"``) when a child, running or terminated, has that name, and
+        :class:`~interactors.SpawnError` when it does not start.
+        """
+        from .admin import start_child
+
+        return _live_ref(await start_child(self._node, spec))
+
+    async def terminate_child(self, name: str) -> None:
+        """Stop the child ``name`` for good (``on_stop`` runs); its spec stays, as in OTP,
+        for :meth:`restart_child` (a temporary child's spec is dropped). Raises
+        :class:`~interactors.ChildError` (``"not_found"``)."""
+        from .admin import terminate_child
+
+        await terminate_child(self._node, name)
+
+    async def restart_child(self, name: str) -> ActorRef | SupervisorRef:
+        """Start the terminated child ``name`` again from its spec; return its new ref.
+
+        Raises :class:`~interactors.ChildError` (``"running"``, ``"not_found"``).
+        """
+        from .admin import restart_child
+
+        return _live_ref(await restart_child(self._node, name))
+
+    async def delete_child(self, name: str) -> None:
+        """Forget the terminated child ``name``. Raises :class:`~interactors.ChildError`
+        (``"running"``: terminate it first; ``"not_found"``)."""
+        from .admin import delete_child
+
+        await delete_child(self._node, name)
+
+    def which_children(self) -> list[ChildInfo]:
+        """Every child in start order: name, ref (``None`` if terminated), restart type,
+        state and restart count."""
+        from .admin import which_children
+
+        return which_children(self._node, ref_of)
+
+    def count_children(self) -> ChildCounts:
+        """How many children: ``specs``, ``active``, ``restarting``, ``supervisors``,
+        ``workers``."""
+        from .admin import count_children
+
+        return count_children(self._node)
+
     async def stop(self) -> None:
         """Stop every child for good, in reverse start order."""
         await self._node.stop()
 
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
+
+
+def ref_of(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef | None:
+    """The ref of a child node; ``None`` while it is terminated."""
+    from .tree import ChildNode
+
+    if node.terminated:
+        return None
+    return node.ref if isinstance(node, ChildNode) else SupervisorRef(node)
+
+
+def _live_ref(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef:
+    ref = ref_of(node)
+    assert ref is not None  # just started
+    return ref

@@ -52,6 +52,7 @@ class ChildNode:
         self.ref: ActorRef | None = None
         self.attempt = 0
         self.started_at = 0.0
+        self.terminated = False  # by terminate_child: its spec is kept for restart_child
         # Its own shutdown timeout, else its supervisor's default, else the system's.
         self.shutdown = spec.shutdown if spec.shutdown is not None else parent.spec.shutdown
 
@@ -66,7 +67,7 @@ class ChildNode:
             spec.actor,
             spec.args,
             spec.kwargs,
-            name=spec.name,
+            name=spec.name if self.cell is None else self.cell.name,  # restart_child: same name
             shutdown=self.shutdown,
             owner=self,
             **options,
@@ -102,7 +103,8 @@ class ChildNode:
         self.parent.child_ended(self, reason, abnormal)
 
     def cell_finished(self, cell: ActorCell) -> None:
-        self.parent.remove(self)
+        if not self.terminated:
+            self.parent.remove(self)
 
 
 class SupervisorNode:
@@ -122,6 +124,8 @@ class SupervisorNode:
         self.failed = False
         self.stopped = False
         self.stopping = anyio.Event()
+        self.terminated = False  # by terminate_child: its spec is kept for restart_child
+        self.restarts = 0
 
     # -- building --------------------------------------------------------------------------
 
@@ -162,7 +166,7 @@ class SupervisorNode:
 
     async def _handle(self, child: ChildNode | SupervisorNode, reason: str, abnormal: bool) -> None:
         async with self.lock:
-            if self.failed or self.stopped or child not in self.children:
+            if self.failed or self.stopped or child.terminated or child not in self.children:
                 return
             if not should_restart(child.restart, abnormal):
                 log.info(
@@ -213,6 +217,7 @@ class SupervisorNode:
             group = list(self.children)
         else:
             group = self.children[index:]
+        group = [node for node in group if not node.terminated]  # kept stopped, as in OTP
         for other in reversed(group):
             if other is not child and other.restart == "temporary":
                 # As in OTP: a temporary sibling is terminated, never restarted.
@@ -250,9 +255,11 @@ class SupervisorNode:
     async def restart_now(self) -> None:
         """Restart the whole subtree (its children in order), with a fresh intensity."""
         self.failed = False
+        self.restarts += 1
         self.restart_times.clear()
         for node in self.children:
-            await node.restart_now()
+            if not node.terminated:
+                await node.restart_now()
 
     async def terminate(self) -> None:
         for node in reversed(self.children):
