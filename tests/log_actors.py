@@ -1,9 +1,8 @@
-"""Actors that log, warn and print (tests/test_actor_logs.py, benchmarks/logs.py)."""
+"""Actors that log and warn (tests/test_actor_logs.py)."""
 
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 
 import interactors
@@ -34,19 +33,6 @@ class Chatty(interactors.Actor):
         for i in range(count):
             log.info("record %d", i)
 
-    def time_debug(self, count: int) -> tuple[float, float]:
-        """Seconds for ``count`` filtered-out ``log.debug`` calls, and for a plain loop
-        calling a no-op function the same way."""
-        debug = log.debug
-        start = time.perf_counter()
-        for i in range(count):
-            debug("record %d", i)
-        logged = time.perf_counter() - start
-
-        def noop(*args: object) -> None:
-            pass
-
-        start = time.perf_counter()
-        for i in range(count):
-            noop("record %d", i)
-        return logged, time.perf_counter() - start
+    def crash(self, text: str) -> None:
+        log.warning("warning: %s", text)
+        raise RuntimeError(text)

@@ -127,3 +127,34 @@ def test_json_log_lines_name_the_actor() -> None:
     assert warning["message"] == "disk almost full"
     assert warning["actor"] == "janitor"
     assert isinstance(warning["actor_id"], int)
+
+
+async def test_logging_imported_late_by_the_actor(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            late = await system.spawn("late_log_actors:LateLogger", name="late")
+            await late.ask.log("first")
+            await late.ask.log("second")
+            await _wait_for(caplog, 2, "late_log_actors")
+    records = _records(caplog, "late_log_actors")
+    assert [r.getMessage() for r in records] == ["first", "second"]
+    assert {r.actor for r in records} == {"late"}  # type: ignore[attr-defined]
+
+
+async def test_records_logged_before_a_crash_arrive_before_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            chatty = await system.spawn(Chatty, name="crashy", on_error="restart")
+            with pytest.raises(interactors.ActorCrashed):
+                await chatty.ask.crash("last words")
+            await chatty.ask.info("after the restart")
+            await _wait_for(caplog, 2)
+    messages = [
+        r.getMessage() for r in caplog.records if r.name in (LOGGER, "interactors") and r.levelno
+    ]
+    crash = next(i for i, m in enumerate(messages) if m.startswith("actor 'crashy' crashed"))
+    assert messages.index("warning: last words") < crash < messages.index("info: after the restart")

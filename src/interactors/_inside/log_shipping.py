@@ -3,8 +3,9 @@
 Each interpreter has its own ``logging`` state, so without this an actor's records would
 go to that interpreter's last-resort handler (bare text on stderr) or nowhere. Installing
 is lazy: ``logging`` is imported here only once the actor's own code has imported it (the
-worker checks when an incarnation starts and before it parks), so an actor that never
-logs never pays for it. Once installed, the actor's root logger gets the host's effective
+worker checks when an incarnation starts; if it is not imported yet, a ``sys.meta_path``
+watch installs the handler as soon as it is), so an actor that never logs never pays for
+it. Once installed, the actor's root logger gets the host's effective
 levels (a filtered-out ``debug`` stays cheap) and a handler that turns each record into a
 plain tuple, buffers it, and sends the buffer to the host as one LOGS notice when it is
 full, when it is old, before the worker parks, before any other notice (so a crash's log
@@ -109,8 +110,52 @@ def install(worker: Any) -> None:
         warnings.showwarning = shipper.show_warning
     shipper.worker = worker
     worker.logs = shipper
-    if shipper.handler is None and "logging" in sys.modules:
-        _install_handler(shipper, levels)
+    if shipper.handler is None:
+        if "logging" in sys.modules:
+            _install_handler(shipper, levels)
+        elif not any(isinstance(finder, LoggingImportWatch) for finder in sys.meta_path):
+            sys.meta_path.insert(0, LoggingImportWatch(shipper))
+
+
+class LoggingImportWatch:
+    """A ``sys.meta_path`` finder that installs the handler right after the actor's code
+    first imports ``logging`` (then leaves ``sys.meta_path``)."""
+
+    def __init__(self, shipper: LogShipper) -> None:
+        self.shipper = shipper
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = None if find is None else find(name, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenInstall(spec.loader, self.shipper)
+                return spec
+        return None
+
+
+class _ThenInstall:
+    """Loads ``logging`` with the real loader, then installs the shipping handler."""
+
+    def __init__(self, loader: Any, shipper: LogShipper) -> None:
+        self.loader = loader
+        self.shipper = shipper
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        shipper = self.shipper
+        if shipper.handler is None:
+            _install_handler(shipper, dict(shipper.worker.log_levels))
 
 
 def before_park(worker: Any) -> None:
