@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 
 import interactors
@@ -36,3 +37,12 @@ class Chatty(interactors.Actor):
     def crash(self, text: str) -> None:
         log.warning("warning: %s", text)
         raise RuntimeError(text)
+
+    def from_thread(self, text: str) -> None:
+        """Log from a thread of the actor's, after this handler has returned."""
+        timer = threading.Timer(0.1, log.info, args=("thread: %s", text))
+        timer.start()
+        self.timer = timer
+
+    def join_thread(self) -> None:
+        self.timer.join()

@@ -158,3 +158,16 @@ async def test_records_logged_before_a_crash_arrive_before_it(
     ]
     crash = next(i for i, m in enumerate(messages) if m.startswith("actor 'crashy' crashed"))
     assert messages.index("warning: last words") < crash < messages.index("info: after the restart")
+
+
+async def test_a_record_from_an_actors_own_thread_arrives_while_it_idles(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            chatty = await system.spawn(Chatty)
+            await chatty.ask.from_thread("hi")
+            await _wait_for(caplog, 1)  # the worker is parked meanwhile
+            await chatty.ask.join_thread()
+    assert [r.getMessage() for r in _records(caplog)] == ["thread: hi"]

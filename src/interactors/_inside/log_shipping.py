@@ -59,7 +59,12 @@ class LogShipper:
             if not buffer:
                 self.oldest = record[0]
             buffer.append(record)
-            if len(buffer) >= BATCH_RECORDS or record[0] - self.oldest >= BATCH_SECONDS:
+            if (
+                len(buffer) >= BATCH_RECORDS
+                or record[0] - self.oldest >= BATCH_SECONDS
+                # A thread of the actor's own: the worker may be parked, with no flush due.
+                or _thread.get_ident() != self.worker.thread_id
+            ):
                 self.flush()
 
     def flush(self) -> None:
