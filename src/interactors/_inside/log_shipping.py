@@ -113,6 +113,8 @@ def install(worker: Any) -> None:
         import warnings
 
         warnings.showwarning = shipper.show_warning
+    if shipper.worker is not worker and shipper.handler is not None:
+        _apply_levels(levels)  # a new worker in this interpreter: the host's levels now
     shipper.worker = worker
     worker.logs = shipper
     if shipper.handler is None:
@@ -203,11 +205,17 @@ def _install_handler(shipper: LogShipper, levels: dict[str, int]) -> None:
             except Exception:
                 self.handleError(record)
 
-    root = logging.getLogger()
+    _apply_levels(levels)
+    handler = ShippingHandler()
+    logging.getLogger().addHandler(handler)
+    shipper.handler = handler
+
+
+def _apply_levels(levels: dict[str, int]) -> None:
+    """The host's root level, and its named loggers' levels where the actor set none."""
+    import logging
+
     for name, level in levels.items():
-        logger = logging.getLogger(name) if name else root
+        logger = logging.getLogger(name or None)
         if not name or logger.level == logging.NOTSET:
             logger.setLevel(level)
-    handler = ShippingHandler()
-    root.addHandler(handler)
-    shipper.handler = handler
