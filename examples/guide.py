@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import anyio
 
 import interactors
-from examples.guide_actors import Hasher, Pipeline, Slow
+from examples.guide_actors import Hasher, Pipeline, Reporter, Slow
 
 
 async def refs_travel(system: interactors.ActorSystem) -> None:
@@ -57,12 +60,25 @@ async def introspection(system: interactors.ActorSystem) -> None:
     print("actors:", [a.name for a in system.statistics().actors])
 
 
+async def actor_logs(system: interactors.ActorSystem) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[%(actor)s] %(levelname)s %(name)s: %(message)s"))
+    for name in ("examples.reporter", "py.warnings"):
+        logging.getLogger(name).addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)  # before the spawn: the actor gets it too
+    reporter = await system.spawn(Reporter, name="reporter")
+    await reporter.ask.report(3)
+    # [reporter] INFO examples.reporter: 3 items done
+    # [reporter] WARNING py.warnings: .../guide_actors.py:...: FutureWarning: ...
+
+
 async def main(system: interactors.ActorSystem) -> None:
     await refs_travel(system)
     await errors(system)
     await cancellation(system)
     await big_buffers(system)
     await introspection(system)
+    await actor_logs(system)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import warnings
 from typing import Any
 
 import interactors
@@ -40,3 +42,13 @@ class Slow(interactors.Actor):
     async def nap(self, seconds: float) -> float:
         await asyncio.sleep(seconds)
         return seconds
+
+
+log = logging.getLogger("examples.reporter")
+
+
+class Reporter(interactors.Actor):
+    def report(self, items: int) -> None:
+        log.debug("counting %d items", items)  # filtered out inside the actor at INFO
+        log.info("%d items done", items)
+        warnings.warn("report() will need a title", FutureWarning, stacklevel=1)

@@ -38,3 +38,6 @@ def test_guide_runs() -> None:
     assert "timed out after 0.05 s" in out
     assert "32 MiB digest: 83ee47245398adee" in out
     assert "handled: 5 errors: 1 state: running" in out
+    assert "[reporter] INFO examples.reporter: 3 items done" in out
+    assert "counting 3 items" not in out
+    assert "FutureWarning: report() will need a title" in out

@@ -2,8 +2,10 @@
 
 EXITED comes from the host thread that ran an interpreter when it returns; CRASHED from a
 worker whose handler failed under ``on_error="restart"``/``"stop"``; TELL_FAILED from a
-worker whose tell handler raised under ``on_error="resume"`` (logged). An EXITED for an
-abandoned interpreter means a stuck actor came back after all: its interpreter can go.
+worker whose tell handler raised under ``on_error="resume"`` (logged); LOGS from a worker
+whose code logged (re-emitted through the host's ``logging``, see :mod:`.actor_logs`). An
+EXITED for an abandoned interpreter means a stuck actor came back after all: its
+interpreter can go.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from .._wire import envelope as P
 from .abandoned import AbandonedInterpreters
+from .actor_logs import emit_actor_records
 from .cell import ActorCell
 
 __all__ = ("dispatch_notice",)
@@ -23,6 +26,9 @@ def dispatch_notice(
 ) -> None:
     """Hand one notice to the cell it is about (or to the abandoned interpreters)."""
     kind, actor_id, _fmt, payload = envelope
+    if kind == P.LOGS:  # even from an actor that is gone by now: it logged them before
+        emit_actor_records(actor_id, *payload)
+        return
     if kind == P.EXITED:
         iid, token, info = payload
         if abandoned.came_back(iid, actor_id):

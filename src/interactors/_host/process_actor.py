@@ -16,6 +16,7 @@ import anyio
 
 from .._backend.process import Booted, ChildProcess, boot, discard
 from .._wire import slots as S
+from .actor_logs import host_log_levels
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -67,7 +68,7 @@ class ProcessLink:
             S.flag_code(self.slot_fd, self.base + S.REPLY_PARKED),
         )
         spares = SpareProcess.of(cell.system)
-        child.start(config, host_address, reply_to, spares.take())
+        child.start((*config, host_log_levels()), host_address, reply_to, spares.take())
         self.child = child
         spares.refill()
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .. import _backend as backend
 from .._exceptions import IsolationError, SpawnError
 from .._wire import envelope as P
+from .actor_logs import host_log_levels
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -38,7 +39,7 @@ def run_interpreter(
 ) -> None:
     """Host thread: run the worker until it returns, then post EXITED."""
     try:
-        failure = backend.run(iid, BOOT, {"config": config})
+        failure = backend.run(iid, BOOT, {"config": (*config, host_log_levels())})
     except Exception as exc:  # e.g. the interpreter is gone: still report the exit
         failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
     info = None if failure is None else (failure.type_name, failure.message, failure.traceback)

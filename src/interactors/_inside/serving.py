@@ -23,6 +23,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from . import faults as _faults
 from .loading import error_payload
+from .log_shipping import before_park
 from .peer import PeerContext
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
     from .._wire.codec_protocol import Codec
+    from .log_shipping import LogShipper
 
 __all__ = ("Leave", "Server")
 
@@ -79,6 +81,7 @@ class Server:
             self.handler_timeout,
             self.token,
             self.interrupt_fd,
+            self.log_levels,
         ) = config
         self.slot_fd = slot_fd
         self._area, self.fields, self.base = S.slot_fields(slot_fd, slot_index)
@@ -97,6 +100,7 @@ class Server:
         self.running_handlers = 0
         self.handler_tasks: set[Any] = set()
         self.cancel_acked = False
+        self.logs: LogShipper | None = None  # set once the actor's code uses logging
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
         _put(qid, envelope)
@@ -139,6 +143,8 @@ class Server:
         self.reply(request, (kind or P.REPLY_ERROR, request[1], P.PLAIN, error_payload(exc)))
 
     def tell_host(self, kind: int, msg_id: int, payload: Any) -> None:
+        if self.logs is not None and self.logs.buffer:
+            self.logs.flush()  # what the actor logged comes before what happened to it
         self.send(self.host_q, self.host_fd, (kind, msg_id, P.PLAIN, payload))
 
     def hook(self, name: str, *args: Any) -> Any:
@@ -332,6 +338,7 @@ class Server:
                 yield_cpu()
             if _count(mbox_q) or _count(ctl_q):
                 continue
+            before_park(self)
             fields[parked] = 1
             if not _count(mbox_q) and not _count(ctl_q):
                 os.eventfd_read(fd)

@@ -15,6 +15,7 @@ from .. import _backend as backend
 from .._exceptions import ActorInterrupted, HandlerTimeout
 from .._wire import envelope as P
 from .._wire import slots as S
+from .log_shipping import before_park
 from .serving import Leave, Server, _count, _get
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -105,6 +106,7 @@ class AsyncServer(Server):
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]
                 if not _count(self.mbox_q):
                     wake.clear()
+                    before_park(self)
                     self.fields[self.base + S.PARKED] = 1
                     if not _count(self.mbox_q) and not _count(self.ctl_q):
                         await wake.wait()

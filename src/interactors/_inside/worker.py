@@ -25,6 +25,8 @@ from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
 from .loading import error_payload, is_async, isolation_extension, resolve_class
+from .log_shipping import before_park
+from .log_shipping import install as install_log_shipping
 from .serving import Leave, _count, _get, _now_ns
 from .serving_async import AsyncServer
 from .watchdog import Watchdog
@@ -94,6 +96,7 @@ class Worker(AsyncServer):
 
     def incarnation(self) -> str:
         """Build an instance, serve until the incarnation ends; return how it ended."""
+        install_log_shipping(self)
         if self.needs_loop():
             import asyncio
 
@@ -187,6 +190,7 @@ class Worker(AsyncServer):
         while not _count(self.ctl_q):
             if fields[self.base + S.OWNER] != self.token:
                 return None
+            before_park(self)
             fields[parked] = 1
             if not _count(self.ctl_q):
                 os.eventfd_read(self.mbox_fd)
@@ -238,6 +242,7 @@ class Worker(AsyncServer):
                 if self.fields[self.base + S.OWNER] != self.token:
                     return  # abandoned while it was stuck: a replacement took over
         finally:
+            before_park(self)
             if watchdog is not None:
                 watchdog.close()
             self.peers.close()

@@ -2,7 +2,8 @@
 
 The launcher configures the root logger, so the app's own loggers and the ``interactors``
 logger come out the same way. JSON lines carry ``time``, ``level``, ``logger``,
-``message`` and, when there is one, ``traceback``.
+``message``, ``actor`` and ``actor_id`` for records made inside an actor, and, when there
+is one, ``traceback``.
 
 Host side only.
 """
@@ -26,12 +27,16 @@ class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        actor = getattr(record, "actor", None)
+        if actor is not None:  # a record made inside an actor (see _host/actor_logs.py)
+            entry["actor"] = actor
+            entry["actor_id"] = getattr(record, "actor_id", None)
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         elif record.exc_text:

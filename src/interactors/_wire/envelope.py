@@ -52,6 +52,7 @@ START_FAILED: Final = 14
 EXITED: Final = 20  # posted by the host thread that ran the interpreter, when it returns
 CRASHED: Final = 21  # posted by a worker whose handler failed under on_error="restart"/"stop"
 TELL_FAILED: Final = 22  # a tell's handler raised under on_error="resume": the host logs it
+LOGS: Final = 23  # a batch of log records made inside an actor: the host re-emits them
 
 # Payload formats.
 PLAIN: Final = 0

@@ -1,0 +1,221 @@
+"""Ships log records and warnings made inside an actor to the host's ``logging``.
+
+Each interpreter has its own ``logging`` state, so without this an actor's records would
+go to that interpreter's last-resort handler (bare text on stderr) or nowhere. Installing
+is lazy: ``logging`` is imported here only once the actor's own code has imported it (the
+worker checks when an incarnation starts; if it is not imported yet, a ``sys.meta_path``
+watch installs the handler as soon as it is), so an actor that never logs never pays for
+it. Once installed, the actor's root logger gets the host's effective
+levels (a filtered-out ``debug`` stays cheap) and a handler that turns each record into a
+plain tuple, buffers it, and sends the buffer to the host as one LOGS notice when it is
+full, when it is old, before the worker parks, before any other notice (so a crash's log
+lines come before the crash) and when the worker leaves.
+
+``warnings.warn`` is routed through ``warnings.showwarning`` (no ``logging`` import
+needed) as a WARNING record of the ``py.warnings`` logger, like
+``logging.captureWarnings``.
+
+Stdlib only, and no ``logging`` at import time: runs inside actors' interpreters.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import time
+
+from .._wire import envelope as P
+
+TYPE_CHECKING = False  # typing is not imported at run time: actors import this
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+__all__ = ("LogShipper", "before_park", "install")
+
+# A batch goes to the host when it holds this many records, or its oldest is this old.
+BATCH_RECORDS: Final = 256
+BATCH_SECONDS: Final = 0.05
+_WARNING = 30
+
+_shipper: LogShipper | None = None
+
+
+class LogShipper:
+    """The actor's buffer of records (plain tuples) and the way to the host."""
+
+    def __init__(self, worker: Any, root_level: int) -> None:
+        self.worker = worker
+        self.root_level = root_level
+        self.buffer: list[tuple[Any, ...]] = []
+        self.oldest = 0.0
+        self.lock = _thread.RLock()
+        self.handler: Any = None
+
+    def add(self, record: tuple[Any, ...]) -> None:
+        """Buffer one record ``(created, logger, level, message, exc_text, path, line,
+        function)``; send the batch if it is full or old."""
+        with self.lock:
+            buffer = self.buffer
+            if not buffer:
+                self.oldest = record[0]
+            buffer.append(record)
+            if (
+                len(buffer) >= BATCH_RECORDS
+                or record[0] - self.oldest >= BATCH_SECONDS
+                # A thread of the actor's own: the worker may be parked, with no flush due.
+                or _thread.get_ident() != self.worker.thread_id
+            ):
+                self.flush()
+
+    def flush(self) -> None:
+        """Send the buffered records to the host (nothing when there are none)."""
+        with self.lock:
+            if not self.buffer:
+                return
+            batch, self.buffer = tuple(self.buffer), []
+            worker = self.worker
+            worker.send(
+                worker.host_q,
+                worker.host_fd,
+                (P.LOGS, worker.actor_id, P.PLAIN, (worker.name, batch)),
+            )
+
+    def show_warning(
+        self,
+        message: Any,
+        category: Any,
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        """``warnings.showwarning`` inside the actor: a ``py.warnings`` WARNING record."""
+        if file is not None or self.root_level > _WARNING:
+            return
+        import warnings
+
+        text = warnings.formatwarning(message, category, filename, lineno, line)
+        self.add((time.time(), "py.warnings", _WARNING, text.rstrip(), None, filename, lineno, ""))
+
+
+def install(worker: Any) -> None:
+    """Route warnings now, and logging too if the actor's code has imported it.
+
+    Called when an incarnation starts; :func:`before_park` installs the logging half
+    later if the actor imports ``logging`` only then.
+    """
+    global _shipper
+    levels = dict(worker.log_levels)
+    shipper = _shipper
+    if shipper is None:
+        # One per interpreter (logging's state is): a later worker in it takes it over.
+        shipper = _shipper = LogShipper(worker, levels.get("", _WARNING))
+        import warnings
+
+        warnings.showwarning = shipper.show_warning
+    if shipper.worker is not worker and shipper.handler is not None:
+        _apply_levels(levels)  # a new worker in this interpreter: the host's levels now
+    shipper.worker = worker
+    worker.logs = shipper
+    if shipper.handler is None:
+        if "logging" in sys.modules:
+            _install_handler(shipper, levels)
+        elif not any(isinstance(finder, LoggingImportWatch) for finder in sys.meta_path):
+            sys.meta_path.insert(0, LoggingImportWatch(shipper))
+
+
+class LoggingImportWatch:
+    """A ``sys.meta_path`` finder that installs the handler right after the actor's code
+    first imports ``logging`` (then leaves ``sys.meta_path``)."""
+
+    def __init__(self, shipper: LogShipper) -> None:
+        self.shipper = shipper
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = None if find is None else find(name, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenInstall(spec.loader, self.shipper)
+                return spec
+        return None
+
+
+class _ThenInstall:
+    """Loads ``logging`` with the real loader, then installs the shipping handler."""
+
+    def __init__(self, loader: Any, shipper: LogShipper) -> None:
+        self.loader = loader
+        self.shipper = shipper
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        shipper = self.shipper
+        if shipper.handler is None:
+            _install_handler(shipper, dict(shipper.worker.log_levels))
+
+
+def before_park(worker: Any) -> None:
+    """The worker is about to wait: send what is buffered, install logging if now used."""
+    shipper = worker.logs
+    if shipper is None:
+        return
+    if shipper.buffer:
+        shipper.flush()
+    if shipper.handler is None and "logging" in sys.modules:
+        _install_handler(shipper, dict(worker.log_levels))
+
+
+def _install_handler(shipper: LogShipper, levels: dict[str, int]) -> None:
+    import logging
+
+    formatter = logging.Formatter()
+    add = shipper.add
+
+    class ShippingHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                exc_text = record.exc_text
+                if record.exc_info and not exc_text:
+                    exc_text = formatter.formatException(record.exc_info)
+                if record.stack_info:
+                    exc_text = f"{exc_text}\n{record.stack_info}" if exc_text else record.stack_info
+                add(
+                    (
+                        record.created,
+                        record.name,
+                        record.levelno,
+                        record.getMessage(),
+                        exc_text,
+                        record.pathname,
+                        record.lineno,
+                        record.funcName,
+                    )
+                )
+            except Exception:
+                self.handleError(record)
+
+    _apply_levels(levels)
+    handler = ShippingHandler()
+    logging.getLogger().addHandler(handler)
+    shipper.handler = handler
+
+
+def _apply_levels(levels: dict[str, int]) -> None:
+    """The host's root level, and its named loggers' levels where the actor set none."""
+    import logging
+
+    for name, level in levels.items():
+        logger = logging.getLogger(name or None)
+        if not name or logger.level == logging.NOTSET:
+            logger.setLevel(level)
