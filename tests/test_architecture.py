@@ -221,3 +221,13 @@ def test_only_the_backend_touches_interpreter_and_queue_apis() -> None:
         if _layer(name) != "_backend" and any(t in private for t, _ in _imports(path))
     )
     assert users == []
+
+
+def test_architecture_doc_names_every_module() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    unnamed = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.glob("_*/*.py")
+        if path.name != "__init__.py" and f"`{path.relative_to(PACKAGE)}`" not in text
+    )
+    assert unnamed == []
