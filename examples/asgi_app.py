@@ -2,8 +2,8 @@
 
     uvicorn examples.asgi_app:app
 
-``GET /primes?below=N`` counts primes on one of the prime-counting actors, in turn. The
-counting runs in the actor's own interpreter, with its own GIL: the event loop keeps
+``GET /primes?below=N`` counts primes on the least busy actor of a pool of prime counters.
+The counting runs in the actor's own interpreter, with its own GIL: the event loop keeps
 serving meanwhile, and concurrent requests count in parallel on different actors.
 ``GET /stats`` shows how many requests each actor has handled. Stopping the server
 stops the actors (their interpreters are destroyed before the process exits).
@@ -12,7 +12,6 @@ stops the actors (their interpreters are destroyed before the process exits).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,12 +30,12 @@ MAX_BELOW = 5_000_000
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
     async with interactors.ActorSystem() as system:
-        counters = [
-            await system.spawn(PrimeCounter, name=f"primes-{i}")
-            for i in range(1, max(2, os.process_cpu_count() or 2) + 1)
-        ]
+        # One ref over supervised copies: each request goes to the least busy one.
+        counters = await system.spawn_pool(
+            PrimeCounter, size=max(2, os.process_cpu_count() or 2), policy="least_busy"
+        )
         # The state is handed to every request as request.state.
-        yield {"system": system, "counters": itertools.cycle(counters)}
+        yield {"system": system, "counters": counters}
 
 
 async def primes(request: Request) -> JSONResponse:
@@ -46,9 +45,8 @@ async def primes(request: Request) -> JSONResponse:
         return JSONResponse({"error": "below must be an integer"}, status_code=400)
     if not 0 <= below <= MAX_BELOW:
         return JSONResponse({"error": f"below must be in 0..{MAX_BELOW}"}, status_code=400)
-    counter = next(request.state.counters)
-    count = await counter.ask.count(below)
-    return JSONResponse({"below": below, "primes": count, "actor": counter.name})
+    count, actor = await request.state.counters.ask.count_named(below)
+    return JSONResponse({"below": below, "primes": count, "actor": actor})
 
 
 async def stats(request: Request) -> JSONResponse:

@@ -27,3 +27,7 @@ class PrimeCounter(interactors.Actor):
 
     def count(self, below: int) -> int:
         return count_primes(below)
+
+    def count_named(self, below: int) -> tuple[int, str]:
+        """The count, and the name of the actor that counted (in a pool, the one chosen)."""
+        return count_primes(below), self.name
