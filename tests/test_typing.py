@@ -99,6 +99,8 @@ async def test_the_call_form_asks_and_tells() -> None:
                 await counter.ask(Other.add, 1)  # same name, another class: refused
             with pytest.raises(interactors.UnknownMethodError, match=r"Other\.shout"):
                 counter.tell_nowait(Other.shout, "hi")
+            with pytest.raises(interactors.UnknownMethodError, match="__init__"):
+                await counter.tell(Counter.__init__, 1)  # not a message handler
             adder = await system.spawn(Adder, counter)  # inside, a typed PeerRef
             assert await adder.ask(Adder.add_twice, 1) == 20
             assert await adder.ask(Adder.add_async, 1) == 21

@@ -54,6 +54,7 @@ def method_name(cell: ActorCell, method: Callable[..., Any]) -> str:
             getattr(method, "__qualname__", name),
             cell.methods,
         )
+    cell.check_method(name)  # not a public method (``_helper``, ``__init__``): refused too
     return name
 
 
@@ -113,7 +114,8 @@ class _Proxy:
         return call
 
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self, method_name(self._cell, method))(*args, **kwargs)
+        name = method_name(self._cell, method)
+        return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
 
     def __repr__(self) -> str:
         kind = {P.ASK: "ask", P.TELL: "tell"}.get(self._mode, "tell_nowait")

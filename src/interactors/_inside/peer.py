@@ -118,7 +118,8 @@ class _PeerMethods:
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         # Only the name is checked here (the class is not known inside): type checkers see
         # a method of another class (see _PeerAsk below).
-        return getattr(self, getattr(method, "__name__", ""))(*args, **kwargs)
+        name = getattr(method, "__name__", "")
+        return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
 
 
 if TYPE_CHECKING:  # what type checkers see of peer.ask / tell / tell_nowait (_PeerMethods)
