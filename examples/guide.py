@@ -8,7 +8,7 @@ import sys
 import anyio
 
 import interactors
-from examples.guide_actors import Hasher, Pipeline, Reporter, Slow
+from examples.guide_actors import Checker, Hasher, Pipeline, Reporter, Slow
 
 
 async def refs_travel(system: interactors.ActorSystem) -> None:
@@ -16,6 +16,13 @@ async def refs_travel(system: interactors.ActorSystem) -> None:
     pipeline = await system.spawn(Pipeline, hasher)  # pass the ref like any argument
     print("twice:", (await pipeline.ask.hash_twice("abc"))[:16])
     print("async:", (await pipeline.ask.hash_async("abc"))[:16])
+
+
+async def typed_refs(system: interactors.ActorSystem) -> None:
+    hasher = await system.spawn(Hasher)  # an ActorRef[Hasher]
+    digest = await hasher.ask(Hasher.digest, b"abc", rounds=2)  # a str, for type checkers
+    checker = await system.spawn(Checker, hasher)
+    print("typed:", digest[:16], await checker.ask(Checker.matches, b"abc", digest, rounds=2))
 
 
 async def errors(system: interactors.ActorSystem) -> None:
@@ -74,6 +81,7 @@ async def actor_logs(system: interactors.ActorSystem) -> None:
 
 async def main(system: interactors.ActorSystem) -> None:
     await refs_travel(system)
+    await typed_refs(system)
     await errors(system)
     await cancellation(system)
     await big_buffers(system)

@@ -9,6 +9,11 @@ import warnings
 from typing import Any
 
 import interactors
+from interactors import PeerRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from interactors import ActorRef
 
 
 class Hasher(interactors.Actor):
@@ -36,6 +41,18 @@ class Pipeline(interactors.Actor):
     async def hash_async(self, text: str) -> str:
         result: str = await self.hasher.ask.digest(text.encode())
         return result
+
+
+class Checker(interactors.Actor):
+    """Holds a typed ref to a Hasher: mypy and pyright check its calls."""
+
+    def __init__(self, hasher: ActorRef[Hasher] | PeerRef[Hasher]) -> None:
+        assert isinstance(hasher, PeerRef)  # inside an actor, a ref is a PeerRef
+        self.hasher = hasher
+
+    def matches(self, data: bytes, digest: str, rounds: int = 1) -> bool:
+        reply = self.hasher.ask(Hasher.digest, data, rounds=rounds)  # a PendingReply[str]
+        return reply.result(timeout=5) == digest
 
 
 class Slow(interactors.Actor):

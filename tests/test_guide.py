@@ -34,6 +34,7 @@ def test_guide_runs() -> None:
     out = result.stdout
     assert "remote error: TypeError - string argument without an encoding" in out
     assert "unknown method: actor 'hasher'" in out
+    assert "typed: 4f8b42c22dd3729b True" in out
     assert "encode error at the sender" in out
     assert "timed out after 0.05 s" in out
     assert "32 MiB digest: 83ee47245398adee" in out

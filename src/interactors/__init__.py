@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from ._host.statistics import ActorStatistics as ActorStatistics
     from ._host.statistics import SystemStatistics as SystemStatistics
     from ._host.system import ActorSystem as ActorSystem
+    from ._inside.peer import PeerRef as PeerRef
+    from ._inside.peer import PendingReply as PendingReply
     from ._supervision.admin import ChildCounts as ChildCounts
     from ._supervision.admin import ChildInfo as ChildInfo
     from ._supervision.pool import ActorPool as ActorPool
@@ -72,6 +74,8 @@ _LAZY = {
     "ActorSystem": "._host.system",
     "SystemStatistics": "._host.statistics",
     "run": "._host.run",
+    "PeerRef": "._inside.peer",
+    "PendingReply": "._inside.peer",
 }
 
 __all__ = (
@@ -102,6 +106,8 @@ __all__ = (
     "IsolationFallbackWarning",
     "MailboxFull",
     "MsgspecCodec",
+    "PeerRef",
+    "PendingReply",
     "PickleCodec",
     "PoolStatistics",
     "SpawnError",

@@ -18,22 +18,49 @@ a direct actor-to-actor ref.
 
 from __future__ import annotations
 
+import sys
 import weakref
+from collections.abc import Awaitable, Callable
 from threading import get_ident
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import anyio
 
-from .._exceptions import SystemClosed
+from .._exceptions import SystemClosed, UnknownMethodError
 from .._wire import envelope as P
 from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
     from .cell import ActorCell
 
+A = TypeVar("A", default=Any)  # a bare `ActorRef` is `ActorRef[Any]`
+R = TypeVar("R")
+Params = ParamSpec("Params")
+
+
+def method_name(cell: ActorCell, method: Callable[..., Any]) -> str:
+    """The name of ``method`` (e.g. ``Counter.add``) if it is a method of the cell's actor.
+
+    A function of another class raises :class:`UnknownMethodError`, as an unknown name does.
+    """
+    name = getattr(method, "__name__", "")
+    module, _, qualname = cell.target.partition(":")
+    cls: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        cls = getattr(cls, part, None)
+    if isinstance(cls, type) and not any(vars(k).get(name) is method for k in cls.__mro__):
+        raise UnknownMethodError.of(
+            f"{cell.name!r} ({cell.target})",
+            getattr(method, "__qualname__", name),
+            cell.methods,
+        )
+    cell.check_method(name)  # not a public method (``_helper``, ``__init__``): refused too
+    return name
+
 
 class _Proxy:
-    """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait``: attribute access names the method."""
+    """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait``: attribute access names the method,
+    calling it with a method of the actor's class (``ref.ask(Counter.add, 5)``) too."""
 
     __slots__ = ("__dict__", "_cell", "_mode", "_timeout")
 
@@ -86,23 +113,81 @@ class _Proxy:
         self.__dict__[method] = call  # later look-ups skip __getattr__
         return call
 
+    def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        name = method_name(self._cell, method)
+        return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
+
     def __repr__(self) -> str:
         kind = {P.ASK: "ask", P.TELL: "tell"}.get(self._mode, "tell_nowait")
         return f"<{kind} proxy of {self._cell.name!r}>"
 
 
-class ActorRef:
-    """A handle to a running actor. Cheap to copy, safe to send to other actors."""
+if TYPE_CHECKING:  # what type checkers see of ref.ask / tell / tell_nowait (_Proxy)
+
+    class _Ask(Generic[A]):
+        """Type checkers' view of ``ref.ask`` (the run-time object is a ``_Proxy``)."""
+
+        def __getattr__(self, method: str) -> Any: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], Awaitable[R]],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> Awaitable[R]: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], R],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> Awaitable[R]: ...
+        def __call__(self, method: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _Tell(Generic[A]):
+        """Type checkers' view of ``ref.tell``."""
+
+        def __getattr__(self, method: str) -> Any: ...
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], object],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> Awaitable[None]: ...
+
+    class _TellNowait(Generic[A]):
+        """Type checkers' view of ``ref.tell_nowait``."""
+
+        def __getattr__(self, method: str) -> Any: ...
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], object],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> None: ...
+
+
+class ActorRef(Generic[A]):
+    """A handle to a running actor. Cheap to copy, safe to send to other actors.
+
+    ``ActorRef[Counter]`` (what ``spawn(Counter)`` returns) type-checks the call form:
+    ``await ref.ask(Counter.add, 5)`` is an ``int`` if ``add`` returns one.
+    """
 
     __slots__ = ("__weakref__", "_cell", "ask", "tell", "tell_nowait")
 
     def __init__(self, cell: ActorCell) -> None:
         self._cell = cell
-        self.ask: Any = _Proxy(cell, P.ASK)
-        """``await ref.ask.method(...)``: call a handler and return its result."""
-        self.tell: Any = _Proxy(cell, P.TELL)
+        self.ask: _Ask[A] = _Proxy(cell, P.ASK)  # type: ignore[assignment]
+        """``await ref.ask.method(...)`` or ``await ref.ask(Cls.method, ...)``: call a handler
+        and return its result."""
+        self.tell: _Tell[A] = _Proxy(cell, P.TELL)  # type: ignore[assignment]
         """``await ref.tell.method(...)``: enqueue a call; waits only while the mailbox is full."""
-        self.tell_nowait: Any = _Proxy(cell, -P.TELL)
+        self.tell_nowait: _TellNowait[A] = _Proxy(cell, -P.TELL)  # type: ignore[assignment]
         """``ref.tell_nowait.method(...)``: enqueue or raise ``MailboxFull``; never waits."""
 
     @property
@@ -150,11 +235,11 @@ class ActorRef:
         """
         return self._cell.statistics()
 
-    def options(self, *, timeout: float | None = None) -> ActorRef:
+    def options(self, *, timeout: float | None = None) -> ActorRef[A]:
         """A ref whose asks fail with ``TimeoutError`` after ``timeout`` seconds."""
-        ref = ActorRef(self._cell)
+        ref: ActorRef[A] = ActorRef(self._cell)
         if timeout is not None:
-            ref.ask = _Proxy(self._cell, P.ASK, timeout)
+            ref.ask = _Proxy(self._cell, P.ASK, timeout)  # type: ignore[assignment]
         return ref
 
     def __reduce__(self) -> tuple[Any, ...]:

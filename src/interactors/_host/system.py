@@ -46,7 +46,7 @@ from .observing import open_observers
 from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
 from .pool import InterpreterPool
 from .pump import ReplyPump
-from .ref import ActorRef, systems, wrong_thread
+from .ref import A, ActorRef, systems, wrong_thread
 from .spawning import spawn_cell
 from .statistics import SystemStatistics
 from .target import check_not_importing_main
@@ -175,7 +175,7 @@ class ActorSystem:
 
     async def spawn(
         self,
-        actor: type | str,
+        actor: type[A] | str,
         *args: Any,
         name: str | None = None,
         restart: Literal["permanent", "transient", "temporary"] = "permanent",
@@ -187,7 +187,7 @@ class ActorSystem:
         handler_timeout: float | None = None,
         shutdown: float | None = None,
         **kwargs: Any,
-    ) -> ActorRef:
+    ) -> ActorRef[A]:
         """Start an actor under the system's root supervisor; return its ref once
         ``__init__`` and ``on_start`` have run.
 

@@ -32,16 +32,29 @@ from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Awaitable, Callable
+    from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-if TYPE_CHECKING:
     from .serving import Server
+
+    A = TypeVar("A", default=Any)
+    R = TypeVar("R", default=Any)
+    Params = ParamSpec("Params")
+else:  # `PeerRef[Counter]` and `PendingReply[int]` still work at run time, without typing
+
+    class Generic:
+        __slots__ = ()
+
+        def __class_getitem__(cls, item):
+            return cls
+
+    A = R = None
 
 _FULL_BACKOFF_MAX = 0.01
 
 
-class PendingReply:
-    """The answer to an ask made from inside an actor."""
+class PendingReply(Generic[R]):
+    """The answer to an ask made from inside an actor: ``await`` it or call ``.result()``."""
 
     __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target")
 
@@ -50,14 +63,16 @@ class PendingReply:
         self._msg_id = msg_id
         self._target = target
 
-    def result(self, timeout: float | None = None) -> Any:
+    def result(self, timeout: float | None = None) -> R:
         """Block this actor until the reply arrives; ``TimeoutError`` after ``timeout`` s."""
         envelope = self._ctx.wait_blocking(self._msg_id, timeout)
-        return P.raise_reply(envelope, self._target, self._ctx.decode)
+        value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
+        return value
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, R]:
         envelope = yield from self._ctx.wait_async(self._msg_id).__await__()
-        return P.raise_reply(envelope, self._target, self._ctx.decode)
+        value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
+        return value
 
     def __del__(self) -> None:
         self._ctx.forget(self._msg_id)
@@ -80,6 +95,8 @@ _SENT = _Sent()
 
 
 class _PeerMethods:
+    """``peer.ask`` / ``tell`` / ``tell_nowait``: ``ask.add(5)`` or ``ask(Counter.add, 5)``."""
+
     __slots__ = ("__dict__", "_kind", "_ref")
 
     def __init__(self, ref: PeerRef, kind: int) -> None:
@@ -98,9 +115,52 @@ class _PeerMethods:
         self.__dict__[method] = send  # later look-ups skip __getattr__
         return send
 
+    def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        # Only the name is checked here (the class is not known inside): type checkers see
+        # a method of another class (see _PeerAsk below).
+        name = getattr(method, "__name__", "")
+        return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
 
-class PeerRef:
-    """A reference to an actor, usable from inside another actor."""
+
+if TYPE_CHECKING:  # what type checkers see of peer.ask / tell / tell_nowait (_PeerMethods)
+
+    class _PeerAsk(Generic[A]):
+        def __getattr__(self, method: str) -> Any: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], Awaitable[R]],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> PendingReply[R]: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], R],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> PendingReply[R]: ...
+        def __call__(self, method: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _PeerTell(Generic[A]):
+        def __getattr__(self, method: str) -> Any: ...
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], object],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> _Sent: ...
+
+
+class PeerRef(Generic[A]):
+    """A reference to an actor, usable from inside another actor.
+
+    Annotate it ``PeerRef[Counter]`` to type-check ``peer.ask(Counter.add, 5)`` (a
+    ``PendingReply[int]``: ``await`` it or call ``.result()``).
+    """
 
     __slots__ = ("_ctx", "address", "ask", "methods", "name", "tell", "tell_nowait")
 
@@ -109,9 +169,9 @@ class PeerRef:
         self.address = address
         self.name = address[2]
         self.methods = frozenset(address[5])
-        self.ask: Any = _PeerMethods(self, P.ASK)
-        self.tell: Any = _PeerMethods(self, P.TELL)
-        self.tell_nowait: Any = _PeerMethods(self, -P.TELL)
+        self.ask: _PeerAsk[A] = _PeerMethods(self, P.ASK)  # type: ignore[assignment]
+        self.tell: _PeerTell[A] = _PeerMethods(self, P.TELL)  # type: ignore[assignment]
+        self.tell_nowait: _PeerTell[A] = _PeerMethods(self, -P.TELL)  # type: ignore[assignment]
 
     def _send(self, kind: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ctx = self._ctx
