@@ -64,3 +64,25 @@ class Reporter(interactors.Actor):
 
     def report(self, lines: list[str]) -> str:
         return " | ".join(lines)
+
+
+class Session(interactors.Actor):
+    """One user's session, an instance of a dynamic supervisor's template. A bad command
+    crashes it (it is restarted with the same arguments); ``logout`` ends it normally."""
+
+    on_error = "restart"
+
+    def __init__(self, service: str, user: str) -> None:
+        self.service = service
+        self.user = user
+
+    def whoami(self) -> str:
+        return f"{self.user}@{self.service}"
+
+    def command(self, text: str) -> str:
+        if text == "bad":
+            raise ValueError(f"bad command from {self.user}")
+        return f"{self.user}: {text}"
+
+    def logout(self) -> None:
+        raise SystemExit(0)  # a normal exit: a transient child is not restarted

@@ -171,3 +171,35 @@ class PoolWorker(interactors.Actor):
     def sleep(self, seconds: float) -> str:
         time.sleep(seconds)
         return self.name
+
+
+class Instance(interactors.Actor):
+    """An instance of a dynamic supervisor's template: remembers its constructor arguments
+    and appends its lifecycle to ``path`` like :class:`Recorder`."""
+
+    on_error = "restart"
+
+    def __init__(self, path: str, *parts: str, stop_seconds: float = 0.0) -> None:
+        self.path = path
+        self.parts = list(parts)
+        self.stop_seconds = stop_seconds
+
+    def _log(self, event: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{self.name}:{event}\n")
+
+    def on_start(self) -> None:
+        self._log("start")
+
+    def on_stop(self) -> None:
+        time.sleep(self.stop_seconds)  # a slow cleanup
+        self._log("stop")
+
+    def args(self) -> list[str]:
+        return self.parts
+
+    def fail(self) -> None:
+        raise RuntimeError("instance failed")
+
+    def exit(self, code: int) -> None:
+        raise SystemExit(code)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from ._inside.peer import PendingReply as PendingReply
     from ._supervision.admin import ChildCounts as ChildCounts
     from ._supervision.admin import ChildInfo as ChildInfo
+    from ._supervision.dynamic import DynamicSupervisor as DynamicSupervisor
     from ._supervision.pool import ActorPool as ActorPool
     from ._supervision.pool import PoolStatistics as PoolStatistics
     from ._supervision.ref import SupervisorRef as SupervisorRef
@@ -63,6 +64,7 @@ _LAZY = {
     "BlockingActorSystem": "._host.blocking",
     "Backoff": "._supervision.spec",
     "ChildSpec": "._supervision.spec",
+    "DynamicSupervisor": "._supervision.dynamic",
     "Supervisor": "._supervision.spec",
     "SupervisorRef": "._supervision.ref",
     "ChildCounts": "._supervision.admin",
@@ -98,6 +100,7 @@ __all__ = (
     "Codec",
     "ConfigError",
     "DecodeError",
+    "DynamicSupervisor",
     "EncodeError",
     "HandlerTimeout",
     "InteractorsError",

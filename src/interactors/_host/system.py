@@ -33,7 +33,7 @@ from .._exceptions import SupervisorGaveUp, SystemClosed
 from .._supervision.pool import spawn_pool as _spawn_pool
 from .._supervision.ref import SupervisorRef
 from .._supervision.spec import ChildSpec, Supervisor
-from .._supervision.tree import ChildNode, SupervisorNode
+from .._supervision.tree import ChildNode, SupervisorNode, supervisor_node
 from .._wire.codec import codec_from_spec
 from .._wire.codec_protocol import Codec
 from .._wire.slots import SlotArea
@@ -200,7 +200,7 @@ class ActorSystem:
         called from another thread than the system's event loop.
         """
         self._check_running("spawn")
-        options = {
+        options: dict[str, Any] = {
             "isolation": isolation,
             "codec": codec,
             "mailbox_size": mailbox_size,
@@ -225,7 +225,7 @@ class ActorSystem:
         self._check_running("start")
         if not isinstance(tree, Supervisor):
             raise TypeError(f"start() takes a Supervisor, got {tree!r}")
-        node = SupervisorNode(tree, self, None)
+        node = supervisor_node(tree, self, None)
         await node.start()
         self._top.append(node)
         return SupervisorRef(node)

@@ -145,7 +145,7 @@ async def terminate_child(sup: SupervisorNode, name: str) -> None:
         node = _find(sup, name)
         if node.terminated:
             return
-        if node.restart == "temporary":
+        if node.restart == "temporary" or not sup.keeps_specs:
             sup.children.remove(node)  # as in OTP: a temporary child's spec is not kept
         else:
             node.terminated = True

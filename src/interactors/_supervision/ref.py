@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._host.ref import ActorRef
     from .admin import ChildCounts, ChildInfo
-    from .spec import ChildSpec, Supervisor
     from .tree import ChildNode, SupervisorNode
 
 
@@ -58,17 +57,31 @@ class SupervisorRef:
 
     # -- administration (OTP's supervisor API; semantics in .admin) --------------------------
 
-    async def start_child(self, spec: ChildSpec | Supervisor) -> ActorRef | SupervisorRef:
-        """Start one more child from ``spec``; return its ref (a ``SupervisorRef`` for a
-        ``Supervisor`` spec).
+    async def start_child(self, *args: Any, **kwargs: Any) -> ActorRef | SupervisorRef:
+        """Start one more child; return its ref.
 
-        Raises :class:`~interactors.ChildError` (``reason`` ``"already_started"`` or
-        ``"already_present"``) when a child, running or terminated, has that name, and
-        :class:`~interactors.SpawnError` when it does not start.
+        For a ``Supervisor``: ``start_child(spec)`` starts a ``ChildSpec`` (an ``ActorRef``
+        back) or a ``Supervisor`` (a ``SupervisorRef``). Raises
+        :class:`~interactors.ChildError` (``reason`` ``"already_started"`` or
+        ``"already_present"``) when a child, running or terminated, has that name.
+
+        For a ``DynamicSupervisor`` (OTP's ``simple_one_for_one``): ``start_child(*args,
+        **kwargs)`` starts an instance of its child template, the arguments appended to the
+        template's; raises ``ChildError`` (``"max_children"``) when ``max_children`` run.
+
+        Both raise :class:`~interactors.SpawnError` when the child does not start.
         """
         from .admin import start_child
+        from .dynamic import DynamicSupervisorNode
 
-        return _live_ref(await start_child(self._node, spec))
+        if isinstance(self._node, DynamicSupervisorNode):
+            return _live_ref(await self._node.start_child(args, kwargs))
+        if len(args) != 1 or kwargs:
+            raise TypeError(
+                f"supervisor {self.name!r} is not dynamic: start_child takes one ChildSpec or "
+                f"Supervisor, got args={args!r} kwargs={kwargs!r}"
+            )
+        return _live_ref(await start_child(self._node, args[0]))
 
     async def terminate_child(self, name: str) -> None:
         """Stop the child ``name`` for good (``on_stop`` runs); its spec stays, as in OTP,
@@ -109,8 +122,18 @@ class SupervisorRef:
         return count_children(self._node)
 
     async def stop(self) -> None:
-        """Stop every child for good, in reverse start order."""
+        """Stop every child for good, in reverse start order (a dynamic supervisor's
+        instances all at once)."""
         await self._node.stop()
+
+    @property
+    def stopped(self) -> bool:
+        """True once it has stopped: by :meth:`stop`, a shutdown or its ``auto_shutdown``."""
+        return self._node.stopped
+
+    async def wait_stopped(self) -> None:
+        """Wait until it has stopped and its children have (see :attr:`stopped`)."""
+        await self._node.ended.wait()
 
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"

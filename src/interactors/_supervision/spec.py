@@ -39,10 +39,12 @@ from .._host.options import (
     check_spawn_options,
 )
 
-__all__ = ("Backoff", "ChildSpec", "Restart", "Strategy", "Supervisor")
+__all__ = ("AutoShutdown", "Backoff", "ChildSpec", "Restart", "Strategy", "Supervisor")
 
 Strategy = Literal["one_for_one", "one_for_all", "rest_for_one"]
 Restart = Literal["permanent", "transient", "temporary"]
+AutoShutdown = Literal["never", "any_significant", "all_significant"]
+AUTO_SHUTDOWNS: Final = ("never", "any_significant", "all_significant")
 # 2.0 ** 1024 raises OverflowError; a float product past the range is just inf.
 _MAX_DOUBLINGS: Final = 1023
 
@@ -80,6 +82,16 @@ class Backoff:
         return self.reset_after if self.reset_after is not None else max(1.0, self.max * 4)
 
 
+def check_significant(name: str | None, restart: str, significant: object) -> None:
+    if not isinstance(significant, bool):
+        raise TypeError(f"significant must be a bool, got {significant!r}")
+    if significant and restart == "permanent":
+        raise ValueError(
+            f"child {name!r} is significant and permanent: a significant child must be "
+            'restart="transient" or "temporary" (a permanent one would never end by itself)'
+        )
+
+
 class ChildSpec:
     """How to start (and restart) one supervised actor.
 
@@ -88,6 +100,8 @@ class ChildSpec:
     ``shutdown`` and the spawn options (``isolation``, ``codec``, ``mailbox_size``,
     ``max_concurrency``, ``on_error``, ``handler_timeout``, ``fresh_interpreter``) configure it.
     ``fresh_interpreter=True`` restarts it in a new interpreter instead of in place.
+    ``significant=True`` (only for a ``transient`` or ``temporary`` child, as in OTP) lets
+    its own exit end its supervisor, per the supervisor's ``auto_shutdown``.
     """
 
     def __init__(
@@ -97,17 +111,20 @@ class ChildSpec:
         name: str | None = None,
         restart: Restart = "permanent",
         shutdown: float | None = None,
+        significant: bool = False,
         **kwargs: Any,
     ) -> None:
         check_actor(actor)
         check_name("name", name)
         check_choice("restart", restart, RESTARTS)
         check_shutdown("shutdown", shutdown)
+        check_significant(name, restart, significant)
         self.actor = actor
         self.args = args
         self.name = name
         self.restart: str = restart
         self.shutdown = shutdown
+        self.significant = significant
         self.options: dict[str, Any] = {k: kwargs.pop(k) for k in SPAWN_OPTIONS if k in kwargs}
         check_spawn_options(self.options)
         self.kwargs = kwargs
@@ -123,6 +140,9 @@ class Supervisor:
     ``max_restarts`` restarts within ``within`` seconds are tolerated; one more and the
     supervisor gives up (Erlang/OTP's default is 1 in 5 s; ours is 3 in 5 s). ``shutdown``
     is the default shutdown timeout of its child actors that do not set their own.
+    ``auto_shutdown`` (OTP 24): ``"any_significant"`` ends the supervisor normally once a
+    significant child exits by itself, ``"all_significant"`` once all of them have;
+    ``"never"`` (the default) ignores significance.
     """
 
     strategy: Strategy = "one_for_one"
@@ -133,8 +153,12 @@ class Supervisor:
     name: str | None = None
     restart: Restart = "permanent"
     shutdown: float | None = None
+    auto_shutdown: AutoShutdown = "never"
+    significant: bool = False
 
     def __post_init__(self) -> None:
+        check_choice("auto_shutdown", self.auto_shutdown, AUTO_SHUTDOWNS)
+        check_significant(self.name, self.restart, self.significant)
         check_choice("strategy", self.strategy, STRATEGIES)
         check_count("max_restarts", self.max_restarts, 0)
         check_seconds("within", self.within)

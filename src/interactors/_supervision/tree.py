@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import anyio
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from .._host.system import ActorSystem
 
 log = logging.getLogger("interactors")
+
+
+# Node classes of Supervisor subclasses; a module defining one registers it (no import cycle).
+NODE_TYPES: dict[type[Supervisor], Callable[..., SupervisorNode]] = {}
 
 
 class _StartFailed(Exception):
@@ -48,6 +53,7 @@ class ChildNode:
         self.spec = spec
         self.parent = parent
         self.restart = spec.restart
+        self.significant = spec.significant
         self.cell: ActorCell | None = None
         self.ref: ActorRef | None = None
         self.attempt = 0
@@ -107,8 +113,17 @@ class ChildNode:
             self.parent.remove(self)
 
 
+def supervisor_node(
+    spec: Supervisor, system: ActorSystem, parent: SupervisorNode | None
+) -> SupervisorNode:
+    """The runtime node of a supervisor spec (a :class:`~.dynamic.DynamicSupervisor` too)."""
+    return NODE_TYPES.get(type(spec), SupervisorNode)(spec, system, parent)
+
+
 class SupervisorNode:
     """Runtime of a supervisor: restarts its children per its spec (see module docstring)."""
+
+    keeps_specs = True  # terminate_child keeps a child's spec (not a dynamic instance's)
 
     def __init__(
         self, spec: Supervisor, system: ActorSystem, parent: SupervisorNode | None
@@ -118,12 +133,14 @@ class SupervisorNode:
         self.parent = parent
         self.name = spec.name or f"supervisor-{system._next_id()}"
         self.restart = spec.restart
+        self.significant = spec.significant
         self.children: list[ChildNode | SupervisorNode] = []
         self.restart_times: deque[float] = deque()
         self.lock = anyio.Lock()
         self.failed = False
         self.stopped = False
         self.stopping = anyio.Event()
+        self.ended = anyio.Event()  # its children are stopped: by stop() or auto_shutdown
         self.terminated = False  # by terminate_child: its spec is kept for restart_child
         self.restarts = 0
 
@@ -131,7 +148,7 @@ class SupervisorNode:
 
     def _node(self, spec: ChildSpec | Supervisor) -> ChildNode | SupervisorNode:
         if isinstance(spec, Supervisor):
-            return SupervisorNode(spec, self.system, self)
+            return supervisor_node(spec, self.system, self)
         if isinstance(spec, ChildSpec):
             return ChildNode(spec, self)
         raise TypeError(f"a supervisor's children are ChildSpec or Supervisor, got {spec!r}")
@@ -178,6 +195,8 @@ class SupervisorNode:
                 )
                 self.children.remove(child)
                 await child.stop(crashed=abnormal)
+                if child.significant and self._auto_shutdown_due():
+                    await self._auto_shutdown(child.name)
                 return
             while True:
                 if not self._note_restart():
@@ -193,6 +212,29 @@ class SupervisorNode:
                     child = failed.node
                     reason = f"restart failed: {failed.error}".splitlines()[0]
                     log.error("supervisor %r: %s", self.name, reason)  # names the actor
+
+    def _auto_shutdown_due(self) -> bool:
+        mode = self.spec.auto_shutdown
+        if mode == "any_significant":
+            return True
+        active = (n for n in self.children if n.significant and not n.terminated)
+        return mode == "all_significant" and not any(active)
+
+    async def _auto_shutdown(self, last: str) -> None:
+        """End normally (OTP's ``auto_shutdown``): stop the other children, tell the parent."""
+        log.info("supervisor %r shuts down: significant child %r ended", self.name, last)
+        self.stopped = True
+        self.stopping.set()
+        await self._stop_children()
+        self.ended.set()
+        if self.parent is not None:
+            self.parent.child_ended(self, "shutdown", abnormal=False)
+
+    async def _stop_children(self) -> None:
+        """Stop the children for good, in reverse start order, each within its shutdown."""
+        for node in reversed(list(self.children)):
+            await node.stop()
+        self.children.clear()
 
     def _note_restart(self) -> bool:
         """Record a restart; False when it exceeds the intensity."""
@@ -243,8 +285,7 @@ class SupervisorNode:
         )
         log.error("%s", message)
         self.system._count("gave_up")
-        for node in reversed(self.children):
-            await node.terminate()
+        await self.terminate()
         if self.parent is not None:
             self.parent.child_ended(self, message, abnormal=True)
         else:
@@ -257,6 +298,11 @@ class SupervisorNode:
         self.failed = False
         self.restarts += 1
         self.restart_times.clear()
+        if self.stopped:  # it ended by auto_shutdown: start it again from its spec
+            self.stopped = False
+            self.stopping, self.ended = anyio.Event(), anyio.Event()
+            await self.start()
+            return
         for node in self.children:
             if not node.terminated:
                 await node.restart_now()
@@ -276,9 +322,8 @@ class SupervisorNode:
     async def stop(self, crashed: bool = False) -> None:
         """Stop the children for good, in reverse start order, each within its shutdown."""
         await self.quiesce()
-        for node in reversed(list(self.children)):
-            await node.stop()
-        self.children.clear()
+        await self._stop_children()
+        self.ended.set()
 
     # -- lookup ----------------------------------------------------------------------------
 
