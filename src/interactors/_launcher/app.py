@@ -95,11 +95,7 @@ def _call_factory(spec: str, factory: Any) -> Any:
     try:
         return factory()
     except Exception as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        raise AppError(
-            f'--factory: calling "{spec}" raised {type(exc).__name__}: {exc} '
-            f"(at {frame.filename}:{frame.lineno}): fix the factory"
-        ) from None
+        raise _raised(f'--factory: calling "{spec}"', exc, "fix the factory") from None
 
 
 def _import(module_name: str, directory: str) -> Any:
@@ -120,11 +116,15 @@ def _import(module_name: str, directory: str) -> Any:
             f'module "{module_name}" has a syntax error at {exc.filename}:{exc.lineno}: {exc.msg}'
         ) from None
     except Exception as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        raise AppError(
-            f'importing module "{module_name}" raised {type(exc).__name__}: {exc} '
-            f"(at {frame.filename}:{frame.lineno}): fix the module"
-        ) from None
+        raise _raised(f'importing module "{module_name}"', exc, "fix the module") from None
+
+
+def _raised(what: str, exc: Exception, fix: str) -> AppError:
+    """``what`` raised ``exc``: one line naming the exception and where it was raised."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return AppError(
+        f"{what} raised {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}): {fix}"
+    )
 
 
 def _classify(spec: str, target: Any) -> AppKind:
