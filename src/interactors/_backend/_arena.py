@@ -223,38 +223,62 @@ def encode_large(obj: Any) -> int:
         header_len = 8 + len(header) + 64
     fd = os.memfd_create("interactors-message", os.MFD_CLOEXEC)
     try:
+        # Written with pwrite, not through a mapping: the kernel copies straight into the
+        # memfd's pages, with no page faults in this interpreter.
         os.ftruncate(fd, max(offset, _PAGE))
-        with mmap.mmap(fd, max(offset, _PAGE), trackfd=False) as area:
-            area[:8] = len(header).to_bytes(8, "little")
-            area[8 : 8 + len(header)] = header
-            for (_path, _kind, start, size), (_p, _k, blob) in zip(specs, blobs, strict=True):
-                with memoryview(blob) as source:
-                    area[start : start + size] = source.cast("B")
+        _write_all(fd, len(header).to_bytes(8, "little") + header, 0)
+        for (_path, _kind, start, _size), (_p, _k, blob) in zip(specs, blobs, strict=True):
+            with memoryview(blob) as source:
+                _write_all(fd, source.cast("B"), start)
     except BaseException:
         os.close(fd)
         raise
     return ~fd
 
 
+def _write_all(fd: int, data: Any, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _read_all(fd: int, length: int, offset: int) -> bytes:
+    data = os.pread(fd, length, offset)
+    if len(data) == length:  # one read, one copy: the usual case (under 2 GiB)
+        return data
+    parts = [data]
+    while length > len(data):
+        length, offset = length - len(data), offset + len(data)
+        data = os.pread(fd, length, offset)
+        if not data:
+            raise OSError(f"message body truncated: {length} bytes missing")
+        parts.append(data)
+    return b"".join(parts)
+
+
 def _decode_large(fd: int) -> Any:
+    """Rebuild a large body: bytes and str are read with one copy each (pread straight into
+    the new object); memoryviews are views of a mapping of the memfd (no copy)."""
     try:
-        size = os.fstat(fd).st_size
-        area = mmap.mmap(fd, size, trackfd=False)
+        header_len = int.from_bytes(os.pread(fd, 8, 0), "little")
+        skeleton, specs = _loads(_read_all(fd, header_len, 8))
+        values: dict[tuple[int, ...], Any] = {}
+        view = None
+        for path, kind, start, length in specs:
+            if kind == _BYTES:
+                values[path] = _read_all(fd, length, start)
+            elif kind == _STR:
+                values[path] = str(_read_all(fd, length, start), "utf-8", "surrogatepass")
+            else:
+                if view is None:
+                    area = mmap.mmap(fd, os.fstat(fd).st_size, trackfd=False)
+                    view = memoryview(area).toreadonly()
+                values[path] = view[start : start + length]
     finally:
         os.close(fd)
-    header_len = int.from_bytes(area[:8], "little")
-    skeleton, specs = _loads(area[8 : 8 + header_len])
-    view = memoryview(area).toreadonly()
-    values: dict[tuple[int, ...], Any] = {}
-    for path, kind, start, length in specs:
-        part = view[start : start + length]
-        if kind == _BYTES:
-            values[path] = bytes(part)
-        elif kind == _STR:
-            values[path] = str(part, "utf-8", "surrogatepass")
-        else:
-            values[path] = part
-    view.release()
+    if view is not None:
+        view.release()
     return _fill(skeleton, (), values)
 
 
