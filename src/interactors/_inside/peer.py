@@ -19,7 +19,6 @@ import itertools
 import os
 import select
 import time
-from collections.abc import Generator
 
 from .. import _backend as backend
 from .._exceptions import (
@@ -32,7 +31,7 @@ from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Generator
     from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
     from .serving import Server
