@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from . import bench_actors, raw
-from .bench_actors import Echo, Pinger
+from .bench_actors import AsyncPinger, Echo, Pinger
 from .measure import (
     Size,
     best_rate,
@@ -42,6 +42,9 @@ def _many_row(rate: float, library: str, note: str = "") -> dict[str, Any]:
 
 def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
     return row("actor→actor round trips/s", rate, "/s", "higher", note)
+
+
+A2A_ASYNC = "actor→actor round trips/s, async handler"
 
 
 async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total: int) -> float:
@@ -73,7 +76,18 @@ def interactors(size: Size) -> list[dict[str, Any]]:
             a2a = await best_rate_async(
                 size.repeat, size.asks, lambda: pinger.ask.ping_many(echo, size.asks)
             )
-        return [*latency_rows(lat), _many_row(many, "asyncio"), _a2a_row(a2a)]
+            awaiting = await system.spawn(AsyncPinger)
+            await awaiting.ask.ping_many(echo, max(1, size.asks // 10))
+            a2a_async = await best_rate_async(
+                size.repeat, size.asks, lambda: awaiting.ask.ping_many(echo, size.asks)
+            )
+        note = "`await ref.ask.ping(i)` in an async def handler"
+        return [
+            *latency_rows(lat),
+            _many_row(many, "asyncio"),
+            _a2a_row(a2a),
+            row(A2A_ASYNC, a2a_async, "/s", "higher", note),
+        ]
 
     async def on_trio() -> float:
         async with ia.ActorSystem() as system:

@@ -111,6 +111,15 @@ class Pinger(interactors.Actor):
         return n
 
 
+class AsyncPinger(interactors.Actor):
+    """Asks another actor from an ``async def`` handler, awaiting each answer."""
+
+    async def ping_many(self, target: Any, n: int) -> int:
+        for i in range(n):
+            await target.ask.ping(i)
+        return n
+
+
 class RingNode(interactors.Actor):
     """Passes a token to the next node; the head resolves its waiter when it runs out."""
 
