@@ -33,6 +33,9 @@ CELLS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("payload", "interactors", None),
     ("spawn", "interactors", None),
     ("spawn", "processes", None),
+    ("ask", "pykka", None),
+    ("tell", "pykka", None),
+    ("payload", "raw", None),
 )
 
 
@@ -182,6 +185,92 @@ CHECKS: tuple[Check, ...] = (
         lambda r: r > 1,
     ),
 )
+
+
+# Speed, round two: ratios measured side by side in one run.
+SPEED_CHECKS: tuple[Check, ...] = (
+    Check(
+        "speed: actor→actor, async handler vs sync handler",
+        ("ask", "interactors", "actor→actor round trips/s, async handler"),
+        ("ask", "interactors", "actor→actor round trips/s"),
+        _more,
+        "≥ 0.8x",
+        lambda r: r >= 0.8,
+    ),
+    Check(
+        "speed: 100 callers (asyncio) vs Pykka",
+        ("ask", "interactors", "asks/s, 100 callers (asyncio)"),
+        ("ask", "pykka", "asks/s, 100 callers (asyncio)"),
+        _more,
+        "≥ 1.2x",
+        lambda r: r >= 1.2,
+    ),
+    Check(
+        "speed: 100 callers, trio vs asyncio",
+        ("ask", "interactors", "asks/s, 100 callers (trio)"),
+        ("ask", "interactors", "asks/s, 100 callers (asyncio)"),
+        _more,
+        "≥ 0.8x",
+        lambda r: r >= 0.8,
+    ),
+    Check(
+        "speed: fan-in 8→1 tells vs Pykka",
+        ("tell", "interactors", "fan-in 8→1 msgs/s, small"),
+        ("tell", "pykka", "fan-in 8→1 msgs/s, small"),
+        _more,
+        "≥ 1x",
+        lambda r: r >= 1,
+    ),
+    Check(
+        "speed: tells from one sender",
+        ("tell", "interactors", "tells/s into one actor, small"),
+        None,
+        _absolute,
+        "≥ 450k/s",
+        lambda r: r >= 450_000,
+    ),
+    Check(
+        "speed: 64 MiB bytes one way vs one bytes copy",
+        ("payload", "interactors", "64 MiB one way, bytes"),
+        ("payload", "raw", "64 MiB bytes copy"),
+        _more,
+        "≤ 3x the time",
+        lambda r: r <= 3,
+    ),
+    Check(
+        "speed: N actors spawned concurrently",
+        ("spawn", "interactors", "first answer, {n} actors"),
+        None,
+        _absolute,
+        "≤ 0.6 s (100 actors)",
+        lambda r: r <= 0.6,
+    ),
+    Check(
+        "speed: sequential spawns, p50",
+        ("spawn", "interactors", "first answer, sequential spawns p50"),
+        None,
+        _absolute,
+        "≤ 15 ms",
+        lambda r: r <= 15,
+    ),
+    Check(
+        "speed: idle RSS per actor",
+        ("spawn", "interactors", "RSS per idle actor"),
+        None,
+        _absolute,
+        "≤ 3 MiB",
+        lambda r: r <= 3,
+    ),
+    Check(
+        "speed: CPU, 2 actors with 10 idle ones vs 1 thread",
+        ("cpu", "interactors", "wall, 2 workers, 10 idle actors"),
+        ("cpu", "threads", "wall, 1 workers"),
+        _faster,
+        "≥ 1.85x",
+        lambda r: r >= 1.85,
+    ),
+)
+CHECKS += SPEED_CHECKS
 
 
 def _find(results: dict[str, Any], where: tuple[str, str, str]) -> dict[str, Any] | None:

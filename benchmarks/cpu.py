@@ -25,6 +25,8 @@ WORKERS = (1, 2, 4, 8)
 CHUNKS = 16
 NOT_APPLICABLE = {"raw": "no raw baseline: the work itself is the same Python loop"}
 Walls = dict[int, float]  # workers -> best wall time (s)
+IDLE = 10
+WITH_IDLE = f"wall, 2 workers, {IDLE} idle actors"
 
 
 def _rows(walls: Walls) -> list[dict[str, Any]]:
@@ -58,7 +60,7 @@ def interactors(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str
 
     n = _chunk(size)
 
-    async def main() -> Walls:
+    async def main() -> tuple[Walls, float | None]:
         async with ia.ActorSystem() as system:
             refs = [await system.spawn(Echo) for _ in range(max(workers))]
 
@@ -67,9 +69,21 @@ def interactors(size: Size, workers: tuple[int, ...] = WORKERS) -> list[dict[str
                     for i in range(CHUNKS):  # all in flight: each actor's mailbox queues them
                         tg.start_soon(refs[i % w].ask.burn, n)
 
-            return await _walls_async(size.repeat, workers, all_chunks)
+            walls = await _walls_async(size.repeat, workers, all_chunks)
+            if 2 not in workers:
+                return walls, None
+            # The same 2-worker run with 10 more actors idle in the process (and the host
+            # idle, awaiting): an idle actor must not take CPU from working ones.
+            for _ in range(IDLE):
+                await system.spawn(Echo)
+            return walls, await best_time_async(size.repeat, functools.partial(all_chunks, 2))
 
-    return _rows(ia.run(main))
+    walls, crowded = ia.run(main)
+    rows = _rows(walls)
+    if crowded is not None:
+        note = f"{IDLE} idle actors and an idle host in the same process"
+        rows.append(row(WITH_IDLE, crowded, "s", "lower", note, workers=2))
+    return rows
 
 
 def _executor_walls(make: Any, size: Size, workers: tuple[int, ...], warm: bool = False) -> Walls:

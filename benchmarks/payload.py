@@ -88,10 +88,18 @@ def interactors(size: Size) -> list[dict[str, Any]]:
     return ia.run(main)
 
 
+BYTES_COPY = "64 MiB bytes copy"
+
+
 def raw_baseline(size: Size) -> list[dict[str, Any]]:
     with raw.RawServer(measure_len=True) as lengths, raw.RawServer() as echoes:
         kinds = ("bytes", "memoryview")
-        return _call_rows(size, lengths.call_blocking, echoes.call_blocking, kinds)
+        rows = _call_rows(size, lengths.call_blocking, echoes.call_blocking, kinds)
+    # The yardstick for "one copy": a new 64 MiB bytes object made from another one.
+    data = b"x" * (64 * MIB)
+    copy_ms = median_ms(max(3, size.repeat), lambda: bytes(memoryview(data)))
+    rows.append(row(BYTES_COPY, copy_ms, "ms", "lower", "bytes(memoryview(data)), in-process"))
+    return rows
 
 
 def _executor(size: Size, pool: Any) -> list[dict[str, Any]]:

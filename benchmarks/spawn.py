@@ -42,6 +42,8 @@ from .peer_threads import EchoThread
 
 TITLE = "Spawn time and memory"
 SPARE_REFILL = 0.3  # seconds: ample for the background refill of a spare interpreter
+SEQUENTIAL = 20
+SEQUENTIAL_ROW = "first answer, sequential spawns p50"
 WARM_NOTE = "default system: one warm spare interpreter, refilled in the background"
 
 
@@ -133,6 +135,13 @@ def interactors(size: Size) -> list[dict[str, Any]]:
 
             await anyio.sleep(SPARE_REFILL)
             many = await elapsed_async(start_many)
+
+            await anyio.sleep(SPARE_REFILL)
+            back_to_back = []  # no pause: the spares must keep up
+            for _ in range(SEQUENTIAL):
+                with Timer() as each:
+                    await start_one(system)
+                back_to_back.append(each.seconds)
         async with ia.ActorSystem(spare_interpreters=0) as system:
             cold = [await first_answer(system) for _ in range(max(3, size.repeat))]
         rss_mib = rss.mib_each(size.idle_actors)
@@ -145,6 +154,16 @@ def interactors(size: Size) -> list[dict[str, Any]]:
                 "ms",
                 "lower",
                 "spare_interpreters=0: a new interpreter per spawn",
+            ),
+        )
+        rows.insert(
+            2,
+            row(
+                SEQUENTIAL_ROW,
+                statistics.median(back_to_back) * 1e3,
+                "ms",
+                "lower",
+                f"{SEQUENTIAL} spawns back to back, each until its first answer; default spares",
             ),
         )
         return rows
