@@ -8,7 +8,10 @@ interpreter that cannot be reused (abandoned, failed import) is destroyed and re
 ``spares`` isolated interpreters are kept ready, already past the import of the worker,
 by a background thread: a spawn or a replacement then starts in a few milliseconds. When
 no spare is ready, the interpreter is created in a worker thread, so the event loop keeps
-running (and concurrent spawns overlap).
+running (and concurrent spawns overlap); that miss also starts a burst: for the next
+``BURST_SECONDS`` one more spare is kept and refills start at once, so spawns made back
+to back find a warm interpreter while the spawn before them is still starting (at most
+one interpreter more than ``spares`` ever waits).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 
 import anyio
 
@@ -23,6 +27,7 @@ from .. import _backend as backend
 
 log = logging.getLogger("interactors")
 
+BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
 _WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
 
 
@@ -42,6 +47,7 @@ class InterpreterPool:
         self.spares_taken = 0
         self.in_use: set[int] = set()
         self._refill_pending = False
+        self._burst_until = 0.0
         self.kept: list[int] = []
         """Interpreters not destroyed because something still ran in them."""
 
@@ -55,6 +61,11 @@ class InterpreterPool:
         """A fresh interpreter: a warm spare if one is ready, else a new one."""
         iid = self.take_spare() if isolated else None
         if iid is None:
+            if isolated and self.spares:
+                # Spawns come faster than the spares: keep one more while they do, and
+                # start making it now, next to this spawn's own (2 cores at work).
+                self._burst_until = time.monotonic() + BURST_SECONDS
+                self.refill()
             iid = await anyio.to_thread.run_sync(self._create, isolated)
         self.in_use.add(iid)
         return iid
@@ -66,10 +77,15 @@ class InterpreterPool:
             self.spares_taken += 1
             return self._ready.pop()
 
+    def wanted(self) -> int:
+        """How many spares to keep: one more during a burst of spawns."""
+        burst = self.spares and time.monotonic() < self._burst_until
+        return self.spares + 1 if burst else self.spares
+
     def refill(self) -> None:
         """Top the spares up in a background thread (never on the event loop)."""
         with self._lock:
-            needed = self.spares - len(self._ready)
+            needed = self.wanted() - len(self._ready)
             busy = self._filler is not None and self._filler.is_alive()
         if needed <= 0 or busy or self._closed:
             return
@@ -88,8 +104,9 @@ class InterpreterPool:
     async def refill_later(self) -> None:
         """Top the spare interpreters up shortly, once the new actor is past its first
         messages: making an interpreter competes for the CPU (and briefly for the main
-        GIL) with the spawn that just used one."""
-        await anyio.sleep(0.05)
+        GIL) with the spawn that just used one. During a burst of spawns, at once."""
+        if time.monotonic() >= self._burst_until:
+            await anyio.sleep(0.05)
         self._refill_pending = False
         self.refill()
 
@@ -102,7 +119,7 @@ class InterpreterPool:
     def _fill(self, path: tuple[str, ...]) -> None:
         while not self._closed:
             with self._lock:
-                if len(self._ready) >= self.spares:
+                if len(self._ready) >= self.wanted():
                     return
             iid = self._create(True)
             if backend.run(iid, _WARM, {"path": path}) is not None:
