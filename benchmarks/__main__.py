@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import core, documents, report
+from . import core, documents, report, where
 from .child import SCENARIOS
 from .frameworks import BY_NAME
 from .measure import save_json
@@ -52,8 +52,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="refresh docs/performance.md (default: on for a full run of every scenario)",
     )
+    parser.add_argument(
+        "--where",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="profile each message path for 'where the time goes' (default: full runs)",
+    )
     options = parser.parse_args(argv)
     size = options.size or ("quick" if options.quick else "full")
+    if options.where is None:
+        options.where = size == "full"
     scenarios = _names(",".join(options.only), SCENARIOS, "scenario") or SCENARIOS
     frameworks = _names(options.frameworks, list(BY_NAME), "framework") or None
 
@@ -66,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interactors benchmarks: {size} run, scenarios {', '.join(scenarios)}")
         results = run_suite(size, scenarios, frameworks)
     results["core"] = core.evaluate(results)
+    if options.where and not options.from_json:
+        print("  where the time goes (profiled paths)", flush=True)
+        results["where"] = where.measure(where.MESSAGES[size])
     results["versus"] = [report.versus(results, peer) for peer in ("pykka", "ray")]
     for scenario in scenarios:
         report.print_scenario(results, scenario)

@@ -66,6 +66,10 @@ class Echo(interactors.Actor):
         self._profiler.disable()
         return profile_text(self._profiler, top)
 
+    def stop_profile_steps(self, top: int = 12) -> list[tuple[str, float, int]]:
+        self._profiler.disable()
+        return profile_steps(self._profiler, top)
+
 
 class Lagging(interactors.Actor):
     """Counts tells of small tuples; pauses ``pause`` s every ``every`` of them (0: never)."""
@@ -94,6 +98,15 @@ class Pinger(interactors.Actor):
             target.ask.ping(i).result(timeout=10)
         return n
 
+    def profile_ping_many_steps(self, target: Any, n: int, top: int = 12) -> list[Any]:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        self.ping_many(target, n)
+        profiler.disable()
+        return profile_steps(profiler, top)
+
     def profile_ping_many(self, target: Any, n: int, top: int = 20) -> str:
         import cProfile
 
@@ -118,6 +131,15 @@ class AsyncPinger(interactors.Actor):
         for i in range(n):
             await target.ask.ping(i)
         return n
+
+    async def profile_ping_many(self, target: Any, n: int, top: int = 12) -> list[Any]:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await self.ping_many(target, n)
+        profiler.disable()
+        return profile_steps(profiler, top)
 
 
 class RingNode(interactors.Actor):
@@ -159,6 +181,20 @@ class RingHead(interactors.Actor):
         self.next.tell.token(hops - 1)
         await self.done
         return hops
+
+
+def profile_steps(profiler: Any, top: int) -> list[tuple[str, float, int]]:
+    """``(function, own seconds, calls)`` of the ``top`` functions by own time."""
+    import os
+    import pstats
+
+    stats: Any = pstats.Stats(profiler).stats
+    steps = []
+    for (path, line, func), (_cc, calls, own, _cum, _callers) in stats.items():
+        where = f"{os.path.basename(path)}:{line}" if path != "~" else "built-in"
+        steps.append((f"{func} ({where})", own, calls))
+    steps.sort(key=lambda step: -step[1])
+    return steps[:top]
 
 
 def profile_text(profiler: Any, top: int) -> str:

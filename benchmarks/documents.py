@@ -9,7 +9,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from . import core, report
+from . import core, report, where
 
 INTRO = """\
 # Performance
@@ -117,5 +117,7 @@ def render(results: dict[str, Any], chart_paths: list[Path], image_prefix: str) 
             if suffix in by_suffix:
                 name = by_suffix[suffix].name
                 lines += [f"![{scenario} {suffix}]({image_prefix}{name})", ""]
+    if results.get("where"):
+        lines += ["## Where the time goes", "", where.markdown(results["where"]), ""]
     lines += [METHOD, REPRODUCE]
     return "\n".join(lines).rstrip() + "\n"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package beside `tests`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import ask, tell  # noqa: E402
+from benchmarks import ask, tell, where  # noqa: E402
 from benchmarks.measure import SMOKE  # noqa: E402
 
 
@@ -37,6 +37,7 @@ def test_ask_scenario_runs_on_interactors_in_process() -> None:
         "asks/s, 100 callers (asyncio)",
         "asks/s, 100 callers (trio)",
         "actor→actor round trips/s",
+        "actor→actor round trips/s, async handler",
     )
 
 
@@ -111,3 +112,25 @@ def test_documented_commands_exist() -> None:
         assert done.returncode == 0, (command, done.stderr[-1000:])
         for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
             assert option in done.stdout, (command, option)
+
+
+@pytest.mark.timeout(120)
+def test_where_the_time_goes_profiles_every_message_path() -> None:
+    paths = where.measure(300)
+    names = [p["path"] for p in paths]
+    assert names == [
+        "ask from the host, 1 caller",
+        "tell from the host, one sender",
+        "64 MiB bytes, one way",
+        "actor→actor, sync handler (.result())",
+        "actor→actor, async handler (await)",
+    ]
+    for path in paths:
+        assert path["us_per_message"] > 0
+        for side, steps in path["sides"].items():
+            assert steps, (path["path"], side)
+    # the sending side of a tell spends its time in interactors' own code
+    tell_steps = " ".join(s["step"] for s in paths[1]["sides"]["host"])
+    assert "_arena.py" in tell_steps
+    text = where.markdown(paths)
+    assert text.count("### ") == 5 and "| step | µs/msg | calls/msg |" in text
