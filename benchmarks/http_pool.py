@@ -1,4 +1,4 @@
-"""Scenario 9 — an HTTP service under load: the ASGI example behind a pool or an executor.
+"""Scenario 9 — An HTTP service under load: the ASGI example behind a pool or an executor.
 
     python -m benchmarks.http_pool [--quick | --size smoke]
 

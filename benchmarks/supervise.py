@@ -1,4 +1,8 @@
-"""Scenario 8 — supervision at run time: start_child, pools, and stopping a dynamic supervisor.
+"""Scenario 8 — Supervision at run time: start_child, pools, stopping a dynamic supervisor.
+
+start_child → first answer against spawn in the same system; CPU work over a pool of 2
+against one worker; a mixed short/long workload on a ``least_busy`` and a ``round_robin``
+pool of 2 beside 2-worker thread and process executors; stopping a dynamic supervisor.
 
 - start_child → first answer: ``await sup.start_child()`` on a ``DynamicSupervisor`` until
   the instance's first reply, against ``system.spawn`` measured the same way in the same
@@ -6,7 +10,7 @@
   median). "In a row" starts them back to back, with no pause: past the first, each start
   takes an interpreter made while the previous one started;
 - CPU work over a pool of 2 against one worker: ``CHUNKS`` equal calls of
-  :func:`bench_actors.burn`, all in flight (best of ``size.repeat``), through
+  ``bench_actors.burn``, all in flight (best of ``size.repeat``), through
   ``spawn_pool(size=2)`` and through one actor; threads and processes run the same calls on a
   2-worker executor and on 1 worker;
 - a mixed workload: 8 callers, each sending requests one after the other, every fourth of
