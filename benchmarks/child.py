@@ -18,7 +18,7 @@ from typing import Any
 from .measure import SIZES
 
 MARK = "RESULT "
-SCENARIOS = ("cpu", "ask", "tell", "payload", "spawn", "scale", "restart")
+SCENARIOS = ("cpu", "ask", "tell", "payload", "spawn", "scale", "restart", "supervise", "http_pool")
 
 
 def run_cell(
@@ -26,6 +26,9 @@ def run_cell(
 ) -> dict[str, Any]:
     """Run a cell in this process; return ``{"rows": [...]}`` or ``{"error": "..."}``."""
     module = importlib.import_module(f"benchmarks.{scenario}")
+    why = getattr(module, "unavailable", lambda: None)()  # a tool the scenario needs
+    if why:
+        return {"skipped": why}
     runner = module.RUNNERS.get(framework)
     if runner is None:
         reason = getattr(module, "NOT_APPLICABLE", {}).get(framework, "not applicable")

@@ -48,6 +48,7 @@ make bench-quick          # smaller sizes, under 2 minutes
 python -m benchmarks --only ask --frameworks interactors,raw,pykka
 python -m benchmarks.core --quick     # only the core targets
 python -m benchmarks.profile_ask      # where an ask's time goes (cProfile)
+python -m benchmarks.http_pool --quick  # the ASGI example under wrk (needs wrk)
 python -m benchmarks --from-json benchmarks/results/<date>.json   # redraw, no measuring
 ```
 

@@ -133,4 +133,41 @@ def test_where_the_time_goes_profiles_every_message_path() -> None:
     tell_steps = " ".join(s["step"] for s in paths[1]["sides"]["host"])
     assert "_arena.py" in tell_steps
     text = where.markdown(paths)
-    assert text.count("### ") == 5 and "| step | µs/msg | calls/msg |" in text
+    assert text.count("### ") == 5
+    assert "| step | µs/msg | calls/msg |" in text
+
+
+def test_supervise_scenario_runs_on_interactors_in_process() -> None:
+    from benchmarks import supervise
+
+    rows = supervise.interactors(SMOKE)
+    _check_rows(
+        rows,
+        "start_child → first answer",
+        "spawn → first answer",
+        "CPU speedup, pool of 2",
+        "mixed p99",
+        "mixed p99, round_robin",
+        "stop a dynamic supervisor of 4",
+    )
+
+
+def test_http_pool_scenario_serves_the_asgi_example_under_wrk(tmp_path: Path) -> None:
+    from benchmarks import http_pool
+
+    why = http_pool.unavailable()
+    if why:
+        pytest.skip(why)
+    args = ["--size", "smoke", "--only", "http_pool", "--frameworks", "threads", "--no-docs"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args, "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (result,) = tmp_path.glob("*-smoke.json")
+    cell = json.loads(result.read_text(encoding="utf-8"))["scenarios"]["http_pool"]["cells"]
+    _check_rows(cell["threads"]["rows"], "requests/s", "latency p99", "mixed latency p99")
