@@ -51,3 +51,19 @@ class Caller(interactors.Actor):
         except interactors.ActorCrashed as error:
             return f"crashed: {error}"
         return result
+
+
+class Flooder(interactors.Actor):
+    """Tells another actor without waiting, until its mailbox refuses."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def flood(self, n: int) -> tuple[int, str, str]:
+        """How many tells went out before the first refusal, and that refusal."""
+        for sent in range(n):
+            try:
+                self.target.tell_nowait.sleep(0)
+            except (interactors.MailboxFull, interactors.ActorStopped) as error:
+                return sent, type(error).__name__, str(error)
+        return n, "", ""

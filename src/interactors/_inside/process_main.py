@@ -20,6 +20,7 @@ Stdlib only; nothing of the host side (anyio, msgspec) is imported unless the ac
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 import sys
@@ -28,7 +29,7 @@ import threading
 from .. import _backend as backend
 from .._backend import channel as C
 from .._wire import slots as S
-from .peer import PeerContext, PeerRef
+from .peer import PeerContext, PeerRef, undeliverable
 from .worker import Worker
 
 TYPE_CHECKING = False  # typing is not imported at run time
@@ -46,11 +47,40 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.lock = threading.Lock()
+        self.seqs = itertools.count(1)
+        self.waiting: dict[int, list[Any]] = {}  # seq -> [lock held until answered, status]
 
     def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
         data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
         with self.lock:
             C.send(self.sock, data, fds)
+
+    def put_nowait(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:
+        """Put once, without waiting for room: the bridge's PUT_RESULT status.
+
+        A round trip, as the host queue is only reachable there: a full mailbox must
+        raise in the sender, as it does in an interpreter actor.
+        """
+        seq = next(self.seqs)
+        answered = threading.Lock()
+        answered.acquire()
+        entry = self.waiting[seq] = [answered, C.PUT_GONE]
+        try:
+            data, fds = C.pack((C.PUT_NOWAIT, seq, qid, fd, flag), envelope)
+            with self.lock:
+                C.send(self.sock, data, fds)
+            answered.acquire()
+        finally:
+            del self.waiting[seq]
+        status: int = entry[1]
+        return status
+
+    def answer(self, seq: int, status: int) -> None:
+        """Reader thread: the bridge's PUT_RESULT for ``seq`` arrived."""
+        entry = self.waiting.get(seq)
+        if entry is not None:  # (its sender may have been interrupted meanwhile)
+            entry[1] = status
+            entry[0].release()
 
     def send(self, item: tuple[Any, ...]) -> None:
         data = C.frame(item)
@@ -72,7 +102,12 @@ class ProcessPeers(PeerContext):
         return PeerRef(self, (system_id, actor_id, name, qid, fd, self.worker.methods, flag))
 
     def deliver(self, address: Any, envelope: tuple[Any, ...], block: bool) -> None:
-        self.channel.put(address[3], address[4], address[6], envelope)
+        if block:  # the bridge waits for room (this actor's later frames wait behind it)
+            self.channel.put(address[3], address[4], address[6], envelope)
+            return
+        status = self.channel.put_nowait(address[3], address[4], address[6], envelope)
+        if status != C.PUT_OK:
+            raise undeliverable(address, full=status == C.PUT_FULL)
 
 
 class ProcessWorker(Worker):
@@ -121,6 +156,7 @@ def _serve_channel(
     early: list[tuple[Any, ...]],
     local: tuple[int, ...],
     slot: tuple[int, int],
+    channel: Channel,
 ) -> None:
     """Reader thread: frames from the host onto the local queues, waking the worker."""
     mbox_q, mbox_fd, ctl_q, reply_q, reply_fd = local
@@ -130,8 +166,10 @@ def _serve_channel(
     frames = early
     while True:
         for item in frames:
-            kind, envelope, _holes = item
-            if kind == C.TO_MAILBOX:
+            kind, envelope = item[0], item[1]
+            if kind == C.PUT_RESULT:
+                channel.answer(item[1], item[2])
+            elif kind == C.TO_MAILBOX:
                 put(mbox_q, envelope)
                 if fields[parked]:
                     wake(mbox_fd, 1)
@@ -177,6 +215,7 @@ def main(fd: int, ppid: int) -> None:
             early,
             (mbox_q, mbox_fd, ctl_q, reply_q, reply_fd),
             (local[14], local[15]),
+            channel,
         ),
         name="interactors-channel",
         daemon=True,
