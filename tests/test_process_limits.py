@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 import interactors
+from interactors import testing
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +135,42 @@ async def test_a_process_that_cannot_be_started_raises_spawn_error(
             assert isinstance(info.value.__cause__, FileNotFoundError)
             echo = await system.spawn("actors:Echo", isolation="process")
             assert await echo.ask.echo(2) == (2,)
+
+
+@pytest.mark.parametrize("method", ["spin", "sleep"])
+async def test_a_process_handler_past_its_timeout_is_interrupted_and_serves_on(
+    method: str,
+) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            actor = await system.spawn(
+                "process_actors:Crasher", isolation="process", handler_timeout=0.3, shutdown=5
+            )
+            pid = await actor.ask.pid()
+            await actor.ask.add(5)
+            started = time.monotonic()
+            with pytest.raises(interactors.ActorCrashed) as info:
+                await getattr(actor.ask, method)(30)  # a Python loop, or blocked in C
+            assert time.monotonic() - started < 2  # interrupted, not killed at 5.3 s
+            assert info.value.type_name == "interactors.HandlerTimeout"
+            assert f"handler {method!r} ran longer than handler_timeout=0.3 s" in str(info.value)
+            await testing.wait_restarts(actor, 1)  # in place, as an interpreter actor is
+            assert await actor.ask.pid() == pid
+            assert await actor.ask.add(1) == 1
+            assert "hung" not in system.statistics().events
+
+
+async def test_stopping_a_process_actor_interrupts_a_call_blocked_in_c(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            napper = await system.spawn(
+                "process_actors:Napper", str(log), isolation="process", shutdown=2
+            )
+            napper.tell_nowait.nap(60)
+            await _wait_busy(napper)
+            started = time.monotonic()
+            await napper.stop()
+            assert time.monotonic() - started < 1.5  # interrupted at a quarter of 2 s
+            assert await napper.wait_stopped() == "normal"
+    assert log.read_text() == "stop\n"  # on_stop ran: the process was not killed

@@ -8,15 +8,21 @@ it sleeps), forwards what arrives to the child over the channel (:mod:`.channel`
 executes what the child sends back ("put this envelope on host queue Q, wake fd F"):
 replies to the host or to other actors, asks and tells to other actors' mailboxes.
 
-The child gets the slot memfd (same fd number), so statistics, parked flags, heartbeats
-and deadlines work unchanged. The child runs ``interactors._inside.process_main``.
+The child gets the slot memfd, so statistics, parked flags, heartbeats and deadlines work
+unchanged, and the cell's interrupt eventfd, so a stop wakes the child's watchdog as it
+wakes an interpreter's. The child runs ``interactors._inside.process_main``.
+
+The bridge hands the child at most ``window`` (the mailbox size) messages it has not
+handled yet; the rest wait in the host mailbox, which therefore fills up and refuses
+``tell_nowait`` while the actor is busy. A ``tell_nowait`` sent by the child is put on its
+host queue once and answered (PUT_RESULT), so that its sender can raise MailboxFull.
 
 Crash detection is the channel's end of file: the bridge then reaps the child, fails
 every ask forwarded to it that it did not answer, and posts EXITED to the host's reply
 queue with the exit code or the signal, as an interpreter's thread does when it returns.
 
 This is the interface another transport (a remote node) implements: ``start()``,
-``kill()``, ``interrupt()``, ``join()``, ``pid``, and EXITED on the reply queue when the
+``kill()``, ``join()``, ``pid``, and EXITED on the reply queue when the
 actor is gone. Stdlib and ``_wire`` only.
 """
 
@@ -153,9 +159,10 @@ class ChildProcess:
         self.popen, ours = booted or boot()
         self.sock = ours
         frame = C.frame((C.CONFIG, config, address, reply_to, None))
-        # The child maps the same counters. If a spare died, its end of file tells.
+        # The child maps the same counters and watches the cell's interrupt eventfd (the
+        # host's stops wake its watchdog). If a spare died, its end of file tells.
         with contextlib.suppress(OSError):
-            C.send(ours, frame, [os.dup(self.slot_fd)])
+            C.send(ours, frame, [os.dup(self.slot_fd), os.dup(config[21])])
         self.thread = threading.Thread(
             target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
         )
@@ -167,12 +174,6 @@ class ChildProcess:
         if self.popen is not None and self.popen.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.popen.pid, signal.SIGKILL)
-
-    def interrupt(self) -> None:
-        """Raise KeyboardInterrupt in the child's worker (its main thread)."""
-        if self.popen is not None and self.popen.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.popen.pid, signal.SIGINT)
 
     def join(self, timeout: float | None = None) -> None:
         if self.thread is not None:
@@ -214,6 +215,7 @@ class ChildProcess:
                         self._execute(item)
                     continue
                 if moved:
+                    gate_delay = 0.0
                     continue
                 # Announce that we sleep, look once more, then sleep: see _host/mailbox.py.
                 for flag in flags:
