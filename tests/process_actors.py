@@ -41,6 +41,31 @@ class Crasher(interactors.Actor):
         time.sleep(seconds)
         return "slept"
 
+    def spin(self, seconds: float) -> str:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+        return "spun"
+
+    def sleep_ignoring_sigint(self, seconds: float) -> str:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        time.sleep(seconds)
+        return "slept"
+
+
+class Napper(interactors.Actor):
+    """Sleeps in C (time.sleep); writes "stop" to ``path`` when it stops."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def nap(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def on_stop(self) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write("stop\n")
+
 
 class Caller(interactors.Actor):
     """Asks another actor from inside (actor-to-actor), whatever its isolation."""
@@ -51,3 +76,19 @@ class Caller(interactors.Actor):
         except interactors.ActorCrashed as error:
             return f"crashed: {error}"
         return result
+
+
+class Flooder(interactors.Actor):
+    """Tells another actor without waiting, until its mailbox refuses."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def flood(self, n: int) -> tuple[int, str, str]:
+        """How many tells went out before the first refusal, and that refusal."""
+        for sent in range(n):
+            try:
+                self.target.tell_nowait.sleep(0)
+            except (interactors.MailboxFull, interactors.ActorStopped) as error:
+                return sent, type(error).__name__, str(error)
+        return n, "", ""

@@ -184,7 +184,8 @@ async def test_a_hung_process_actor_is_killed_and_replaced() -> None:
             )
             pid = await actor.ask.pid()
             with pytest.raises(interactors.ActorCrashed, match="hung"):
-                await actor.ask.sleep(60)  # blocked in C: no watchdog can break it
+                # blocked in C, deaf to SIGINT: nothing but a kill can end it
+                await actor.ask.sleep_ignoring_sigint(60)
             await testing.wait_restarts(actor, 1)
             assert await actor.ask.pid() != pid
             assert not alive(pid)

@@ -11,9 +11,15 @@ Frame kinds (``holes``: see below)::
                     (TO_CONTROL, envelope, holes)   put on the child's control queue, wake it
                     (TO_REPLIES, envelope, holes)   a reply to one of the actor's own asks
                     (CONFIG, config, address, reply_to, None)   the first frame, with
-                                             the slot memfd (the child maps the counters)
+                                             the slot memfd and the interrupt eventfd
+                    (PUT_RESULT, seq, status)   how a PUT_NOWAIT went: PUT_OK, PUT_FULL
+                                             or PUT_GONE (the queue was freed)
     child -> host   (PUT, qid, fd, flag, envelope, holes)   put on a host queue; write
                                                      ``fd`` unless ``flag`` names a clear flag
+                                                     (wait while the queue is full)
+                    (PUT_NOWAIT, seq, qid, fd, flag, envelope, holes)   the same, once:
+                                             a ``tell_nowait``, whose sender waits for
+                                             the PUT_RESULT (it must raise MailboxFull)
                     (EXIT_INFO, info)        how the worker ended (None: it returned)
 
 Large buffers never go through marshal or the socket's byte stream: a memoryview of at
@@ -46,13 +52,19 @@ TO_REPLIES: Final = 3
 CONFIG: Final = 4
 PUT: Final = 5
 EXIT_INFO: Final = 6
+PUT_NOWAIT: Final = 7
+PUT_RESULT: Final = 8
+
+PUT_OK: Final = 0
+PUT_FULL: Final = 1
+PUT_GONE: Final = 2
 
 BUFFER_MIN: Final = 64 * 1024
 MAX_FDS: Final = 253  # the kernel's SCM_MAX_FD
 _ANCILLARY: Final = socket.CMSG_SPACE(MAX_FDS * 4)
 _PAYLOAD_FIELDS: Final = (3, 4)
 _CARRY_ENVELOPES: Final = frozenset(
-    {TO_MAILBOX, TO_CONTROL, TO_REPLIES, PUT}
+    {TO_MAILBOX, TO_CONTROL, TO_REPLIES, PUT, PUT_NOWAIT}
 )  # a reply's payload, a message's payload
 
 _dumps = marshal.dumps

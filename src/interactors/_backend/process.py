@@ -8,15 +8,21 @@ it sleeps), forwards what arrives to the child over the channel (:mod:`.channel`
 executes what the child sends back ("put this envelope on host queue Q, wake fd F"):
 replies to the host or to other actors, asks and tells to other actors' mailboxes.
 
-The child gets the slot memfd (same fd number), so statistics, parked flags, heartbeats
-and deadlines work unchanged. The child runs ``interactors._inside.process_main``.
+The child gets the slot memfd, so statistics, parked flags, heartbeats and deadlines work
+unchanged, and the cell's interrupt eventfd, so a stop wakes the child's watchdog as it
+wakes an interpreter's. The child runs ``interactors._inside.process_main``.
+
+The bridge hands the child at most ``window`` (the mailbox size) messages it has not
+handled yet; the rest wait in the host mailbox, which therefore fills up and refuses
+``tell_nowait`` while the actor is busy. A ``tell_nowait`` sent by the child is put on its
+host queue once and answered (PUT_RESULT), so that its sender can raise MailboxFull.
 
 Crash detection is the channel's end of file: the bridge then reaps the child, fails
 every ask forwarded to it that it did not answer, and posts EXITED to the host's reply
 queue with the exit code or the signal, as an interpreter's thread does when it returns.
 
 This is the interface another transport (a remote node) implements: ``start()``,
-``kill()``, ``interrupt()``, ``join()``, ``pid``, and EXITED on the reply queue when the
+``kill()``, ``join()``, ``pid``, and EXITED on the reply queue when the
 actor is gone. Stdlib and ``_wire`` only.
 """
 
@@ -51,7 +57,9 @@ _BOOT: Final = (
     "from interactors._inside.process_main import main; main({fd}, {ppid})"
 )
 _REPLIES: Final = frozenset({P.REPLY_OK, P.REPLY_ERROR, P.REPLY_CRASHED})
+_MESSAGES: Final = frozenset({P.ASK, P.TELL})
 _FULL_BACKOFF_MAX: Final = 0.005
+_GATE_POLL_MAX: Final = 2.0  # ms
 
 
 Booted = tuple[subprocess.Popen[bytes], socket.socket]
@@ -105,6 +113,8 @@ class ChildProcess:
         replies: tuple[int, int],
         bridge: tuple[memoryview, int],
         slot_fd: int,
+        counters: tuple[memoryview, int],
+        window: int,
     ) -> None:
         self.name = name
         self.actor_id = actor_id
@@ -117,6 +127,15 @@ class ChildProcess:
         self.parked = base + S.PARKED
         self.reply_parked = base + S.REPLY_PARKED
         self.slot_fd = slot_fd
+        # At most ``window`` messages handed to the child and not yet handled there (its
+        # HANDLED counter, in the actor's slot), so that a busy child's mailbox fills up
+        # on the host and senders see MailboxFull, as with an interpreter actor.
+        self.counters, counters_base = counters
+        self.handled_at = counters_base + S.HANDLED
+        self.window = window
+        self.handed = 0
+        self.handled_before = self.counters[self.handled_at]
+        self.gated = False  # the window is full: mailbox messages wait on the host
         self.detached = False  # the host gave up on this child: forward nothing more
         self.popen: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
@@ -140,9 +159,10 @@ class ChildProcess:
         self.popen, ours = booted or boot()
         self.sock = ours
         frame = C.frame((C.CONFIG, config, address, reply_to, None))
-        # The child maps the same counters. If a spare died, its end of file tells.
+        # The child maps the same counters and watches the cell's interrupt eventfd (the
+        # host's stops wake its watchdog). If a spare died, its end of file tells.
         with contextlib.suppress(OSError):
-            C.send(ours, frame, [os.dup(self.slot_fd)])
+            C.send(ours, frame, [os.dup(self.slot_fd), os.dup(config[21])])
         self.thread = threading.Thread(
             target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
         )
@@ -154,12 +174,6 @@ class ChildProcess:
         if self.popen is not None and self.popen.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.popen.pid, signal.SIGKILL)
-
-    def interrupt(self) -> None:
-        """Raise KeyboardInterrupt in the child's worker (its main thread)."""
-        if self.popen is not None and self.popen.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.popen.pid, signal.SIGINT)
 
     def join(self, timeout: float | None = None) -> None:
         if self.thread is not None:
@@ -182,7 +196,9 @@ class ChildProcess:
         fields = self.fields
         flags = (self.parked, self.reply_parked)
         queues = (self.ctl_q, self.mbox_q, self.reply_q)
+        ungated = (self.ctl_q, self.reply_q)
         eventfds = (self.mbox_fd, self.reply_fd)
+        gate_delay = 0.0
         try:
             while True:
                 moved = False if self.detached else self._forward(sock)
@@ -199,15 +215,18 @@ class ChildProcess:
                         self._execute(item)
                     continue
                 if moved:
+                    gate_delay = 0.0
                     continue
                 # Announce that we sleep, look once more, then sleep: see _host/mailbox.py.
                 for flag in flags:
                     fields[flag] = 1
-                if not self.detached and any(count(q) for q in queues):
+                if not self.detached and any(count(q) for q in (ungated if self.gated else queues)):
                     for flag in flags:
                         fields[flag] = 0
                     continue
-                ready = poller.poll()
+                # A full window is not signalled: look again soon, less often while full.
+                gate_delay = min(_GATE_POLL_MAX, gate_delay * 2 or 0.05) if self.gated else 0.0
+                ready = poller.poll(gate_delay or None)
                 for flag in flags:
                     fields[flag] = 0
                 for fd, _event in ready:
@@ -220,19 +239,23 @@ class ChildProcess:
     def _forward(self, sock: socket.socket) -> bool:
         """Send what waits in the host queues to the child, control messages first."""
         frames: list[bytes] = []
-        moved = False
+        moved = self.gated = False
         for qid, kind in (
             (self.ctl_q, C.TO_CONTROL),
             (self.mbox_q, C.TO_MAILBOX),
             (self.reply_q, C.TO_REPLIES),
         ):
             while count(qid):
+                if kind == C.TO_MAILBOX and self._window_full():
+                    break
                 moved = True
                 envelope: Any = get(qid)
                 if envelope is UNBOUND:
                     continue
-                if kind == C.TO_MAILBOX and envelope[0] == P.ASK:
-                    self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
+                if kind == C.TO_MAILBOX and envelope[0] in _MESSAGES:
+                    self.handed += 1
+                    if envelope[0] == P.ASK:
+                        self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
                 data, fds = C.pack((kind,), envelope)
                 if fds:  # a frame with large buffers goes alone, with their memfds
                     self._send(sock, b"".join(frames), [])
@@ -244,13 +267,25 @@ class ChildProcess:
             self._send(sock, b"".join(frames), [])
         return moved
 
+    def _window_full(self) -> bool:
+        handled = self.counters[self.handled_at] - self.handled_before
+        self.gated = self.handed - handled >= self.window
+        return self.gated
+
     def _send(self, sock: socket.socket, data: bytes, fds: list[int]) -> None:
         with contextlib.suppress(OSError):  # the child is gone; its end of file follows
             C.send(sock, data, fds)
 
     def _execute(self, item: tuple[Any, ...]) -> None:
-        if item[0] == C.EXIT_INFO:
+        kind = item[0]
+        if kind == C.EXIT_INFO:
             self.exit_info = item[1]
+            return
+        if kind == C.PUT_NOWAIT:  # a tell_nowait: its sender waits to know how it went
+            _kind, seq, qid, fd, flag, envelope, _holes = item
+            status = self._put_once(qid, fd, flag, envelope)
+            assert self.sock is not None
+            self._send(self.sock, C.frame((C.PUT_RESULT, seq, status)), [])
             return
         _kind, qid, fd, flag, envelope, _holes = item
         if envelope[0] in _REPLIES:
@@ -261,23 +296,29 @@ class ChildProcess:
         """Put on a host queue; wait while it is full; answer an ask whose target is gone."""
         delay = 0.0
         while True:
-            try:
-                put(qid, envelope)
-            except queue.Full:
+            status = self._put_once(qid, fd, flag, envelope)
+            if status == C.PUT_FULL:
                 delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
                 time.sleep(delay)
                 continue
-            except Exception as exc:  # the queue is gone: its actor stopped
-                if envelope[0] == P.ASK and len(envelope) == 8:
-                    error = ("ActorStopped", f"the actor this ask went to is gone: {exc}", "", None)
-                    reply = (P.REPLY_CRASHED, envelope[1], P.PLAIN, error)
-                    with contextlib.suppress(Exception):
-                        self._put(envelope[5], envelope[6], -1, reply)
-                return
-            if flag < 0 or self._flag_set(flag):
-                with contextlib.suppress(OSError):
-                    os.eventfd_write(fd, 1)
+            if status == C.PUT_GONE and envelope[0] == P.ASK and len(envelope) == 8:
+                error = ("ActorStopped", "the actor this ask went to is gone", "", None)
+                reply = (P.REPLY_CRASHED, envelope[1], P.PLAIN, error)
+                self._put_once(envelope[5], envelope[6], -1, reply)
             return
+
+    def _put_once(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:
+        """Put on a host queue and wake its reader if it sleeps; say how it went."""
+        try:
+            put(qid, envelope)
+        except queue.Full:
+            return C.PUT_FULL
+        except Exception:  # the queue is gone: its actor stopped
+            return C.PUT_GONE
+        if flag < 0 or self._flag_set(flag):
+            with contextlib.suppress(OSError):
+                os.eventfd_write(fd, 1)
+        return C.PUT_OK
 
     def _flag_set(self, code: int) -> bool:
         fd = code >> 16

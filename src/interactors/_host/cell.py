@@ -246,9 +246,10 @@ class ActorCell(CellMessaging):
         """
         log.log(
             logging.INFO if brutal else logging.ERROR,
-            "actor %r %s; abandoning its interpreter",
+            "actor %r %s; %s",
             self.name,
             why,
+            "killing its process" if self.process else "abandoning its interpreter",
         )
         self.token += 1
         self.fields[self.base + S.OWNER] = self.token

@@ -10,11 +10,14 @@ usual code: the bridge posts EXITED when the child is gone, as an interpreter th
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .._backend.process import Booted, ChildProcess, boot, discard
+from .._exceptions import SpawnError
 from .._wire import slots as S
 from .actor_logs import host_log_levels
 
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from .system import ActorSystem
 
 __all__ = ("ProcessLink", "SpareProcess")
+
+log = logging.getLogger("interactors")
 
 # How long the loop may wait for a killed child's bridge to finish (it takes milliseconds).
 _KILL_JOIN = 2.0
@@ -59,6 +64,8 @@ class ProcessLink:
             replies=(cell.reply_q, cell.reply_fd),
             bridge=(self.fields, self.base),
             slot_fd=cell.slot_fd,
+            counters=(cell.fields, cell.base),
+            window=cell.mailbox.maxsize,
         )
         address = cell.address()
         host_address = (*address[:5], address[6])
@@ -68,7 +75,19 @@ class ProcessLink:
             S.flag_code(self.slot_fd, self.base + S.REPLY_PARKED),
         )
         spares = SpareProcess.of(cell.system)
-        child.start((*config, host_log_levels()), host_address, reply_to, spares.take())
+        try:
+            child.start((*config, host_log_levels()), host_address, reply_to, spares.take())
+        except OSError as exc:  # no process could be started: fork, exec or a resource
+            from .messaging import W_NONE
+
+            cell.worker = W_NONE
+            cell._exited.set()
+            raise SpawnError(
+                f"cannot start actor {cell.name!r} ({cell.target}): its process could not "
+                f"be started: {type(exc).__name__}: {exc}. Check that {sys.executable} "
+                "exists and runs, and that more processes can start here (memory, "
+                "ulimit -u, open files)."
+            ) from exc
         self.child = child
         spares.refill()
 
@@ -128,7 +147,10 @@ class SpareProcess:
 
     def refill(self) -> None:
         if self.wanted and not self.closed and self.booted is None:
-            self.booted = boot()
+            try:
+                self.booted = boot()
+            except OSError as exc:  # the next spawn boots its own child, and says why
+                log.warning("could not start a spare process for process actors: %s", exc)
 
     def close(self) -> None:
         self.closed = True

@@ -26,6 +26,9 @@ log = logging.getLogger("interactors")
 # CPython's refusal to load a single-phase-init extension in a second interpreter.
 _LOADED_ONCE: Final = "cannot load module more than once per process"
 
+# The type names a process actor's bridge gives a child that ended without a word.
+_PROCESS_ENDED: Final = frozenset({"ProcessExit", "Killed"})
+
 BOOT: Final = """\
 import sys
 sys.path[:] = list(config[5])
@@ -91,6 +94,14 @@ def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
             'use it, and none runs in parallel. Spawn it with isolation="process" (or '
             '"auto", which chooses it).'
         )
+    elif why == P.FAIL_IMPORT and not text and type_name in _PROCESS_ENDED:
+        # A process actor's child died before it could say why (it reported nothing).
+        what = "its process ended before the actor started"
+        hint = (
+            "What the process wrote to stderr says why: the actor's module, its __init__ "
+            "or a C extension it loads may exit the process or crash it"
+        )
+        hint += "." if type_name == "ProcessExit" else " (or something outside killed it)."
     elif why == P.FAIL_IMPORT:
         what = f"cannot import {cell.target.replace(':', '.')}"
         hint = "Check that the module is importable (sys.path) and defines that class."

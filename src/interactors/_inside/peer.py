@@ -245,11 +245,9 @@ class PeerContext:
             except Exception as exc:
                 if not _is_full(exc):
                     # Its mailbox queue was freed: the actor stopped for good.
-                    raise ActorStopped(
-                        f"actor {address[2]!r} has stopped; it takes no more messages"
-                    ) from None
+                    raise undeliverable(address, full=False) from None
                 if not block:
-                    raise MailboxFull(f"the mailbox of actor {address[2]!r} is full") from None
+                    raise undeliverable(address, full=True) from None
                 # Rare: wait for room with a short, growing sleep (this actor only).
                 delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
                 time.sleep(delay)
@@ -375,6 +373,16 @@ class PeerContext:
         self.waiters.clear()
         self.arrived.clear()
         self.outstanding.clear()
+
+
+def undeliverable(address: P.Address, full: bool) -> Exception:
+    """What a sender inside an actor gets when a message cannot go to ``address``."""
+    if full:
+        return MailboxFull(
+            f"the mailbox of actor {address[2]!r} is full; use tell (which waits for room) "
+            "or spawn it with a larger mailbox_size"
+        )
+    return ActorStopped(f"actor {address[2]!r} has stopped; it takes no more messages")
 
 
 def _is_full(exc: BaseException) -> bool:

@@ -20,15 +20,19 @@ Stdlib only; nothing of the host side (anyio, msgspec) is imported unless the ac
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import signal
 import socket
 import sys
 import threading
+import time
 
 from .. import _backend as backend
 from .._backend import channel as C
 from .._wire import slots as S
-from .peer import PeerContext, PeerRef
+from .peer import PeerContext, PeerRef, undeliverable
+from .watchdog import Watchdog
 from .worker import Worker
 
 TYPE_CHECKING = False  # typing is not imported at run time
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ("main",)
 
 _PR_SET_PDEATHSIG = 1
+# How long the watchdog waits for its SIGINT to be taken before it injects the exception
+# the way it does in an interpreter (the actor ignores SIGINT or replaced its handler).
+_SIGNAL_GRACE = 0.05
 
 
 class Channel:
@@ -46,11 +53,40 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.lock = threading.Lock()
+        self.seqs = itertools.count(1)
+        self.waiting: dict[int, list[Any]] = {}  # seq -> [lock held until answered, status]
 
     def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
         data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
         with self.lock:
             C.send(self.sock, data, fds)
+
+    def put_nowait(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:
+        """Put once, without waiting for room: the bridge's PUT_RESULT status.
+
+        A round trip, as the host queue is only reachable there: a full mailbox must
+        raise in the sender, as it does in an interpreter actor.
+        """
+        seq = next(self.seqs)
+        answered = threading.Lock()
+        answered.acquire()
+        entry = self.waiting[seq] = [answered, C.PUT_GONE]
+        try:
+            data, fds = C.pack((C.PUT_NOWAIT, seq, qid, fd, flag), envelope)
+            with self.lock:
+                C.send(self.sock, data, fds)
+            answered.acquire()
+        finally:
+            del self.waiting[seq]
+        status: int = entry[1]
+        return status
+
+    def answer(self, seq: int, status: int) -> None:
+        """Reader thread: the bridge's PUT_RESULT for ``seq`` arrived."""
+        entry = self.waiting.get(seq)
+        if entry is not None:  # (its sender may have been interrupted meanwhile)
+            entry[1] = status
+            entry[0].release()
 
     def send(self, item: tuple[Any, ...]) -> None:
         data = C.frame(item)
@@ -72,11 +108,47 @@ class ProcessPeers(PeerContext):
         return PeerRef(self, (system_id, actor_id, name, qid, fd, self.worker.methods, flag))
 
     def deliver(self, address: Any, envelope: tuple[Any, ...], block: bool) -> None:
-        self.channel.put(address[3], address[4], address[6], envelope)
+        if block:  # the bridge waits for room (this actor's later frames wait behind it)
+            self.channel.put(address[3], address[4], address[6], envelope)
+            return
+        status = self.channel.put_nowait(address[3], address[4], address[6], envelope)
+        if status != C.PUT_OK:
+            raise undeliverable(address, full=status == C.PUT_FULL)
+
+
+class SignalWatchdog(Watchdog):
+    """A process actor's watchdog: it delivers HandlerTimeout and ActorInterrupted with a
+    SIGINT to the worker's thread (the process's main thread), whose handler raises them.
+
+    Unlike the injection used in interpreters, a signal also breaks a call blocked in C:
+    ``time.sleep``, a lock, a socket read return early and the exception is raised there.
+    If the handler does not take it within ``_SIGNAL_GRACE`` (the actor ignores SIGINT or
+    installed its own handler), the exception is injected as in an interpreter; a handler
+    still stuck past ``handler_timeout`` + ``shutdown`` is killed by the host.
+    """
+
+    worker: ProcessWorker
+
+    def inject(self, exception: type[BaseException], guard: tuple[int, int]) -> None:
+        pending = self.worker.pending
+        pending.append((exception, guard))
+        signal.pthread_kill(self.worker.thread_id, signal.SIGINT)
+        deadline = time.monotonic() + _SIGNAL_GRACE
+        while pending and time.monotonic() < deadline:
+            time.sleep(0.002)
+        try:
+            pending.pop()  # atomic: either the signal handler took it, or we do
+        except IndexError:
+            return
+        field, value = guard
+        if self.worker.fields[field] == value:  # still the handler it was meant for
+            super().inject(exception, guard)
 
 
 class ProcessWorker(Worker):
     """The worker, sending through the channel instead of to queues it cannot see."""
+
+    watchdog_type = SignalWatchdog
 
     def __init__(
         self, config: tuple[Any, ...], channel: Channel, address: Any, reply_to: Any
@@ -84,6 +156,20 @@ class ProcessWorker(Worker):
         super().__init__(config)
         self.channel = channel
         self.peers = ProcessPeers(self, address, reply_to)
+        self.pending: list[tuple[type[BaseException], tuple[int, int]]] = []
+
+    def on_sigint(self, _signum: int, _frame: Any) -> None:
+        """SIGINT handler (main thread): raise what the watchdog asked for, if still wanted.
+
+        A SIGINT from anywhere else is ignored: the host stops its actors through their
+        refs (the child is in its own session, so a terminal's Ctrl-C never reaches it).
+        """
+        try:
+            exception, (field, value) = self.pending.pop()
+        except IndexError:
+            return
+        if self.fields[field] == value:
+            raise exception
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
         self.channel.put(qid, fd, -1, envelope)
@@ -121,6 +207,7 @@ def _serve_channel(
     early: list[tuple[Any, ...]],
     local: tuple[int, ...],
     slot: tuple[int, int],
+    channel: Channel,
 ) -> None:
     """Reader thread: frames from the host onto the local queues, waking the worker."""
     mbox_q, mbox_fd, ctl_q, reply_q, reply_fd = local
@@ -130,8 +217,10 @@ def _serve_channel(
     frames = early
     while True:
         for item in frames:
-            kind, envelope, _holes = item
-            if kind == C.TO_MAILBOX:
+            kind, envelope = item[0], item[1]
+            if kind == C.PUT_RESULT:
+                channel.answer(item[1], item[2])
+            elif kind == C.TO_MAILBOX:
                 put(mbox_q, envelope)
                 if fields[parked]:
                     wake(mbox_fd, 1)
@@ -164,11 +253,10 @@ def main(fd: int, ppid: int) -> None:
     local = list(config)
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     local[14] = reader.take_fd()  # our number for the slot memfd
-    # The watchdog's wake-up fd: the host's number means nothing here. (A stop that must
-    # interrupt a handler kills the process at its timeout instead.)
-    local[21] = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+    local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
     channel = Channel(sock)
     worker = ProcessWorker(tuple(local), channel, address, reply_to)
+    signal.signal(signal.SIGINT, worker.on_sigint)
     threading.Thread(
         target=_serve_channel,
         args=(
@@ -177,6 +265,7 @@ def main(fd: int, ppid: int) -> None:
             early,
             (mbox_q, mbox_fd, ctl_q, reply_q, reply_fd),
             (local[14], local[15]),
+            channel,
         ),
         name="interactors-channel",
         daemon=True,

@@ -97,7 +97,9 @@ class Watchdog:
                 continue
             if _now_ns() - since > limit_ns:
                 fired_for = stuck
-                self.inject(HandlerTimeout)
+                self.inject(
+                    HandlerTimeout, (base + (S.HEARTBEAT if beat else S.CURRENT_SEQ), stuck)
+                )
 
     def interrupt(self) -> None:
         """Break the running handlers for a stop (see the module docstring)."""
@@ -117,9 +119,13 @@ class Watchdog:
                 return
         elif not worker.fields[worker.base + S.CURRENT_SEQ]:
             return  # between handlers: the worker reaches the STOP by itself
-        self.inject(ActorInterrupted)
+        why = worker.base + S.INTERRUPT
+        self.inject(ActorInterrupted, (why, worker.fields[why]))
 
-    def inject(self, exception: type[BaseException]) -> None:
+    def inject(self, exception: type[BaseException], guard: tuple[int, int]) -> None:
+        """Raise ``exception`` in the worker's thread. ``guard``: the slot field and the
+        value it must still hold for the exception to be wanted (used by subclasses that
+        deliver it later)."""
         import ctypes
 
         ctypes.pythonapi.PyThreadState_SetAsyncExc(

@@ -41,6 +41,8 @@ __all__ = ("Worker", "main")
 class Worker(AsyncServer):
     """One actor's control loop: load its class, run incarnations until told to leave."""
 
+    watchdog_type = Watchdog
+
     def load(self) -> bool:
         """Import the actor's class and codec; report a failure to the host."""
         why = P.FAIL_CODEC
@@ -204,7 +206,7 @@ class Worker(AsyncServer):
             if not self.load():
                 return
             # Always there: it also interrupts handlers when the host stops the actor.
-            watchdog = Watchdog(self)
+            watchdog = self.watchdog_type(self)
             while True:
                 envelope = self.next_control()
                 if envelope is None or envelope[0] == P.EXIT:
