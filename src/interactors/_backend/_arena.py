@@ -40,8 +40,11 @@ _FLAGS: Final = 1 << 16  # slots per arena, one busy byte each (a multiple of th
 _ARENA_BYTES: Final = _FLAGS + _FLAGS * SLOT
 LARGE: Final = 64 * 1024  # bodies at least this large get a memfd of their own
 _RUN_MAX: Final = LARGE // SLOT + 1
-_ZEROS: Final = tuple(bytes(k) for k in range(_RUN_MAX + 1))
-_ONES: Final = tuple(b"\1" * k for k in range(_RUN_MAX + 1))
+# Busy-byte patterns for runs of up to _KEPT slots (bodies under 4 KiB), made once; longer
+# runs make theirs (all lengths up to _RUN_MAX would cost every interpreter ~1 MiB).
+_KEPT: Final = 64
+_ZEROS: Final = tuple(bytes(k) for k in range(_KEPT))
+_ONES: Final = tuple(b"\1" * k for k in range(_KEPT))
 _LENGTH_BITS: Final = 16  # a body in slots is shorter than LARGE
 _SLOT_BITS: Final = 16
 _FD_BITS: Final = 17
@@ -124,15 +127,16 @@ def has_buffers(obj: Any) -> bool:
 
 def _claim(k: int) -> tuple[int, mmap.mmap, int]:
     """The first run of ``k`` free slots in this interpreter's arenas, marked busy."""
-    zeros = _ZEROS[k]
+    zeros = _ZEROS[k] if k < _KEPT else bytes(k)
+    ones = _ONES[k] if k < _KEPT else b"\1" * k
     with _lock:
         for key, area in _own:
             i = area.find(zeros, 0, _FLAGS)
             if i >= 0:
-                area[i : i + k] = _ONES[k]
+                area[i : i + k] = ones
                 return key, area, i
         key, area = _new_arena()
-        area[:k] = _ONES[k]
+        area[:k] = ones
         return key, area, 0
 
 
@@ -164,7 +168,7 @@ def decode(item: int) -> tuple[bool, Any]:
     off = _FLAGS + i * SLOT
     obj = _loads(view[off : off + n])
     k = (n + SLOT - 1) // SLOT or 1
-    area[i : i + k] = _ZEROS[k]
+    area[i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
     return True, obj
 
 
@@ -177,7 +181,7 @@ def discard(item: int) -> None:
     if entry is not None:
         i, n = item >> _LENGTH_BITS & _SLOT_MASK, item & _LENGTH_MASK
         k = (n + SLOT - 1) // SLOT or 1
-        entry[0][i : i + k] = _ZEROS[k]
+        entry[0][i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
 
 
 # -- large bodies: one memfd per message ---------------------------------------------------
