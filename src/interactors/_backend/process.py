@@ -221,12 +221,15 @@ class ChildProcess:
         """Send what waits in the host queues to the child, control messages first."""
         frames: list[bytes] = []
         moved = False
+        # The mail counted before the control queue is read: a control message put before
+        # a message (new logging levels, say) reaches the child ahead of it.
+        mail = count(self.mbox_q)
         for qid, kind in (
             (self.ctl_q, C.TO_CONTROL),
             (self.mbox_q, C.TO_MAILBOX),
             (self.reply_q, C.TO_REPLIES),
         ):
-            while count(qid):
+            for _ in range(mail if qid == self.mbox_q else count(qid)):
                 moved = True
                 envelope: Any = get(qid)
                 if envelope is UNBOUND:
