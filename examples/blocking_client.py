@@ -21,7 +21,7 @@ def main() -> None:
     started = time.perf_counter()
     with BlockingActorSystem() as system:
         counters = [system.spawn(PrimeCounter, name=f"primes-{i}") for i in (1, 2)]
-        futures = [counters[i % 2].ask.count(limit) for i, limit in enumerate(LIMITS)]
+        futures = [counters[i % 2].ask(PrimeCounter.count, limit) for i, limit in enumerate(LIMITS)]
         for limit, future in zip(LIMITS, futures, strict=True):
             print(f"primes below {limit:,}: {future.result():,}")
     print(f"done in {time.perf_counter() - started:.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import warnings
@@ -11,9 +12,23 @@ import interactors
 log = logging.getLogger("log_actors.chatty")
 
 
+class Level(enum.IntEnum):
+    NOTICE = 25
+
+
+class Name(str):
+    """A str subclass, as some libraries pass for a message."""
+
+
 class Chatty(interactors.Actor):
     def info(self, text: str) -> None:
         log.info("info: %s", text)
+
+    def notice(self, text: str) -> None:
+        """An IntEnum level and a str subclass message, amid plain records."""
+        log.info("before")
+        log.log(Level.NOTICE, Name(f"notice: {text}"))
+        log.info("after")
 
     def warning(self, text: str) -> None:
         log.warning("warning: %s", text)

@@ -106,3 +106,20 @@ async def test_the_call_form_asks_and_tells() -> None:
             assert await adder.ask(Adder.add_async, 1) == 21
             with pytest.raises(interactors.ActorError, match="UnknownMethodError"):
                 await adder.ask(Adder.shout_at_counter)
+
+
+@pytest.mark.timeout(30)
+def test_the_call_form_of_a_blocking_ref() -> None:
+    with interactors.BlockingActorSystem() as system:
+        counter = system.spawn(Counter, 10)
+        assert counter.ask(Counter.add, 5).result(timeout=5) == 15
+        assert counter.ask(Counter.add_later, 1, delay=0).result(timeout=5) == 16
+        counter.tell(Counter.add, 1)
+        counter.tell_nowait(Counter.add, n=1)
+        assert counter.ask.get().result(timeout=5) == 18  # the attribute form still works
+        with pytest.raises(interactors.UnknownMethodError, match="has no public method"):
+            counter.ask(Other.add, 1)  # same name, another class: refused at once
+        with pytest.raises(interactors.UnknownMethodError, match="__init__"):
+            counter.tell(Counter.__init__, 1)
+    with pytest.raises(interactors.SystemClosed):
+        counter.ask(Counter.get)

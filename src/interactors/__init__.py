@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from ._host.blocking import BlockingActorRef as BlockingActorRef
     from ._host.blocking import BlockingActorSystem as BlockingActorSystem
+    from ._host.log_levels import refresh_log_levels as refresh_log_levels
     from ._host.ref import ActorRef as ActorRef
     from ._host.run import run as run
     from ._host.statistics import ActorStatistics as ActorStatistics
@@ -76,6 +77,7 @@ _LAZY = {
     "ActorSystem": "._host.system",
     "SystemStatistics": "._host.statistics",
     "run": "._host.run",
+    "refresh_log_levels": "._host.log_levels",
     "PeerRef": "._inside.peer",
     "PendingReply": "._inside.peer",
 }
@@ -121,6 +123,7 @@ __all__ = (
     "SystemStatistics",
     "UnknownMethodError",
     "__version__",
+    "refresh_log_levels",
     "run",
 )
 

@@ -25,3 +25,13 @@ def inside(peer: interactors.PeerRef[Counter]) -> None:
     peer.ask(Other.shout, "hi")  # expect: mypy=call-overload pyright=reportCallIssue,reportArgumentType
     total: str = peer.ask(Counter.add, 1).result()  # expect: mypy=assignment pyright=reportAssignmentType
     print(total)
+
+
+def blocking(system: interactors.BlockingActorSystem) -> None:
+    counter = system.spawn(Counter)
+    counter.ask(Counter.add, "5")  # expect: mypy=call-overload pyright=reportCallIssue,reportArgumentType
+    counter.ask(Other.add, 1)  # expect: mypy=call-overload pyright=reportCallIssue,reportArgumentType
+    total: str = counter.ask(Counter.add, 1).result()  # expect: mypy=assignment pyright=reportAssignmentType
+    counter.tell(Counter.add, 1, 2)  # expect: mypy=call-arg pyright=reportCallIssue
+    counter.tell_nowait(Counter.get, 1)  # expect: mypy=call-arg pyright=reportCallIssue
+    print(total)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any, assert_type
 
 import interactors
-from interactors import ActorRef, PendingReply
+from interactors import ActorRef, BlockingActorRef, PendingReply
 from typed_actors import Adder, Counter
 
 
@@ -39,3 +40,15 @@ async def inside_async(peer: interactors.PeerRef[Counter]) -> None:
     assert_type(await peer.ask(Counter.add, 5), int)
     assert_type(await peer.ask(Counter.add_later, 5), int)
     await peer.tell(Counter.add, 1)
+
+
+def blocking(system: interactors.BlockingActorSystem) -> None:
+    counter = system.spawn(Counter, 10)
+    assert_type(counter, BlockingActorRef[Counter])
+    assert_type(counter.ask(Counter.add, 5), Future[int])
+    assert_type(counter.ask(Counter.add_later, 5, delay=0.1).result(timeout=1), int)
+    counter.tell(Counter.add, 1)
+    counter.tell_nowait(Counter.add, n=1)
+    assert_type(counter.ref, ActorRef[Counter])
+    assert_type(counter.ask.get(), Any)  # the attribute form: untyped
+    assert_type(system.spawn("typed_actors:Counter"), BlockingActorRef[Any])

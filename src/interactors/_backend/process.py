@@ -240,12 +240,15 @@ class ChildProcess:
         """Send what waits in the host queues to the child, control messages first."""
         frames: list[bytes] = []
         moved = self.gated = False
+        # The mail counted before the control queue is read: a control message put before
+        # a message (new logging levels, say) reaches the child ahead of it.
+        mail = count(self.mbox_q)
         for qid, kind in (
             (self.ctl_q, C.TO_CONTROL),
             (self.mbox_q, C.TO_MAILBOX),
             (self.reply_q, C.TO_REPLIES),
         ):
-            while count(qid):
+            for _ in range(mail if qid == self.mbox_q else count(qid)):
                 if kind == C.TO_MAILBOX and self._window_full():
                     break
                 moved = True

@@ -27,21 +27,26 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import sniffio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .._exceptions import SystemClosed
 from .exit_guard import leave_now
-from .ref import ActorRef
+from .ref import ActorRef, method_name
 from .statistics import ActorStatistics, SystemStatistics
 from .system import ActorSystem
 from .target import check_not_importing_main
 
 __all__ = ("BlockingActorRef", "BlockingActorSystem")
+
+A = TypeVar("A", default=Any)  # a bare `BlockingActorRef` is `BlockingActorRef[Any]`
+R = TypeVar("R")
+Params = ParamSpec("Params")
 
 
 class _Link:
@@ -78,15 +83,22 @@ def _refuse_in_event_loop(what: str) -> None:
 
 
 class _Methods:
-    """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait`` of a :class:`BlockingActorRef`."""
+    """``ref.ask`` / ``ref.tell`` / ``ref.tell_nowait`` of a :class:`BlockingActorRef`:
+    attribute access names the method, calling it with a method of the actor's class
+    (``ref.ask(Counter.add, 5)``) too."""
 
-    __slots__ = ("_kind", "_link", "_proxy", "_submit")
+    __slots__ = ("_kind", "_link", "_proxy", "_ref", "_submit")
 
-    def __init__(self, link: _Link, proxy: Any, kind: str, submit: bool) -> None:
+    def __init__(self, link: _Link, ref: ActorRef, kind: str, submit: bool) -> None:
         self._link = link
-        self._proxy = proxy
+        self._ref = ref
+        self._proxy = getattr(ref, kind)
         self._kind = kind
         self._submit = submit
+
+    def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        # UnknownMethodError right here for a method of another class (as ActorRef does).
+        return self.__getattr__(method_name(self._ref._cell, method))(*args, **kwargs)
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         send = getattr(self._proxy, method)  # UnknownMethodError right here
@@ -101,9 +113,49 @@ class _Methods:
         return call
 
 
-class BlockingActorRef:
+if TYPE_CHECKING:  # what type checkers see of ref.ask / tell / tell_nowait (_Methods)
+
+    class _BlockingAsk(Generic[A]):
+        """Type checkers' view of ``ref.ask`` (the run-time object is a ``_Methods``)."""
+
+        def __getattr__(self, method: str) -> Any: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], Awaitable[R]],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> Future[R]: ...
+        @overload
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], R],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> Future[R]: ...
+        def __call__(self, method: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _BlockingTell(Generic[A]):
+        """Type checkers' view of ``ref.tell`` and ``ref.tell_nowait``."""
+
+        def __getattr__(self, method: str) -> Any: ...
+        def __call__(
+            self,
+            method: Callable[Concatenate[A, Params], object],
+            /,
+            *args: Params.args,
+            **kwargs: Params.kwargs,
+        ) -> None: ...
+
+
+class BlockingActorRef(Generic[A]):
     """A handle to an actor for synchronous code (see the module docstring).
 
+    ``BlockingActorRef[Counter]`` (what ``spawn(Counter)`` returns) type-checks the call
+    form as :class:`~interactors.ActorRef` does: ``ref.ask(Counter.add, 5)`` is a
+    ``Future[int]`` if ``add`` returns an ``int`` (or is ``async`` and does).
     ``ask.method(...)`` returns a :class:`concurrent.futures.Future` (its ``result()``
     raises :class:`~interactors.ActorError` if the handler raised; cancelling it cancels
     the ask, never the actor). ``tell.method(...)`` blocks while the mailbox is full;
@@ -113,13 +165,19 @@ class BlockingActorRef:
 
     __slots__ = ("_link", "ask", "ref", "tell", "tell_nowait")
 
-    def __init__(self, link: _Link, ref: ActorRef) -> None:
+    def __init__(self, link: _Link, ref: ActorRef[A]) -> None:
         self._link = link
         self.ref = ref
         """The underlying :class:`~interactors.ActorRef` (for async code on the system's loop)."""
-        self.ask: Any = _Methods(link, ref.ask, "ask", submit=True)
-        self.tell: Any = _Methods(link, ref.tell, "tell", submit=False)
-        self.tell_nowait: Any = _Methods(link, ref.tell_nowait, "tell_nowait", submit=False)
+        self.ask: _BlockingAsk[A] = _Methods(link, ref, "ask", submit=True)  # type: ignore[assignment]
+        """``ref.ask.method(...)`` or ``ref.ask(Cls.method, ...)``: send at once, return a
+        :class:`concurrent.futures.Future` of the handler's result."""
+        self.tell: _BlockingTell[A] = _Methods(link, ref, "tell", submit=False)  # type: ignore[assignment]
+        """``ref.tell.method(...)``: enqueue a call; blocks only while the mailbox is full."""
+        self.tell_nowait: _BlockingTell[A] = _Methods(  # type: ignore[assignment]
+            link, ref, "tell_nowait", submit=False
+        )
+        """``ref.tell_nowait.method(...)``: enqueue or raise ``MailboxFull``; never blocks."""
 
     @property
     def name(self) -> str:
@@ -228,18 +286,19 @@ class BlockingActorSystem:
         """Run ``func(*args)`` (a coroutine function or a plain one) on the system's loop."""
         return self.portal.call(func, *args)
 
-    def spawn(self, actor: type | str, *args: Any, **kwargs: Any) -> BlockingActorRef:
-        """Start an actor (as :meth:`ActorSystem.spawn`, same errors) and return its ref."""
+    def spawn(self, actor: type[A] | str, *args: Any, **kwargs: Any) -> BlockingActorRef[A]:
+        """Start an actor (as :meth:`ActorSystem.spawn`, same errors) and return its ref:
+        a ``BlockingActorRef[Counter]`` for the class ``Counter``."""
         portal = self._link.get("spawn()")
-        ref = portal.call(functools.partial(self.system.spawn, actor, *args, **kwargs))
+        ref: ActorRef[A] = portal.call(functools.partial(self.system.spawn, actor, *args, **kwargs))
         return BlockingActorRef(self._link, ref)
 
-    def lookup(self, name: str) -> BlockingActorRef | None:
+    def lookup(self, name: str) -> BlockingActorRef[Any] | None:
         """The ref of the live actor called ``name``, or ``None``."""
         ref = self.system.lookup(name)
         return None if ref is None else BlockingActorRef(self._link, ref)
 
-    def actors(self) -> list[BlockingActorRef]:
+    def actors(self) -> list[BlockingActorRef[Any]]:
         """Refs of the live actors, in start order."""
         return [BlockingActorRef(self._link, ref) for ref in self.system.actors()]
 

@@ -17,6 +17,7 @@ import anyio
 from .._exceptions import IsolationError, IsolationFallbackWarning
 from .._wire.codec import codec_from_spec
 from .cell import ActorCell
+from .log_levels import LevelWatch
 from .messaging import STARTING
 from .options import DEFAULT_ON_ERROR, check_actor, check_class_options, check_spawn_options
 from .ref import ActorRef
@@ -81,6 +82,7 @@ async def spawn_cell(
     )
     system._cells[actor_id] = cell
     system._names[name] = cell
+    LevelWatch.of(system)  # from now on, a level changed on the host reaches the cell
     try:
         cell.set_init(args, kwargs)
         try:

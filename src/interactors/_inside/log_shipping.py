@@ -25,12 +25,13 @@ import sys
 import time
 
 from .._wire import envelope as P
+from .log_levels import apply_levels, use_actor_loggers
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
 
-__all__ = ("LogShipper", "before_park", "install")
+__all__ = ("LogShipper", "before_park", "install", "on_levels")
 
 # A batch goes to the host when it holds this many records, or its oldest is this old.
 BATCH_RECORDS: Final = 256
@@ -114,7 +115,7 @@ def install(worker: Any) -> None:
 
         warnings.showwarning = shipper.show_warning
     if shipper.worker is not worker and shipper.handler is not None:
-        _apply_levels(levels)  # a new worker in this interpreter: the host's levels now
+        apply_levels(levels)  # a new worker in this interpreter: the host's levels now
     shipper.worker = worker
     worker.logs = shipper
     if shipper.handler is None:
@@ -165,6 +166,18 @@ class _ThenInstall:
             _install_handler(shipper, dict(shipper.worker.log_levels))
 
 
+def on_levels(worker: Any, levels: Any) -> None:
+    """The host's levels changed (a LOG_LEVELS control message): apply them now if the
+    actor uses ``logging``, else when it starts to."""
+    worker.log_levels = levels
+    shipper = worker.logs
+    if shipper is None:
+        return
+    shipper.root_level = dict(levels).get("", _WARNING)
+    if shipper.handler is not None:
+        apply_levels(levels)
+
+
 def before_park(worker: Any) -> None:
     """The worker is about to wait: send what is buffered, install logging if now used."""
     shipper = worker.logs
@@ -190,32 +203,25 @@ def _install_handler(shipper: LogShipper, levels: dict[str, int]) -> None:
                     exc_text = formatter.formatException(record.exc_info)
                 if record.stack_info:
                     exc_text = f"{exc_text}\n{record.stack_info}" if exc_text else record.stack_info
+                # Exact types only (an IntEnum level, a str subclass): a batch must
+                # encode, or every record in it would be lost with the one.
                 add(
                     (
-                        record.created,
-                        record.name,
-                        record.levelno,
-                        record.getMessage(),
-                        exc_text,
-                        record.pathname,
-                        record.lineno,
-                        record.funcName,
+                        float(record.created),
+                        str(record.name),
+                        int(record.levelno),
+                        str(record.getMessage()),
+                        None if exc_text is None else str(exc_text),
+                        str(record.pathname),
+                        int(record.lineno or 0),
+                        str(record.funcName),
                     )
                 )
             except Exception:
                 self.handleError(record)
 
-    _apply_levels(levels)
+    apply_levels(levels)
+    use_actor_loggers()
     handler = ShippingHandler()
     logging.getLogger().addHandler(handler)
     shipper.handler = handler
-
-
-def _apply_levels(levels: dict[str, int]) -> None:
-    """The host's root level, and its named loggers' levels where the actor set none."""
-    import logging
-
-    for name, level in levels.items():
-        logger = logging.getLogger(name or None)
-        if not name or logger.level == logging.NOTSET:
-            logger.setLevel(level)

@@ -23,7 +23,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from . import faults as _faults
 from .loading import error_payload
-from .log_shipping import before_park
+from .log_shipping import before_park, on_levels
 from .peer import PeerContext
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -284,8 +284,12 @@ class Server:
         raise Leave("crashed" if policy == "restart" else "stopped_after_error")
 
     def control(self, envelope: tuple[Any, ...]) -> None:
-        """A STOP from the mailbox or a control message while serving: leave the loop."""
+        """A STOP from the mailbox or a control message while serving: leave the loop
+        (new logging levels are applied, and serving goes on)."""
         kind = envelope[0]
+        if kind == P.LOG_LEVELS:
+            on_levels(self, envelope[4])
+            return
         if kind == P.STOP:
             raise Leave("stopped", envelope)
         if kind == P.TERMINATE:
@@ -321,9 +325,11 @@ class Server:
             # as it is back here, before it touches queues its replacement now serves.
             if fields[owner] != token:
                 raise Leave("abandoned")
-            if _count(ctl_q):
-                control(_get(ctl_q))  # type: ignore[arg-type]
+            # Counted first: a control message put before any of these (new logging
+            # levels, say) is then seen before them.
             pending = _count(mbox_q)
+            while _count(ctl_q):
+                control(_get(ctl_q))  # type: ignore[arg-type]
             if pending:
                 for _ in range(pending):
                     envelope: Any = _get(mbox_q)

@@ -102,7 +102,7 @@ class AsyncServer(Server):
                 if self.leaving is not None:
                     raise self.leaving
                 self.check_owner()
-                if _count(self.ctl_q):
+                while _count(self.ctl_q):
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]
                 if not _count(self.mbox_q):
                     wake.clear()
@@ -112,6 +112,8 @@ class AsyncServer(Server):
                         await wake.wait()
                     self.fields[self.base + S.PARKED] = 0
                     continue
+                while _count(self.ctl_q):  # one put before this message comes first
+                    self.control(_get(self.ctl_q))  # type: ignore[arg-type]
                 envelope: Any = _get(self.mbox_q)
                 if envelope is backend.UNBOUND:
                     continue

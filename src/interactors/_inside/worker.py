@@ -25,7 +25,7 @@ from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
 from .loading import error_payload, is_async, isolation_extension, resolve_class
-from .log_shipping import before_park
+from .log_shipping import before_park, on_levels
 from .log_shipping import install as install_log_shipping
 from .serving import Leave, _count, _get, _now_ns
 from .serving_async import AsyncServer
@@ -203,6 +203,8 @@ class Worker(AsyncServer):
         P.ref_factory = self.peers.ref_from_address
         watchdog = None
         try:
+            # Before the actor's module is imported: what it logs at import time arrives.
+            install_log_shipping(self)
             if not self.load():
                 return
             # Always there: it also interrupts handlers when the host stops the actor.
@@ -212,6 +214,9 @@ class Worker(AsyncServer):
                 if envelope is None or envelope[0] == P.EXIT:
                     return
                 kind = envelope[0]
+                if kind == P.LOG_LEVELS:
+                    on_levels(self, envelope[4])
+                    continue
                 if kind == P.TERMINATE:  # no instance: nothing to stop
                     self.reply_ok(envelope, None)
                     continue
@@ -237,6 +242,8 @@ class Worker(AsyncServer):
                             request = _get(self.ctl_q)
                             if request[0] == P.TERMINATE:  # type: ignore[index]
                                 self.reply_ok(request, None)  # type: ignore[arg-type]
+                            elif request[0] == P.LOG_LEVELS:  # type: ignore[index]
+                                on_levels(self, request[4])  # type: ignore[index]
                     else:
                         outcome = "stopped"
                 if outcome in ("stopped", "stopped_after_error", "abandoned", "exit"):

@@ -41,6 +41,7 @@ START: Final = 4  # build an instance from the payload's arguments and serve
 TERMINATE: Final = 5  # end the incarnation (on_stop runs), keep the worker for a restart
 EXIT: Final = 6  # leave the worker: the interpreter's thread returns
 RESTART: Final = 7  # build a fresh instance with the same arguments, in place
+LOG_LEVELS: Final = 8  # the host's logging levels changed: payload ((name, level), ...)
 
 # Messages into a reply queue.
 REPLY_OK: Final = 10
