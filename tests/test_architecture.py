@@ -194,12 +194,7 @@ def test_inside_modules_load_in_an_own_gil_interpreter_without_heavy_modules() -
             raise RuntimeError(f"loaded {{loaded}}")
         """
     )
-    iid = backend.new_interpreter(isolated=True)
-    try:
-        failure = backend.run(iid, code, {})
-    finally:
-        backend.destroy_interpreter(iid)
-    assert failure is None, failure and failure.traceback
+    _run_in_a_fresh_interpreter(code)
 
 
 def test_architecture_doc_names_only_existing_modules() -> None:
@@ -249,6 +244,10 @@ def test_an_actor_interpreter_starts_without_collections_contextlib_or_functools
             raise RuntimeError(f"loaded {{loaded}}")
         """
     )
+    _run_in_a_fresh_interpreter(code)
+
+
+def _run_in_a_fresh_interpreter(code: str) -> None:
     iid = backend.new_interpreter(isolated=True)
     try:
         failure = backend.run(iid, code, {})
