@@ -189,5 +189,5 @@ async def test_a_stopped_supervisor_takes_no_child(tmp_path: Path) -> None:
             with pytest.raises(ChildError, match="has stopped") as error:
                 await sup.start_child(ChildSpec(Recorder, str(log), name="b"))
             assert error.value.reason == "stopped"
-            with pytest.raises(TypeError, match="ChildSpec or a Supervisor"):
+            with pytest.raises(TypeError, match="ChildSpec, Supervisor or Pool"):
                 await sup.start_child(Recorder)  # type: ignore[arg-type]

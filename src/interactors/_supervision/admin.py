@@ -20,7 +20,7 @@ from .tree import ChildNode, SupervisorNode
 
 if TYPE_CHECKING:
     from .._host.ref import ActorRef
-    from .ref import SupervisorRef
+    from .ref import ActorPool, SupervisorRef
 
 __all__ = ("ChildCounts", "ChildInfo")
 
@@ -32,15 +32,15 @@ class ChildInfo:
     """One child, as ``which_children()`` lists it (OTP: ``{Id, Child, Type, Modules}``)."""
 
     name: str
-    ref: ActorRef | SupervisorRef | None
-    """The child's ref; ``None`` while it is terminated."""
+    ref: ActorRef | SupervisorRef | ActorPool | None
+    """The child's ref (a pool's ``ActorPool``); ``None`` while it is terminated."""
     restart: str
     """``"permanent"``, ``"transient"`` or ``"temporary"``."""
     state: ChildState
     restarts: int
     """How many times the supervisor restarted it (for a supervisor: its whole subtree)."""
     supervisor: bool
-    """True for a nested supervisor, False for an actor (OTP's ``worker``)."""
+    """True for a nested supervisor or pool, False for an actor (OTP's ``worker``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class ChildCounts:
     workers: int
 
 
-RefOf = Callable[[ChildNode | SupervisorNode], "ActorRef | SupervisorRef | None"]
+RefOf = Callable[[ChildNode | SupervisorNode], "ActorRef | SupervisorRef | ActorPool | None"]
 
 
 def _state_of(node: ChildNode | SupervisorNode) -> ChildState:
@@ -120,7 +120,7 @@ async def start_child(
     sup: SupervisorNode, spec: ChildSpec | Supervisor
 ) -> ChildNode | SupervisorNode:
     if not isinstance(spec, ChildSpec | Supervisor):
-        raise TypeError(f"start_child takes a ChildSpec or a Supervisor, got {spec!r}")
+        raise TypeError(f"start_child takes a ChildSpec, Supervisor or Pool, got {spec!r}")
     async with sup.lock:
         _check_open(sup, str(spec.name))
         existing = sup.find(spec.name) if spec.name is not None else None
@@ -136,6 +136,7 @@ async def start_child(
         node = sup._node(spec)
         await node.start()
         sup.children.append(node)
+        sup.children_changed()
         return node
 
 
@@ -146,9 +147,10 @@ async def terminate_child(sup: SupervisorNode, name: str) -> None:
         if node.terminated:
             return
         if node.restart == "temporary" or not sup.keeps_specs:
-            sup.children.remove(node)  # as in OTP: a temporary child's spec is not kept
+            sup.remove(node)  # as in OTP: a temporary child's spec is not kept
         else:
             node.terminated = True
+            sup.children_changed()
         await node.stop()
 
 
@@ -168,6 +170,7 @@ async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | Superviso
             node.restart_times.clear()
         await node.start()  # raises SpawnError and stays terminated if the start fails
         node.terminated = False
+        sup.children_changed()
         return node
 
 
@@ -182,4 +185,4 @@ async def delete_child(sup: SupervisorNode, name: str) -> None:
                 "running",
                 name,
             )
-        sup.children.remove(node)
+        sup.remove(node)

@@ -1,12 +1,17 @@
-"""SupervisorRef: the handle ``system.start(tree)`` returns."""
+"""The handles of running supervisors: ``SupervisorRef`` (what ``system.start(tree)``
+returns) and ``ActorPool`` (a running :class:`~.pool_spec.Pool`'s, whose ask/tell go to one
+member). One module, because each hands out the other."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._host.ref import ActorRef
+    from .._host.statistics import ActorStatistics
     from .admin import ChildCounts, ChildInfo
+    from .pool_spec import Policy, PoolNode
     from .tree import ChildNode, SupervisorNode
 
 
@@ -26,16 +31,33 @@ class SupervisorRef:
         """The ref of the child actor ``name`` (it survives the child's restarts).
 
         Raises ``KeyError`` when there is no such child, ``TypeError`` when it is a
-        supervisor (use :meth:`supervisor`).
+        supervisor (use :meth:`supervisor`) or a pool (use :meth:`pool`).
         """
+        from .pool_spec import PoolNode
         from .tree import ChildNode
 
         node = self._node.find(name)
         if node is None:
             raise KeyError(f"supervisor {self.name!r} has no child {name!r}")
         if not isinstance(node, ChildNode) or node.ref is None:
-            raise TypeError(f"child {name!r} of {self.name!r} is a supervisor: use .supervisor()")
+            what, use = (
+                ("a pool", "pool") if isinstance(node, PoolNode) else ("a supervisor", "supervisor")
+            )
+            raise TypeError(f"child {name!r} of {self.name!r} is {what}: use .{use}({name!r})")
         return node.ref
+
+    def pool(self, name: str) -> ActorPool:
+        """The pool ``name`` (a ``Pool`` spec among this supervisor's children): its
+        :class:`~interactors.ActorPool`, whose ask/tell go to one of its members.
+
+        Raises ``KeyError`` when there is no child pool of that name.
+        """
+        from .pool_spec import PoolNode
+
+        node = self._node.find(name)
+        if not isinstance(node, PoolNode):
+            raise KeyError(f"supervisor {self.name!r} has no child pool {name!r}")
+        return ActorPool(node)
 
     def supervisor(self, name: str) -> SupervisorRef:
         """The nested supervisor ``name``."""
@@ -57,11 +79,11 @@ class SupervisorRef:
 
     # -- administration (OTP's supervisor API; semantics in .admin) --------------------------
 
-    async def start_child(self, *args: Any, **kwargs: Any) -> ActorRef | SupervisorRef:
+    async def start_child(self, *args: Any, **kwargs: Any) -> ActorRef | SupervisorRef | ActorPool:
         """Start one more child; return its ref.
 
         For a ``Supervisor``: ``start_child(spec)`` starts a ``ChildSpec`` (an ``ActorRef``
-        back) or a ``Supervisor`` (a ``SupervisorRef``). Raises
+        back), a ``Supervisor`` (a ``SupervisorRef``) or a ``Pool`` (an ``ActorPool``). Raises
         :class:`~interactors.ChildError` (``reason`` ``"already_started"`` or
         ``"already_present"``) when a child, running or terminated, has that name.
 
@@ -91,7 +113,7 @@ class SupervisorRef:
 
         await terminate_child(self._node, name)
 
-    async def restart_child(self, name: str) -> ActorRef | SupervisorRef:
+    async def restart_child(self, name: str) -> ActorRef | SupervisorRef | ActorPool:
         """Start the terminated child ``name`` again from its spec; return its new ref.
 
         Raises :class:`~interactors.ChildError` (``"running"``, ``"not_found"``).
@@ -139,16 +161,127 @@ class SupervisorRef:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
 
 
-def ref_of(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef | None:
-    """The ref of a child node; ``None`` while it is terminated."""
+def ref_of(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef | ActorPool | None:
+    """The ref of a child node (a pool's :class:`ActorPool`); ``None`` while it is
+    terminated."""
+    from .pool_spec import PoolNode
     from .tree import ChildNode
 
     if node.terminated:
         return None
+    if isinstance(node, PoolNode):
+        return ActorPool(node)
     return node.ref if isinstance(node, ChildNode) else SupervisorRef(node)
 
 
-def _live_ref(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef:
+def _live_ref(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef | ActorPool:
     ref = ref_of(node)
     assert ref is not None  # just started
     return ref
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatistics:
+    """A snapshot of a pool: its members' statistics and their sums."""
+
+    name: str
+    policy: str
+    size: int
+    members: tuple[ActorStatistics, ...]
+    mailbox_depth: int
+    messages_handled: int
+    errors: int
+    restarts: int
+
+
+class _PoolProxy:
+    """``pool.ask`` / ``pool.tell`` / ``pool.tell_nowait``: the method goes to one member."""
+
+    __slots__ = ("_kind", "_pool")
+
+    def __init__(self, pool: ActorPool, kind: str) -> None:
+        self._pool = pool
+        self._kind = kind
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("__"):
+            raise AttributeError(method)
+        pool, kind = self._pool, self._kind
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            member = pool._pick(args, kwargs)
+            return getattr(getattr(member, kind), method)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = method
+        return call
+
+
+class ActorPool:
+    """N supervised copies of an actor behind one ref: ``await pool.ask.method(...)``,
+    ``await pool.tell.method(...)`` and ``pool.tell_nowait.method(...)`` each go to one
+    member, chosen by the pool's policy."""
+
+    __slots__ = ("_node", "ask", "tell", "tell_nowait")
+
+    def __init__(self, node: PoolNode) -> None:
+        self._node = node
+        self.ask: Any = _PoolProxy(self, "ask")
+        self.tell: Any = _PoolProxy(self, "tell")
+        self.tell_nowait: Any = _PoolProxy(self, "tell_nowait")
+
+    @property
+    def supervisor(self) -> SupervisorRef:
+        """The one_for_one supervisor of the members."""
+        return SupervisorRef(self._node)
+
+    @property
+    def name(self) -> str:
+        return self._node.name
+
+    @property
+    def policy(self) -> Policy:
+        return self._node.spec.policy
+
+    @property
+    def size(self) -> int:
+        return len(self._node.children)
+
+    @property
+    def members(self) -> list[ActorRef]:
+        """The members' refs, in order (a restarted member keeps its ref)."""
+        return list(self._node.refs)
+
+    def _pick(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ActorRef:
+        return self._node.pick(args, kwargs)
+
+    async def resize(self, size: int) -> None:
+        """Grow (start new members) or shrink (stop the last members after the messages
+        already in their mailboxes) to ``size`` members."""
+        await self._node.resize(size)
+
+    def statistics(self) -> PoolStatistics:
+        """The members' statistics and totals, read without sending any message."""
+        members = tuple(ref.statistics() for ref in self.members)
+        return PoolStatistics(
+            name=self.name,
+            policy=self.policy,
+            size=self.size,
+            members=members,
+            mailbox_depth=sum(s.mailbox_depth for s in members),
+            messages_handled=sum(s.messages_handled for s in members),
+            errors=sum(s.errors for s in members),
+            restarts=sum(s.restarts for s in members),
+        )
+
+    async def stop(self) -> None:
+        """Stop every member (after their queued messages) and the pool's supervisor."""
+        await self._node.stop()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActorPool) and other._node is self._node
+
+    def __hash__(self) -> int:
+        return id(self._node)
+
+    def __repr__(self) -> str:
+        return f"<ActorPool {self.name!r} size={self.size} policy={self.policy!r}>"

@@ -175,6 +175,11 @@ class SupervisorNode:
     def remove(self, node: ChildNode | SupervisorNode) -> None:
         if node in self.children:
             self.children.remove(node)
+            self.children_changed()
+
+    def children_changed(self) -> None:
+        """Called after its children (or one's ref or ``terminated``) changed; a pool
+        rebuilds its members' refs here."""
 
     # -- failures --------------------------------------------------------------------------
 
@@ -193,7 +198,7 @@ class SupervisorNode:
                     reason,
                     child.restart,
                 )
-                self.children.remove(child)
+                self.remove(child)
                 await child.stop(crashed=abnormal)
                 if child.significant and self._auto_shutdown_due():
                     await self._auto_shutdown(child.name)
@@ -235,6 +240,7 @@ class SupervisorNode:
         for node in reversed(list(self.children)):
             await node.stop()
         self.children.clear()
+        self.children_changed()
 
     def _note_restart(self) -> bool:
         """Record a restart; False when it exceeds the intensity."""
@@ -263,7 +269,7 @@ class SupervisorNode:
         for other in reversed(group):
             if other is not child and other.restart == "temporary":
                 # As in OTP: a temporary sibling is terminated, never restarted.
-                self.children.remove(other)
+                self.remove(other)
                 await other.stop()
             else:
                 # The failed child too: in a retry it may be one that came back already
