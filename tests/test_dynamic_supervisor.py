@@ -172,7 +172,7 @@ async def test_any_significant_ends_the_supervisor_when_one_exits_normally(
             sup = await system.start(job(log, "any_significant", "a", "b"))
             with pytest.raises(interactors.ActorCrashed):
                 await sup.child("a").ask.exit(0)
-            await sup.wait_stopped()
+            assert await sup.wait_stopped() == "normal"  # auto_shutdown: it ended normally
             assert sup.stopped
             assert not sup.failed
             assert sup.children() == []

@@ -166,6 +166,7 @@ async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | Superviso
             )
         if isinstance(node, SupervisorNode):
             node.stopped = node.failed = False
+            node.exit_reason = ""
             node.stopping = anyio.Event()
             node.restart_times.clear()
         await node.start()  # raises SpawnError and stays terminated if the start fails

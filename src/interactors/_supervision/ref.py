@@ -145,17 +145,20 @@ class SupervisorRef:
 
     async def stop(self) -> None:
         """Stop every child for good, in reverse start order (a dynamic supervisor's
-        instances all at once)."""
-        await self._node.stop()
+        instances all at once). Its reason is ``"normal"``, its children's ``"shutdown"``."""
+        await self._node.stop(reason="normal")
 
     @property
     def stopped(self) -> bool:
         """True once it has stopped: by :meth:`stop`, a shutdown or its ``auto_shutdown``."""
         return self._node.stopped
 
-    async def wait_stopped(self) -> None:
-        """Wait until it has stopped and its children have (see :attr:`stopped`)."""
+    async def wait_stopped(self) -> str:
+        """Wait until it has stopped and its children have (see :attr:`stopped`); return
+        why: ``"normal"`` (its :meth:`stop`, or its ``auto_shutdown``), ``"shutdown"`` (its
+        parent's or the system's shutdown) or the message of its giving up."""
         await self._node.ended.wait()
+        return self._node.exit_reason
 
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
@@ -275,7 +278,7 @@ class ActorPool:
 
     async def stop(self) -> None:
         """Stop every member (after their queued messages) and the pool's supervisor."""
-        await self._node.stop()
+        await self._node.stop(reason="normal")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ActorPool) and other._node is self._node
