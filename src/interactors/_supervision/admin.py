@@ -154,7 +154,18 @@ async def terminate_child(sup: SupervisorNode, name: str) -> None:
         await node.stop()
 
 
+def _check_static(sup: SupervisorNode, operation: str, name: str) -> None:
+    if not sup.keeps_specs:  # OTP answers {error, simple_one_for_one}
+        raise ChildError(
+            f"{operation} is not supported on a dynamic supervisor ({sup.name!r} is "
+            "simple_one_for_one): a terminated instance is forgotten; start_child a new one",
+            "simple_one_for_one",
+            name,
+        )
+
+
 async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | SupervisorNode:
+    _check_static(sup, "restart_child", name)
     async with sup.lock:
         _check_open(sup, name)
         node = _find(sup, name)
@@ -176,6 +187,7 @@ async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | Superviso
 
 
 async def delete_child(sup: SupervisorNode, name: str) -> None:
+    _check_static(sup, "delete_child", name)
     async with sup.lock:
         _check_open(sup, name)
         node = _find(sup, name)

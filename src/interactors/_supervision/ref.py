@@ -105,18 +105,35 @@ class SupervisorRef:
             )
         return _live_ref(await start_child(self._node, args[0]))
 
-    async def terminate_child(self, name: str) -> None:
-        """Stop the child ``name`` for good (``on_stop`` runs); its spec stays, as in OTP,
-        for :meth:`restart_child` (a temporary child's spec is dropped). Raises
-        :class:`~interactors.ChildError` (``"not_found"``)."""
+    async def terminate_child(self, child: str | ActorRef | SupervisorRef | ActorPool) -> None:
+        """Stop ``child`` (its name, or its ref as ``start_child`` returned it) for good
+        (``on_stop`` runs; its reason is ``"shutdown"``). Its spec stays, as in OTP, for
+        :meth:`restart_child`; a temporary child's spec, and a dynamic supervisor's
+        instance, are forgotten. Raises :class:`~interactors.ChildError` (``"not_found"``).
+        """
         from .admin import terminate_child
 
-        await terminate_child(self._node, name)
+        await terminate_child(self._node, self._name_of(child))
+
+    def _name_of(self, child: str | ActorRef | SupervisorRef | ActorPool) -> str:
+        from .._exceptions import ChildError
+        from .._host.ref import ActorRef
+
+        if isinstance(child, str):
+            return child
+        if not isinstance(child, ActorRef | SupervisorRef | ActorPool):
+            raise TypeError(f"terminate_child takes a child's name or ref, got {child!r}")
+        for node in self._node.children:
+            if not node.terminated and ref_of(node) == child:
+                return node.name
+
+        raise ChildError(f"supervisor {self.name!r} has no child {child!r}", "not_found", "")
 
     async def restart_child(self, name: str) -> ActorRef | SupervisorRef | ActorPool:
         """Start the terminated child ``name`` again from its spec; return its new ref.
 
-        Raises :class:`~interactors.ChildError` (``"running"``, ``"not_found"``).
+        Raises :class:`~interactors.ChildError` (``"running"``, ``"not_found"``; on a
+        dynamic supervisor, ``"simple_one_for_one"``: not supported, as in OTP).
         """
         from .admin import restart_child
 
@@ -124,7 +141,8 @@ class SupervisorRef:
 
     async def delete_child(self, name: str) -> None:
         """Forget the terminated child ``name``. Raises :class:`~interactors.ChildError`
-        (``"running"``: terminate it first; ``"not_found"``)."""
+        (``"running"``: terminate it first; ``"not_found"``; on a dynamic supervisor,
+        ``"simple_one_for_one"``: not supported, as in OTP)."""
         from .admin import delete_child
 
         await delete_child(self._node, name)
@@ -159,6 +177,12 @@ class SupervisorRef:
         parent's or the system's shutdown) or the message of its giving up."""
         await self._node.ended.wait()
         return self._node.exit_reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SupervisorRef) and other._node is self._node
+
+    def __hash__(self) -> int:
+        return id(self._node)
 
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
