@@ -24,6 +24,7 @@ import anyio
 
 from .._exceptions import ActorStopped, ChildError
 from .._host.options import check_choice, check_count
+from .pool_key import stable_hash
 from .spec import Backoff, ChildSpec, Restart, Supervisor
 from .tree import NODE_TYPES, ChildNode, SupervisorNode
 
@@ -53,8 +54,10 @@ class Pool(Supervisor):
     counts the restarts of all members; past it the pool gives up like any supervisor.
 
     ``policy`` picks a member per message: ``"round_robin"``, ``"least_busy"`` or
-    ``"hash"`` (on ``key(*args, **kwargs)``, default the first argument; see
-    :class:`~interactors.ActorPool`). Find a running pool with ``SupervisorRef.pool(name)``.
+    ``"hash"``: a stable hash (the same in every process and run) of ``key(*args,
+    **kwargs)``, default the first argument, which must be a ``str``, ``bytes``, ``int``
+    or a tuple of them (``TypeError`` otherwise). Find a running pool with
+    ``SupervisorRef.pool(name)``.
     """
 
     child: ChildSpec | None = None
@@ -155,7 +158,13 @@ class PoolNode(SupervisorNode):
                     f"pool {self.name!r} hashes the first argument: pass one, "
                     "or give the pool a key= function"
                 )
-            return members[hash(value) % len(members)]
+            try:
+                return members[stable_hash(value) % len(members)]
+            except TypeError as exc:
+                raise TypeError(
+                    f"pool {self.name!r} hashes the message's key: {exc}; give the pool a "
+                    "key= function that returns one"
+                ) from None
         # least_busy: ties go round robin, so idle members share the work.
         start = next(self.turn)
         order = [members[(start + i) % len(members)] for i in range(len(members))]
