@@ -8,9 +8,10 @@ in order with its siblings, restarts it like a nested supervisor and stops it wi
 tree. :class:`~.pool.ActorPool` is the handle over a running one (``system.spawn_pool``
 starts a ``Pool`` on its own and returns that handle).
 
-The node keeps the members' refs in a tuple, rebuilt only when its children change (a
-member started, stopped, terminated or restarted by ``restart_child``), so choosing the
-member of a message reads no supervisor state.
+The node keeps the members' refs (and cells) in tuples, rebuilt only when its children
+change (a member started, stopped, terminated or restarted by ``restart_child``), so
+choosing the member of a message reads no supervisor state; ``least_busy`` reads each
+member's load from the shared counters (``ActorCell.load``), stopping at an idle one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .spec import Backoff, ChildSpec, Restart, Supervisor
 from .tree import NODE_TYPES, ChildNode, SupervisorNode
 
 if TYPE_CHECKING:
+    from .._host.cell import ActorCell
     from .._host.ref import ActorRef
     from .._host.system import ActorSystem
 
@@ -131,6 +133,7 @@ class PoolNode(SupervisorNode):
         self.numbers = itertools.count()
         self.turn = itertools.count()
         self.refs: tuple[ActorRef, ...] = ()
+        self.cells: tuple[ActorCell, ...] = ()
 
     def children_changed(self) -> None:
         self.refs = tuple(
@@ -138,6 +141,7 @@ class PoolNode(SupervisorNode):
             for node in self.children
             if isinstance(node, ChildNode) and node.ref is not None and not node.terminated
         )
+        self.cells = tuple(ref._cell for ref in self.refs)
 
     def pick(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ActorRef:
         """The member a message with these arguments goes to, per the policy."""
@@ -165,10 +169,19 @@ class PoolNode(SupervisorNode):
                     f"pool {self.name!r} hashes the message's key: {exc}; give the pool a "
                     "key= function that returns one"
                 ) from None
-        # least_busy: ties go round robin, so idle members share the work.
-        start = next(self.turn)
-        order = [members[(start + i) % len(members)] for i in range(len(members))]
-        return min(order, key=_load)
+        # least_busy: ties go round robin, so idle members share the work; an idle
+        # member is taken at once (none can be less busy).
+        cells, count = self.cells, len(members)
+        start = next(self.turn) % count
+        best, least = start, cells[start].load()
+        for i in range(start + 1, start + count):
+            if not least:
+                break
+            index = i % count
+            load = cells[index].load()
+            if load < least:
+                best, least = index, load
+        return members[best]
 
     async def start(self) -> None:
         """Start ``size`` members; if one fails, stop the started ones and raise."""
@@ -210,11 +223,6 @@ class PoolNode(SupervisorNode):
             **template.options,
             **template.kwargs,
         )
-
-
-def _load(ref: ActorRef) -> int:
-    stats = ref.statistics()
-    return stats.mailbox_depth + (stats.busy_seconds is not None) + stats.asks_in_flight
 
 
 NODE_TYPES[Pool] = PoolNode

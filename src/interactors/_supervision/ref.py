@@ -224,22 +224,22 @@ class PoolStatistics:
 class _PoolProxy:
     """``pool.ask`` / ``pool.tell`` / ``pool.tell_nowait``: the method goes to one member."""
 
-    __slots__ = ("_kind", "_pool")
+    __slots__ = ("__dict__", "_kind", "_node")
 
-    def __init__(self, pool: ActorPool, kind: str) -> None:
-        self._pool = pool
+    def __init__(self, node: PoolNode, kind: str) -> None:
+        self._node = node
         self._kind = kind
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("__"):
             raise AttributeError(method)
-        pool, kind = self._pool, self._kind
+        pick, kind = self._node.pick, self._kind
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            member = pool._pick(args, kwargs)
-            return getattr(getattr(member, kind), method)(*args, **kwargs)
+            return getattr(getattr(pick(args, kwargs), kind), method)(*args, **kwargs)
 
         call.__name__ = call.__qualname__ = method
+        self.__dict__[method] = call  # later look-ups skip __getattr__
         return call
 
 
@@ -252,9 +252,9 @@ class ActorPool:
 
     def __init__(self, node: PoolNode) -> None:
         self._node = node
-        self.ask: Any = _PoolProxy(self, "ask")
-        self.tell: Any = _PoolProxy(self, "tell")
-        self.tell_nowait: Any = _PoolProxy(self, "tell_nowait")
+        self.ask: Any = _PoolProxy(node, "ask")
+        self.tell: Any = _PoolProxy(node, "tell")
+        self.tell_nowait: Any = _PoolProxy(node, "tell_nowait")
 
     @property
     def supervisor(self) -> SupervisorRef:
