@@ -122,11 +122,37 @@ async def test_terminate_child_stops_and_forgets_one_instance(tmp_path: Path) ->
             assert sup.children() == ["jobs-2"]  # as in OTP: no spec kept for an instance
             with pytest.raises(interactors.ActorStopped):
                 await a.ask.args()
-            with pytest.raises(ChildError) as gone:
-                await sup.delete_child("jobs-1")
-            assert gone.value.reason == "not_found"
             assert await b.ask.args() == ["tpl", "b"]
             assert events(log) == ["jobs-1:start", "jobs-2:start", "jobs-1:stop"]
+
+
+async def test_terminate_child_takes_the_instances_ref(tmp_path: Path) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            sup = await system.start(jobs(tmp_path / "log"))
+            a = await sup.start_child("a")
+            b = await sup.start_child("b")
+            assert isinstance(a, interactors.ActorRef)
+            await sup.terminate_child(a)  # OTP: terminate_child(Sup, Pid)
+            assert await a.wait_stopped() == "shutdown"
+            assert sup.children() == ["jobs-2"]
+            with pytest.raises(ChildError, match="no child <ActorRef 'jobs-1'") as gone:
+                await sup.terminate_child(a)
+            assert gone.value.reason == "not_found"
+            assert await b.ask.args() == ["tpl", "b"]
+
+
+@pytest.mark.parametrize("operation", ["restart_child", "delete_child"])
+async def test_restart_and_delete_child_are_not_supported(tmp_path: Path, operation: str) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            sup = await system.start(jobs(tmp_path / "log"))
+            await sup.start_child("a")
+            for name in ("jobs-1", "jobs-9"):  # running, or no such instance
+                with pytest.raises(ChildError, match="not supported on a dynamic") as refused:
+                    await getattr(sup, operation)(name)
+                assert refused.value.reason == "simple_one_for_one"
+            assert sup.children() == ["jobs-1"]
 
 
 async def test_instances_stop_all_at_once_not_one_by_one(tmp_path: Path) -> None:
@@ -172,7 +198,7 @@ async def test_any_significant_ends_the_supervisor_when_one_exits_normally(
             sup = await system.start(job(log, "any_significant", "a", "b"))
             with pytest.raises(interactors.ActorCrashed):
                 await sup.child("a").ask.exit(0)
-            await sup.wait_stopped()
+            assert await sup.wait_stopped() == "normal"  # auto_shutdown: it ended normally
             assert sup.stopped
             assert not sup.failed
             assert sup.children() == []

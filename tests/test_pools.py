@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections import Counter
+from pathlib import Path
 
 import anyio
 import pytest
@@ -139,3 +143,46 @@ async def test_spawn_pool_checks_its_arguments() -> None:
             with pytest.raises(interactors.SpawnError):
                 await system.spawn_pool(PoolWorker, "no such argument", size=2)
             assert system.actors() == []
+
+
+KEYS = ["ann", "bob", b"raw", 7, -300, 2**70, ("tenant", 3), ("a", ("b", b"c")), "é"]
+SHARD_PROGRAM = """
+import json, anyio, interactors
+from sup_actors import PoolWorker
+KEYS = ["ann", "bob", b"raw", 7, -300, 2**70, ("tenant", 3), ("a", ("b", b"c")), "é"]
+
+async def main():
+    async with interactors.ActorSystem() as system:
+        pool = await system.spawn_pool(PoolWorker, size=5, policy="hash", name="h")
+        print(json.dumps([await pool.ask.whoami(k) for k in KEYS]))
+
+anyio.run(main)
+"""
+
+
+async def test_hash_is_the_same_in_another_process_and_run() -> None:
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            pool = await system.spawn_pool(PoolWorker, size=5, policy="hash", name="h")
+            here = [await pool.ask.whoami(k) for k in KEYS]
+            assert len(set(here)) > 1
+        tests = Path(__file__).parent
+        env = {
+            **os.environ,
+            "PYTHONHASHSEED": "12345",  # hash() of str and bytes differs from ours
+            "PYTHONPATH": os.pathsep.join([str(tests), *sys.path]),
+        }
+        done = await anyio.run_process([sys.executable, "-c", SHARD_PROGRAM], env=env)
+        assert json.loads(done.stdout) == here
+
+
+async def test_hash_accepts_equal_keys_alike_and_refuses_other_types() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            pool = await system.spawn_pool(PoolWorker, size=7, policy="hash", name="h")
+            for a, b in [(1, True), (b"k", bytearray(b"k")), (("x", 1), ("x", True))]:
+                assert await pool.ask.whoami(a) == await pool.ask.whoami(b)
+            for bad in (1.5, None, ["list"], ("ok", 2.0), object()):
+                with pytest.raises(TypeError, match=r"str, bytes, int or a tuple of them, got"):
+                    await pool.ask.whoami(bad)
+            assert pool.statistics().messages_handled == 6

@@ -189,5 +189,23 @@ async def test_a_stopped_supervisor_takes_no_child(tmp_path: Path) -> None:
             with pytest.raises(ChildError, match="has stopped") as error:
                 await sup.start_child(ChildSpec(Recorder, str(log), name="b"))
             assert error.value.reason == "stopped"
-            with pytest.raises(TypeError, match="ChildSpec or a Supervisor"):
+            with pytest.raises(TypeError, match="ChildSpec, Supervisor or Pool"):
                 await sup.start_child(Recorder)  # type: ignore[arg-type]
+
+
+async def test_terminate_child_takes_a_ref_as_well_as_a_name(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            nested = Supervisor(name="inner", children=[ChildSpec(Recorder, str(log), name="x")])
+            top = await system.start(tree(log, "a", "b"))
+            inner = await top.start_child(nested)
+            await top.terminate_child(top.child("a"))
+            await top.terminate_child(inner)
+            assert [(c.name, c.state) for c in top.which_children()] == [
+                ("a", "terminated"),
+                ("b", "running"),
+                ("inner", "terminated"),
+            ]
+            with pytest.raises(TypeError, match="a child's name or ref"):
+                await top.terminate_child(3)  # type: ignore[arg-type]

@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     from ._supervision.admin import ChildCounts as ChildCounts
     from ._supervision.admin import ChildInfo as ChildInfo
     from ._supervision.dynamic import DynamicSupervisor as DynamicSupervisor
-    from ._supervision.pool import ActorPool as ActorPool
-    from ._supervision.pool import PoolStatistics as PoolStatistics
+    from ._supervision.pool_spec import Pool as Pool
+    from ._supervision.ref import ActorPool as ActorPool
+    from ._supervision.ref import PoolStatistics as PoolStatistics
     from ._supervision.ref import SupervisorRef as SupervisorRef
     from ._supervision.spec import Backoff as Backoff
     from ._supervision.spec import ChildSpec as ChildSpec
@@ -70,8 +71,9 @@ _LAZY = {
     "SupervisorRef": "._supervision.ref",
     "ChildCounts": "._supervision.admin",
     "ChildInfo": "._supervision.admin",
-    "ActorPool": "._supervision.pool",
-    "PoolStatistics": "._supervision.pool",
+    "ActorPool": "._supervision.ref",
+    "PoolStatistics": "._supervision.ref",
+    "Pool": "._supervision.pool_spec",
     "ActorRef": "._host.ref",
     "ActorStatistics": "._host.statistics",
     "ActorSystem": "._host.system",
@@ -114,6 +116,7 @@ __all__ = (
     "PeerRef",
     "PendingReply",
     "PickleCodec",
+    "Pool",
     "PoolStatistics",
     "SpawnError",
     "Supervisor",

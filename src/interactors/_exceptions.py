@@ -162,7 +162,10 @@ class ChildError(InteractorsError, LookupError):
     ``"already_started"`` / ``"already_present"`` (the name is taken by a running / a
     terminated child: pick another name, or ``restart_child`` / ``delete_child`` it),
     ``"running"`` (restart or delete a child only once ``terminate_child`` ended it),
-    ``"stopped"`` (the supervisor is stopped or gave up). ``child`` is the child's name.
+    ``"stopped"`` (the supervisor is stopped or gave up), ``"max_children"`` (a dynamic
+    supervisor runs as many instances as it may), ``"simple_one_for_one"``
+    (``restart_child``/``delete_child`` are not supported on a dynamic supervisor).
+    ``child`` is the child's name.
     """
 
     def __init__(self, message: str, reason: str, child: str) -> None:

@@ -152,10 +152,15 @@ class ActorCell(CellMessaging):
         )
         self.thread.start()
 
-    async def stop(self, timeout: float | None = None, crashed: bool = False) -> None:
+    async def stop(
+        self, timeout: float | None = None, crashed: bool = False, reason: str = "normal"
+    ) -> None:
         """Stop for good after the queued messages (``on_stop`` runs); never restarted.
 
         ``crashed`` marks the final state when a supervisor gives up on a crashed actor.
+        ``reason`` is the exit reason unless one is set already (a crash's, or a normal
+        exit's): ``"normal"`` for ``ref.stop()``, ``"shutdown"`` from a supervisor or the
+        system; ``"killed"`` replaces it if the actor has to be abandoned.
         """
         if self.state in (STOPPED, CRASHED):
             return
@@ -164,11 +169,10 @@ class ActorCell(CellMessaging):
             return
         self.state = STOPPING
         self._stop_crashed = crashed
-        self.exit_reason = self.exit_reason or "normal"
+        self.exit_reason = self.exit_reason or reason
         timeout = self.shutdown_timeout if timeout is None else timeout
         if self.worker == W_SERVING and timeout <= 0:
             # OTP's brutal kill: no STOP, no on_stop; the worker leaves when it next looks.
-            self.exit_reason = "killed"
             self.abandon("was killed (stop timeout 0)", brutal=True)
         elif self.worker == W_SERVING:
             stop_id = self._stop_id = self.system._next_id()
@@ -193,7 +197,6 @@ class ActorCell(CellMessaging):
                         self._log_stop_error(reply)
             self.pump.waiters.pop(stop_id, None)
             if scope.cancelled_caught:
-                self.exit_reason = "killed"
                 self.abandon(f"did not stop within {timeout} s")
         elif self.worker == W_WAITING:
             await self._exit_worker(timeout)
@@ -243,7 +246,10 @@ class ActorCell(CellMessaging):
         destroyed); the next incarnation gets a fresh interpreter. If the stuck worker ever
         comes back, it sees it is no longer the owner and leaves (it is woken for that, in
         case it is idle). ``brutal``: a kill asked for (``ref.stop(0)``), not a failure.
+        An actor abandoned while it stops for good (not after a crash) was ``"killed"``.
         """
+        if self.state == STOPPING and not self._stop_crashed:
+            self.exit_reason = "killed"
         log.log(
             logging.INFO if brutal else logging.ERROR,
             "actor %r %s; %s",
@@ -270,6 +276,13 @@ class ActorCell(CellMessaging):
         if self._closed:
             return
         self.state = CRASHED if crashed else STOPPED
+        quiet = self.exit_reason in ("normal", "shutdown")
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "actor %r stopped: %s",
+            self.name,
+            self.exit_reason,
+        )
         error = (
             "ActorCrashed" if crashed else "ActorStopped",
             f"actor {self.name!r} is gone ({self.exit_reason or 'stopped'})",
@@ -347,7 +360,7 @@ class ActorCell(CellMessaging):
             return
         # The thread ended on its own while serving or waiting: SystemExit, or a fatal error.
         if info is None:
-            reason, abnormal = "exited", False
+            reason, abnormal = "normal", False
         else:
             type_name, message, _text = info
             reason = f"{type_name}: {message}" if message else type_name
@@ -355,6 +368,7 @@ class ActorCell(CellMessaging):
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason
         )
+        reason = reason if abnormal else "normal"  # SystemExit(0): it returned
         self._fail_in_flight(reason)
         self.exit_reason = reason
         self.state = RESTARTING
@@ -379,22 +393,3 @@ class ActorCell(CellMessaging):
         else:
             self.exit_reason = reason
             self.finish(crashed=abnormal)
-
-    def check_deadline(self, now_ns: int) -> None:
-        """Called periodically: abandon an incarnation stuck past its deadline and grace."""
-        if not self.handler_timeout or self.worker != W_SERVING:
-            return
-        fields, base = self.fields, self.base
-        beat = fields[base + S.HEARTBEAT]
-        if beat:  # an async actor: its loop's heartbeat must stay fresh
-            busy = (now_ns - beat) / 1e9
-        elif fields[base + S.CURRENT_SEQ]:
-            busy = (now_ns - fields[base + S.BUSY_SINCE]) / 1e9
-        else:
-            return
-        if busy > self.handler_timeout + self.shutdown_timeout:
-            self.abandon(f"was stuck in a handler for {busy:.1f} s")
-            self.exit_reason = f"hung for {busy:.1f} s"
-            self.state = RESTARTING
-            self.system._count("hung")
-            self._tell_owner(f"hung for {busy:.1f} s", abnormal=True)

@@ -220,6 +220,14 @@ class CellMessaging:
             text.rstrip(),
         )
 
+    def load(self) -> int:
+        """Messages queued or running plus asks awaiting a reply, read from the shared
+        counters: what a ``least_busy`` pool compares (``statistics()`` costs far more)."""
+        if self._closed:
+            return 1 << 30  # gone: never the least busy
+        running = self.fields[self.base + S.CURRENT_SEQ] != 0
+        return self.mailbox.depth() + running + len(self.pending)
+
     async def wait_stopped(self) -> str:
         await self.stopped_event.wait()
         return self.exit_reason

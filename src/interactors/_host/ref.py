@@ -224,7 +224,10 @@ class ActorRef(Generic[A]):
         await self._cell.stop(timeout)
 
     async def wait_stopped(self) -> str:
-        """Wait until the actor has stopped for good; returns the reason (``"normal"``, ...)."""
+        """Wait until the actor has stopped for good; return why: ``"normal"`` (it stopped
+        itself: :meth:`stop`, a normal exit), ``"shutdown"`` (its supervisor or the system
+        stopped it), ``"killed"`` (abandoned at its shutdown timeout) or a crash's
+        ``"<type>: <message>"``."""
         self._cell.system.check_thread("wait_stopped")
         return await self._cell.wait_stopped()
 

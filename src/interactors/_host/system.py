@@ -311,7 +311,7 @@ class ActorSystem:
             for node in reversed(self._top):
                 await node.stop()
             for cell in list(self._cells.values()):
-                await cell.stop()
+                await cell.stop(reason="shutdown")
         finally:
             if self._observers is not None:
                 self._observers.stop()

@@ -20,7 +20,7 @@ from .tree import ChildNode, SupervisorNode
 
 if TYPE_CHECKING:
     from .._host.ref import ActorRef
-    from .ref import SupervisorRef
+    from .ref import ActorPool, SupervisorRef
 
 __all__ = ("ChildCounts", "ChildInfo")
 
@@ -32,15 +32,15 @@ class ChildInfo:
     """One child, as ``which_children()`` lists it (OTP: ``{Id, Child, Type, Modules}``)."""
 
     name: str
-    ref: ActorRef | SupervisorRef | None
-    """The child's ref; ``None`` while it is terminated."""
+    ref: ActorRef | SupervisorRef | ActorPool | None
+    """The child's ref (a pool's ``ActorPool``); ``None`` while it is terminated."""
     restart: str
     """``"permanent"``, ``"transient"`` or ``"temporary"``."""
     state: ChildState
     restarts: int
     """How many times the supervisor restarted it (for a supervisor: its whole subtree)."""
     supervisor: bool
-    """True for a nested supervisor, False for an actor (OTP's ``worker``)."""
+    """True for a nested supervisor or pool, False for an actor (OTP's ``worker``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class ChildCounts:
     workers: int
 
 
-RefOf = Callable[[ChildNode | SupervisorNode], "ActorRef | SupervisorRef | None"]
+RefOf = Callable[[ChildNode | SupervisorNode], "ActorRef | SupervisorRef | ActorPool | None"]
 
 
 def _state_of(node: ChildNode | SupervisorNode) -> ChildState:
@@ -120,7 +120,7 @@ async def start_child(
     sup: SupervisorNode, spec: ChildSpec | Supervisor
 ) -> ChildNode | SupervisorNode:
     if not isinstance(spec, ChildSpec | Supervisor):
-        raise TypeError(f"start_child takes a ChildSpec or a Supervisor, got {spec!r}")
+        raise TypeError(f"start_child takes a ChildSpec, Supervisor or Pool, got {spec!r}")
     async with sup.lock:
         _check_open(sup, str(spec.name))
         existing = sup.find(spec.name) if spec.name is not None else None
@@ -136,6 +136,7 @@ async def start_child(
         node = sup._node(spec)
         await node.start()
         sup.children.append(node)
+        sup.children_changed()
         return node
 
 
@@ -146,13 +147,25 @@ async def terminate_child(sup: SupervisorNode, name: str) -> None:
         if node.terminated:
             return
         if node.restart == "temporary" or not sup.keeps_specs:
-            sup.children.remove(node)  # as in OTP: a temporary child's spec is not kept
+            sup.remove(node)  # as in OTP: a temporary child's spec is not kept
         else:
             node.terminated = True
+            sup.children_changed()
         await node.stop()
 
 
+def _check_static(sup: SupervisorNode, operation: str, name: str) -> None:
+    if not sup.keeps_specs:  # OTP answers {error, simple_one_for_one}
+        raise ChildError(
+            f"{operation} is not supported on a dynamic supervisor ({sup.name!r} is "
+            "simple_one_for_one): a terminated instance is forgotten; start_child a new one",
+            "simple_one_for_one",
+            name,
+        )
+
+
 async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | SupervisorNode:
+    _check_static(sup, "restart_child", name)
     async with sup.lock:
         _check_open(sup, name)
         node = _find(sup, name)
@@ -164,14 +177,17 @@ async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | Superviso
             )
         if isinstance(node, SupervisorNode):
             node.stopped = node.failed = False
+            node.exit_reason = ""
             node.stopping = anyio.Event()
             node.restart_times.clear()
         await node.start()  # raises SpawnError and stays terminated if the start fails
         node.terminated = False
+        sup.children_changed()
         return node
 
 
 async def delete_child(sup: SupervisorNode, name: str) -> None:
+    _check_static(sup, "delete_child", name)
     async with sup.lock:
         _check_open(sup, name)
         node = _find(sup, name)
@@ -182,4 +198,4 @@ async def delete_child(sup: SupervisorNode, name: str) -> None:
                 "running",
                 name,
             )
-        sup.children.remove(node)
+        sup.remove(node)

@@ -117,6 +117,7 @@ class DynamicSupervisorNode(SupervisorNode):
             for node in nodes:
                 tg.start_soon(node.stop)
         self.children.clear()
+        self.children_changed()
 
     async def terminate(self) -> None:
         async with anyio.create_task_group() as tg:

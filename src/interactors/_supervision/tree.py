@@ -100,9 +100,9 @@ class ChildNode:
         if self.cell is not None:
             await self.cell.terminate(self.shutdown)
 
-    async def stop(self, crashed: bool = False) -> None:
+    async def stop(self, crashed: bool = False, reason: str = "shutdown") -> None:
         if self.cell is not None:
-            await self.cell.stop(self.shutdown, crashed=crashed)
+            await self.cell.stop(self.shutdown, crashed=crashed, reason=reason)
 
     # CellOwner
     def incarnation_ended(self, cell: ActorCell, reason: str, abnormal: bool) -> None:
@@ -143,6 +143,7 @@ class SupervisorNode:
         self.ended = anyio.Event()  # its children are stopped: by stop() or auto_shutdown
         self.terminated = False  # by terminate_child: its spec is kept for restart_child
         self.restarts = 0
+        self.exit_reason = ""  # once stopped: "normal", "shutdown" or why it gave up
 
     # -- building --------------------------------------------------------------------------
 
@@ -175,6 +176,11 @@ class SupervisorNode:
     def remove(self, node: ChildNode | SupervisorNode) -> None:
         if node in self.children:
             self.children.remove(node)
+            self.children_changed()
+
+    def children_changed(self) -> None:
+        """Called after its children (or one's ref or ``terminated``) changed; a pool
+        rebuilds its members' refs here."""
 
     # -- failures --------------------------------------------------------------------------
 
@@ -193,7 +199,7 @@ class SupervisorNode:
                     reason,
                     child.restart,
                 )
-                self.children.remove(child)
+                self.remove(child)
                 await child.stop(crashed=abnormal)
                 if child.significant and self._auto_shutdown_due():
                     await self._auto_shutdown(child.name)
@@ -223,6 +229,7 @@ class SupervisorNode:
     async def _auto_shutdown(self, last: str) -> None:
         """End normally (OTP's ``auto_shutdown``): stop the other children, tell the parent."""
         log.info("supervisor %r shuts down: significant child %r ended", self.name, last)
+        self.exit_reason = "normal"
         self.stopped = True
         self.stopping.set()
         await self._stop_children()
@@ -235,6 +242,7 @@ class SupervisorNode:
         for node in reversed(list(self.children)):
             await node.stop()
         self.children.clear()
+        self.children_changed()
 
     def _note_restart(self) -> bool:
         """Record a restart; False when it exceeds the intensity."""
@@ -263,7 +271,7 @@ class SupervisorNode:
         for other in reversed(group):
             if other is not child and other.restart == "temporary":
                 # As in OTP: a temporary sibling is terminated, never restarted.
-                self.children.remove(other)
+                self.remove(other)
                 await other.stop()
             else:
                 # The failed child too: in a retry it may be one that came back already
@@ -284,6 +292,7 @@ class SupervisorNode:
             f"within {spec.within} s (last: {reason})"
         )
         log.error("%s", message)
+        self.exit_reason = message  # kept if it is not restarted
         self.system._count("gave_up")
         await self.terminate()
         if self.parent is not None:
@@ -296,6 +305,7 @@ class SupervisorNode:
     async def restart_now(self) -> None:
         """Restart the whole subtree (its children in order), with a fresh intensity."""
         self.failed = False
+        self.exit_reason = ""
         self.restarts += 1
         self.restart_times.clear()
         if self.stopped:  # it ended by auto_shutdown: start it again from its spec
@@ -319,8 +329,13 @@ class SupervisorNode:
             async with self.lock:
                 pass
 
-    async def stop(self, crashed: bool = False) -> None:
-        """Stop the children for good, in reverse start order, each within its shutdown."""
+    async def stop(self, crashed: bool = False, reason: str = "shutdown") -> None:
+        """Stop the children for good, in reverse start order, each within its shutdown.
+
+        ``reason``: ``"normal"`` when asked by its ``SupervisorRef``, ``"shutdown"`` by
+        its parent or the system (its children's reason is ``"shutdown"`` either way).
+        """
+        self.exit_reason = self.exit_reason or reason
         await self.quiesce()
         await self._stop_children()
         self.ended.set()
