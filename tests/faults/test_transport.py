@@ -119,6 +119,39 @@ anyio.run(main)
     assert out.strip().endswith("ok")
 
 
+def test_a_memoryview_handed_back_is_the_callers_own_memory() -> None:
+    """An actor that returns the view it was given answers with the caller's own buffer:
+    no copy, the same memory (writes show through), safe to hold after the actor's
+    interpreter is gone; a slice of it, or a view of its own, still comes back as a copy."""
+    out = run_child(
+        PRELUDE
+        + """
+import gc
+from interactors._backend import _lending
+
+async def main():
+    async with interactors.ActorSystem() as system:
+        ref = await system.spawn(Buffers)
+        data = bytearray(b"e" * (4 * MiB))
+        back = await ref.ask.echo(memoryview(data))
+        assert bytes(back[:3]) == b"eee" and len(back) == len(data)
+        data[0:3] = b"new"
+        assert bytes(back[:3]) == b"new"  # the caller's own memory, not a copy
+        assert await ref.ask.length(memoryview(data)) == len(data)
+        assert not _lending._lent  # nothing kept once the answers are read
+        await ref.stop()
+        gc.collect()
+    assert bytes(back[:3]) == b"new"  # the actor's interpreter is gone
+    del back
+    gc.collect()
+    print("ok")
+
+anyio.run(main)
+"""
+    )
+    assert out.strip().endswith("ok")
+
+
 def test_stopping_actors_with_messages_in_flight_while_the_system_shuts_down() -> None:
     """Queues are freed while interpreters are destroyed in the background: replies and
     tells in flight from actors being destroyed must neither crash the process nor raise

@@ -36,6 +36,7 @@ else:  # pragma: no cover - exercised only on Python 3.14+
     from . import _v314 as _implementation  # type: ignore[no-redef]
 
 NAME = _implementation.NAME
+forget_lent = _implementation.forget_lent
 count = _implementation.count
 create_queue = _implementation.create_queue
 current_interpreter_id = _implementation.current_interpreter_id
@@ -56,6 +57,7 @@ __all__ = (
     "current_interpreter_id",
     "destroy_interpreter",
     "destroy_queue",
+    "forget_lent",
     "get",
     "interpreter_ids",
     "new_interpreter",

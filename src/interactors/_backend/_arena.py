@@ -31,6 +31,8 @@ import marshal
 import mmap
 import os
 
+from ._lending import index_of, lent_view
+
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -153,11 +155,12 @@ def encode(obj: Any) -> int:
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
 
 
-def decode(item: int) -> tuple[bool, Any]:
-    """``(True, obj)`` for an item made by :func:`encode` or :func:`encode_large`;
-    ``(False, None)`` when the body is gone (its sender's arena no longer exists)."""
+def decode(item: int, qid: int = -1) -> tuple[bool, Any]:
+    """``(True, obj)`` for an item made by :func:`encode` or :func:`encode_large` (taken
+    from queue ``qid``); ``(False, None)`` when the body is gone (its sender's arena no
+    longer exists)."""
     if item < 0:
-        return True, _decode_large(~item)
+        return True, _decode_large(~item, qid)
     key = item >> _KEY_SHIFT
     entry = _maps.get(key) or _map(key)
     if entry is None:
@@ -190,7 +193,7 @@ def discard(item: int) -> None:
 # buffer at a page boundary. ``skeleton`` is the envelope with every memoryview and large
 # bytes/str replaced by None; ``buffers`` lists ``(path, kind, offset, length)``.
 
-_VIEW, _BYTES, _STR = 0, 1, 2
+_VIEW, _BYTES, _STR, _LENT = 0, 1, 2, 3  # _LENT: a view the host lent (see _lending)
 
 
 def _strip(obj: Any, path: tuple[int, ...], found: list[Any]) -> Any:
@@ -206,17 +209,27 @@ def _strip(obj: Any, path: tuple[int, ...], found: list[Any]) -> Any:
     return obj
 
 
-def encode_large(obj: Any) -> int:
-    """Write ``obj`` into a memfd of its own (the receiver maps it): the item ``~fd``."""
+def encode_large(obj: Any, borrowed: tuple[memoryview, ...] = ()) -> int:
+    """Write ``obj`` into a memfd of its own (the receiver maps it): the item ``~fd``.
+
+    A memoryview that is one of the ``borrowed`` views (an answer handing back what the
+    host lent, see :mod:`._lending`) is written as its index, not as its bytes.
+    """
     found: list[Any] = []
     skeleton = _strip(obj, (), found)
     blobs = []
+    lent: list[tuple[tuple[int, ...], int, int, int]] = []
     for path, kind, value in found:
+        if kind == _VIEW and borrowed:
+            index = index_of(value, borrowed)
+            if index >= 0:
+                lent.append((path, _LENT, index, value.nbytes))
+                continue
         blob = value.encode("utf-8", "surrogatepass") if kind == _STR else value
         if kind == _VIEW and not blob.contiguous:
             blob = memoryview(blob.tobytes())
         blobs.append((path, kind, blob))
-    header_len = 8 + 2048 + 32 * len(blobs)  # an upper bound, refined below
+    header_len = 8 + 2048 + 32 * (len(blobs) + len(lent))  # an upper bound, refined below
     specs: list[tuple[tuple[int, ...], int, int, int]] = []
     while True:
         offset = -(-header_len // _PAGE) * _PAGE
@@ -225,7 +238,7 @@ def encode_large(obj: Any) -> int:
             size = memoryview(blob).nbytes
             specs.append((path, kind, offset, size))
             offset = -(-(offset + size) // _PAGE) * _PAGE
-        header = _dumps((skeleton, tuple(specs)))
+        header = _dumps((skeleton, tuple(specs), tuple(lent)))
         if 8 + len(header) <= header_len:
             break
         header_len = 8 + len(header) + 64
@@ -265,13 +278,16 @@ def _read_all(fd: int, length: int, offset: int) -> bytes:
     return b"".join(parts)
 
 
-def _decode_large(fd: int) -> Any:
+def _decode_large(fd: int, qid: int) -> Any:
     """Rebuild a large body: bytes and str are read with one copy each (pread straight into
-    the new object); memoryviews are views of a mapping of the memfd (no copy)."""
+    the new object); memoryviews are views of a mapping of the memfd (no copy), or the
+    host's own views when the answer hands back what the host lent."""
     try:
         header_len = int.from_bytes(os.pread(fd, 8, 0), "little")
-        skeleton, specs = _loads(_read_all(fd, header_len, 8))
+        skeleton, specs, lent = _loads(_read_all(fd, header_len, 8))
         values: dict[tuple[int, ...], Any] = {}
+        for path, _kind, index, _length in lent:
+            values[path] = lent_view(qid, skeleton[1], index)
         view = None
         for path, kind, start, length in specs:
             if kind == _BYTES:

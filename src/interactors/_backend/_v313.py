@@ -7,6 +7,7 @@ import _interpreters
 
 from ._arena import IN_MAIN, decode, discard, encode, encode_large, has_buffers
 from ._common import UNBOUND, RunFailure
+from ._lending import _borrowed, _lent, answering, borrow, forget, lend, settle
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -79,9 +80,12 @@ def put(qid: int, obj: object) -> None:
     if has_buffers(obj):
         if IN_MAIN:
             _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
+            lend(obj)
             return
-        item = encode_large(obj)
+        item = encode_large(obj, answering(qid, obj) if _borrowed else ())
     else:
+        if _borrowed:
+            answering(qid, obj)  # (an answer without the views: forget them)
         item = encode(obj)
     try:
         _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
@@ -90,11 +94,19 @@ def put(qid: int, obj: object) -> None:
         raise
 
 
+forget_lent = forget  # an ask that lent views ended without its answer read
+
+
 def get(qid: int) -> object:
     obj, _fmt, unbound = _queue_get(qid)
     if unbound is not None:
         return UNBOUND
-    if type(obj) is not int:
-        return obj  # put by the host as it is
-    found, body = decode(obj)
-    return body if found else UNBOUND
+    if type(obj) is int:
+        found, obj = decode(obj, qid)
+        if not found:
+            return UNBOUND
+    elif not IN_MAIN:
+        borrow(obj)  # put by the host as it is
+    if _lent:  # the host reads an answer to an ask that lent views (a test, not a call)
+        settle(qid, obj)
+    return obj

@@ -74,6 +74,10 @@ def put(qid: int, obj: object) -> None:
     _queue(qid).put_nowait(obj)
 
 
+def forget_lent(qid: int, msg_id: int) -> None:
+    """Views travel by the public queues here: nothing is kept per ask."""
+
+
 def get(qid: int) -> object:
     obj = _queue(qid).get_nowait()
     if obj is interpreters.UNBOUND:

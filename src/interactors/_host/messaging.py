@@ -166,6 +166,7 @@ class CellMessaging:
         finally:
             pending.discard(msg_id)
             pump.waiters.pop(msg_id, None)
+            backend.forget_lent(pump.qid, msg_id)
         return P.raise_reply(reply, self.name, self.codec.decode)
 
     def fail_pending(self, error: tuple[str, str, str, bytes | None]) -> None:
