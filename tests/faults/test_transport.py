@@ -204,3 +204,23 @@ def test_any_shareable_item_crosses_a_queue_not_only_envelopes() -> None:
         assert [backend.get(qid) for _ in items] == items
     finally:
         backend.destroy_queue(qid)
+
+
+def test_queues_carry_any_shareable_tuple_not_only_envelopes() -> None:
+    # What the transport remembers about asks that lend memoryviews must not trip over
+    # other items: short tuples (even one starting like an ask), bare views, ints.
+    from interactors import _backend as backend
+
+    qid = backend.create_queue(0)
+    try:
+        view = memoryview(bytearray(b"v" * 100_000))
+        items = [(b"data", view), (1, view), (view,), view, (1, 2), (10, 7), ("x",) * 9, 5]
+        for item in items:
+            backend.put(qid, item)
+        got = [backend.get(qid) for _ in items]
+        assert [type(g) for g in got] == [type(i) for i in items]
+        assert bytes(got[0][1][:3]) == b"vvv"
+        assert bytes(got[1][1][-3:]) == b"vvv"
+        assert got[4:6] == [(1, 2), (10, 7)]
+    finally:
+        backend.destroy_queue(qid)

@@ -29,10 +29,23 @@ _borrowed: dict[tuple[int, int], tuple[memoryview, ...]] = {}  # actor: views re
 
 
 def _views(envelope: Any) -> tuple[memoryview, ...]:
-    """The memoryviews of an ask's payload, in order (an encoded payload is a tuple)."""
-    if envelope[0] != _ASK or type(envelope[4]) is not tuple:
+    """The memoryviews of an ask's payload, in order (an encoded payload is a tuple);
+    anything else put on a queue (not an ask envelope) has none."""
+    if type(envelope) is not tuple or len(envelope) < 8 or type(envelope[0]) is not int:
         return ()
-    return tuple(item for item in envelope[4] if type(item) is memoryview)
+    if envelope[0] != _ASK:
+        return ()
+    payload = envelope[4]
+    if type(payload) is not tuple:
+        return ()
+    return tuple(item for item in payload if type(item) is memoryview)
+
+
+def _is_reply(envelope: Any) -> bool:
+    if type(envelope) is not tuple or len(envelope) < 2:
+        return False
+    kind = envelope[0]
+    return type(kind) is int and _REPLY_FIRST <= kind <= _REPLY_LAST
 
 
 def lend(envelope: Any) -> None:
@@ -44,17 +57,16 @@ def lend(envelope: Any) -> None:
 
 def borrow(envelope: Any) -> None:
     """Actor: an ask from the host arrived with views of the host's memory."""
-    if type(envelope) is tuple and len(envelope) > 5:
-        views = _views(envelope)
-        if views:
-            if len(_borrowed) >= _BORROWED_MAX:  # asks never answered (a crash): drop
-                del _borrowed[next(iter(_borrowed))]
-            _borrowed[(envelope[5], envelope[1])] = views
+    views = _views(envelope)
+    if views:
+        if len(_borrowed) >= _BORROWED_MAX:  # asks never answered (a crash): drop
+            del _borrowed[next(iter(_borrowed))]
+        _borrowed[(envelope[5], envelope[1])] = views
 
 
 def answering(qid: int, envelope: Any) -> tuple[memoryview, ...]:
     """Actor: the views borrowed for the ask that ``envelope`` (put on ``qid``) answers."""
-    if _borrowed and type(envelope) is tuple and _REPLY_FIRST <= envelope[0] <= _REPLY_LAST:
+    if _borrowed and _is_reply(envelope):
         return _borrowed.pop((qid, envelope[1]), ())
     return ()
 
@@ -76,7 +88,7 @@ def lent_view(qid: int, msg_id: int, index: int) -> memoryview | None:
 
 def settle(qid: int, envelope: Any) -> None:
     """Host: the answer to an ask was read; its views are the caller's business again."""
-    if _lent and type(envelope) is tuple and _REPLY_FIRST <= envelope[0] <= _REPLY_LAST:
+    if _lent and _is_reply(envelope):
         _lent.pop((qid, envelope[1]), None)
 
 
