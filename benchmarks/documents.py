@@ -92,6 +92,7 @@ def render(results: dict[str, Any], chart_paths: list[Path], image_prefix: str) 
         f"- run: {results['size']}, {results.get('time', results['date'])}, "
         f"{results.get('seconds', '?')} s; load average (1/5/15 min) "
         f"{_load(m, 'start')} at the start, {_load(m, 'end')} at the end",
+        *(f"- note: {note}" for note in results.get("notes", [])),
         "",
         "| framework | version | driven through |",
         "|---|---|---|",
