@@ -5,7 +5,8 @@
 with signals); ACTOR is
 ``spin`` (an actor looping in Python), ``nap`` (one blocked in C for 10 minutes, which
 nothing can stop) or ``idle`` (one waiting for messages); TIMEOUT is the shutdown timeout. It
-prints ``ready`` once the actor is up; the actor prints ``on_stop ran`` when it stops.
+prints ``ready`` once the actor is up and ``stopping`` once a Ctrl-C was taken; the actor
+prints ``on_stop ran`` when it stops.
 Stdlib and interactors only.
 """
 
@@ -38,8 +39,11 @@ async def main(system: interactors.ActorSystem) -> None:
     looper = await system.spawn(Looper)
     if sys.argv[3] != "idle":
         getattr(looper.tell_nowait, sys.argv[3])()
-    print("ready", flush=True)
-    await anyio.sleep_forever()
+    try:  # (before "ready": a Ctrl-C sent right after it must reach the finally)
+        print("ready", flush=True)
+        await anyio.sleep_forever()
+    finally:
+        print("stopping", flush=True)  # the first Ctrl-C was taken
 
 
 async def plain() -> None:
@@ -50,14 +54,18 @@ async def plain() -> None:
 def blocking() -> None:
     with interactors.BlockingActorSystem(backend=sys.argv[2], shutdown_timeout=TIMEOUT) as system:
         looper = system.spawn(Looper)
-        if sys.argv[3] != "idle":
-            busy = getattr(looper.ask, sys.argv[3])()  # queued before "ready"
-            print("ready", flush=True)
-            busy.result()
-        else:
-            print("ready", flush=True)
-            looper.ask.ping().result()
-            time.sleep(60)  # a Ctrl-C lands in a plain wait
+        try:
+            if sys.argv[3] != "idle":
+                busy = getattr(looper.ask, sys.argv[3])()  # queued before "ready"
+                print("ready", flush=True)
+                busy.result()
+            else:
+                print("ready", flush=True)
+                looper.ask.ping().result()
+                time.sleep(60)  # a Ctrl-C lands in a plain wait
+        except KeyboardInterrupt:
+            print("stopping", flush=True)  # the first Ctrl-C was taken
+            raise
 
 
 TIMEOUT = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
