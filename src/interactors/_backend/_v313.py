@@ -79,8 +79,8 @@ def put(qid: int, obj: object) -> None:
     """
     if has_buffers(obj):
         if IN_MAIN:
+            lend(obj)  # first: the answer may be read as soon as the ask is in the queue
             _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
-            lend(obj)
             return
         item = encode_large(obj, answering(qid, obj) if _borrowed else ())
     else:
