@@ -20,6 +20,7 @@ from .._backend.process import Booted, ChildProcess, boot, discard
 from .._exceptions import SpawnError
 from .._wire import slots as S
 from .actor_logs import host_log_levels
+from .transport import ActorTransport
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -45,7 +46,7 @@ class ProcessLink:
         cell.mailbox.fields = self.fields
         cell.mailbox.parked = self.base + S.PARKED
         cell.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
-        self.child: ChildProcess | None = None
+        self.child: ActorTransport | None = None
 
     @property
     def pid(self) -> int | None:
@@ -54,7 +55,7 @@ class ProcessLink:
     def launch(self, config: tuple[Any, ...]) -> None:
         """Start a child for a new incarnation (the cell has bumped its token)."""
         cell = self.cell
-        child = ChildProcess(
+        child: ActorTransport = ChildProcess(
             name=cell.name,
             actor_id=cell.actor_id,
             token=cell.token,
