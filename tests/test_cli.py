@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -286,10 +287,16 @@ def test_bad_option_value_exits_2_naming_the_option() -> None:
 def test_signal_shuts_down_gracefully(events: Path, backend: str, signum: int) -> None:
     with start_app("--backend", backend, "cli_apps:wait_for_signal", events=events) as process:
         wait_for(events, "first:start", "second:start", process=process)
+        # (the app prints "ready" just after its actors start: a signal sent before that
+        # would cancel its main before the print, which is fine but not this test)
+        assert process.stdout is not None
+        readable, _, _ = select.select([process.stdout], [], [], TIMEOUT)
+        assert readable
+        assert process.stdout.readline() == "ready\n"
         process.send_signal(signum)
         out, err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, err
-    assert out == "ready\n"
+    assert out == ""  # nothing else on stdout
     assert f"received {signal.Signals(signum).name}: shutting down" in err
     # Both on_stop hooks ran, in reverse start order.
     stops = [e for e in events.read_text().splitlines() if e.endswith(":stop")]
