@@ -164,17 +164,23 @@ def _check_static(sup: SupervisorNode, operation: str, name: str) -> None:
         )
 
 
+def _find_terminated(sup: SupervisorNode, name: str, when: str) -> ChildNode | SupervisorNode:
+    """The child ``name``, which must have been terminated (ChildError "running" if not)."""
+    node = _find(sup, name)
+    if not node.terminated:
+        raise ChildError(
+            f"child {name!r} of {sup.name!r} is running: terminate_child it {when}",
+            "running",
+            name,
+        )
+    return node
+
+
 async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | SupervisorNode:
     _check_static(sup, "restart_child", name)
     async with sup.lock:
         _check_open(sup, name)
-        node = _find(sup, name)
-        if not node.terminated:
-            raise ChildError(
-                f"child {name!r} of {sup.name!r} is running: terminate_child it first",
-                "running",
-                name,
-            )
+        node = _find_terminated(sup, name, "first")
         if isinstance(node, SupervisorNode):
             node.stopped = node.failed = False
             node.exit_reason = ""
@@ -190,12 +196,5 @@ async def delete_child(sup: SupervisorNode, name: str) -> None:
     _check_static(sup, "delete_child", name)
     async with sup.lock:
         _check_open(sup, name)
-        node = _find(sup, name)
-        if not node.terminated:
-            raise ChildError(
-                f"child {name!r} of {sup.name!r} is running: terminate_child it before "
-                "delete_child",
-                "running",
-                name,
-            )
+        node = _find_terminated(sup, name, "before delete_child")
         sup.remove(node)
