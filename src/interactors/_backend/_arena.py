@@ -41,9 +41,8 @@ SLOT: Final = 64
 _FLAGS: Final = 1 << 16  # slots per arena, one busy byte each (a multiple of the page size)
 _ARENA_BYTES: Final = _FLAGS + _FLAGS * SLOT
 LARGE: Final = 64 * 1024  # bodies at least this large get a memfd of their own
-_RUN_MAX: Final = LARGE // SLOT + 1
 # Busy-byte patterns for runs of up to _KEPT slots (bodies under 4 KiB), made once; longer
-# runs make theirs (all lengths up to _RUN_MAX would cost every interpreter ~1 MiB).
+# runs make theirs (every length up to LARGE // SLOT would cost each interpreter ~1 MiB).
 _KEPT: Final = 64
 _ZEROS: Final = tuple(bytes(k) for k in range(_KEPT))
 _ONES: Final = tuple(b"\1" * k for k in range(_KEPT))
