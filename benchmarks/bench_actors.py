@@ -98,23 +98,20 @@ class Pinger(interactors.Actor):
             target.ask.ping(i).result(timeout=10)
         return n
 
-    def profile_ping_many_steps(self, target: Any, n: int, top: int = 12) -> list[Any]:
+    def _profiled_ping_many(self, target: Any, n: int) -> Any:
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
         self.ping_many(target, n)
         profiler.disable()
-        return profile_steps(profiler, top)
+        return profiler
+
+    def profile_ping_many_steps(self, target: Any, n: int, top: int = 12) -> list[Any]:
+        return profile_steps(self._profiled_ping_many(target, n), top)
 
     def profile_ping_many(self, target: Any, n: int, top: int = 20) -> str:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        self.ping_many(target, n)
-        profiler.disable()
-        return profile_text(profiler, top)
+        return profile_text(self._profiled_ping_many(target, n), top)
 
     def produce(self, target: Any, n: int, size: int) -> int:
         data = b"x" * size if size else 1
