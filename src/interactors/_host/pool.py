@@ -28,10 +28,7 @@ from .. import _backend as backend
 log = logging.getLogger("interactors")
 
 BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
-# A spare also imports `typing`, which nearly every actor module does (directly or through
-# dataclasses, enum users, pydantic-style code): 5-12 ms of CPU in a fresh interpreter that
-# its spawn then skips, for ~0.6 MiB in the rare actor that never imports it.
-_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\nimport typing\n"
+_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
 
 
 class InterpreterPool:
