@@ -46,6 +46,15 @@ class AbandonedInterpreters:
         """Names of abandoned actors whose interpreters have not come back."""
         return [name for _thread, name, _actor in self._threads.values()]
 
+    def reap(self) -> None:
+        """Destroy the interpreters whose stuck threads have ended by now.
+
+        Their EXITED notices may still be queued behind a reply pump that is closing.
+        """
+        for iid, (thread, _name, actor_id) in list(self._threads.items()):
+            if not thread.is_alive():
+                self.came_back(iid, actor_id)
+
     def came_back(self, iid: int, actor_id: int) -> bool:
         """An EXITED notice for ``iid``: if it was abandoned, destroy it now (True)."""
         entry = self._threads.pop(iid, None)
