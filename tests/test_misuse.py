@@ -127,3 +127,57 @@ def test_script_without_main_guard_gets_one_sentence(tmp_path: Path) -> None:
     assert "add `if __name__ == '__main__':`" in last or "under `if __name__ ==" in last
     assert "__mp_main__" not in result.stderr.replace("imported the main script", "")
     assert result.stderr.count("SpawnError") == 1
+
+
+_OUT_OF_FDS = """
+import os, resource, sys
+import anyio
+import interactors
+
+class Echo:
+    def ping(self) -> str:
+        return "pong"
+
+async def main() -> None:
+    async with interactors.ActorSystem() as system:
+        first = await system.spawn(Echo, name="first")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        for spare in range(6):  # each margin runs out at a different step of a spawn
+            used = len(os.listdir("/proc/self/fd"))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (used + spare, hard))
+            try:
+                await system.spawn(Echo)
+                print("spawned")
+            except interactors.SpawnError as exc:
+                print("refused:", str(exc).splitlines()[0])
+            finally:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        print("first:", await first.ask.ping())
+        print("after:", await (await system.spawn(Echo)).ask.ping())
+
+if __name__ == "__main__":
+    anyio.run(main)
+"""
+
+
+def test_running_out_of_file_descriptors_refuses_the_spawn_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "out_of_fds.py"
+    script.write_text(_OUT_OF_FDS)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    refused = [line for line in lines if line.startswith("refused:")]
+    assert refused, result.stdout  # a limit at the fds in use cannot let a spawn through
+    for line in refused:
+        assert "Too many open files" in line, line
+        assert "ulimit -n" in line, line
+    assert lines[-2:] == ["first: pong", "after: pong"]
+    # CPython itself reports the failed interpreter's path setup ("Exception ignored in
+    # running getpath"); nothing else may escape, from no thread.
+    escaped = result.stderr.replace("ignored in running getpath:\nTraceback", "")
+    assert "Traceback" not in escaped
+    assert "Exception in thread" not in escaped

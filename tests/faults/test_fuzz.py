@@ -48,7 +48,7 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@pytest.fixture(scope="module", params=["asyncio", "trio"])
+@pytest.fixture(params=["asyncio", "trio"])
 def echo(request: pytest.FixtureRequest) -> Iterator[interactors.BlockingActorRef]:
     with interactors.BlockingActorSystem(backend=request.param) as system:
         yield system.spawn(Chaotic)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _thread
+
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import Any, Final
 
 
 class RunFailure:
@@ -26,6 +28,18 @@ class RunFailure:
         return f"RunFailure({self.type_name!r}, {self.message!r})"
 
 
+def failure_from(info: Any) -> RunFailure:
+    """A :class:`RunFailure` from CPython's exception snapshot, whichever parts it has.
+
+    A snapshot taken when formatting itself failed (out of file descriptors, say) lacks
+    the rendered traceback; the failure is still reported, with what there is.
+    """
+    kind = getattr(info, "type", None)
+    type_name = str(getattr(kind, "__qualname__", None) or "Exception")
+    tb = getattr(info, "errdisplay", None) or getattr(info, "formatted", None) or ""
+    return RunFailure(type_name, str(getattr(info, "msg", "")), str(tb))
+
+
 class _Unbound:
     """Marker for a queue item whose sending interpreter was destroyed before delivery."""
 
@@ -36,3 +50,12 @@ class _Unbound:
 
 
 UNBOUND: Final = _Unbound()
+
+LIFECYCLE: Final = _thread.allocate_lock()
+"""Held while an interpreter is created or destroyed: one at a time in the process.
+
+CPython 3.13 can fail to create an interpreter while another thread creates or destroys
+one ("Failed to import encodings module"; cpython#109700, #128381): the per-interpreter
+state of static types is counted without a lock. Doing it one at a time costs a spawn
+storm its overlap of creations on two cores, and nothing else.
+"""

@@ -6,7 +6,7 @@ import _interpqueues
 import _interpreters
 
 from ._arena import IN_MAIN, decode, discard, encode, encode_large, has_buffers
-from ._common import UNBOUND, RunFailure
+from ._common import LIFECYCLE, UNBOUND, RunFailure, failure_from
 from ._lending import _borrowed, _lent, answering, borrow, forget, lend, settle
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -28,20 +28,21 @@ count = _interpqueues.get_count
 
 def new_interpreter(isolated: bool) -> int:
     config = _interpreters.new_config("isolated" if isolated else "legacy")
-    iid: int = _interpreters.create(config)
+    with LIFECYCLE:
+        iid: int = _interpreters.create(config)
     return iid
 
 
 def destroy_interpreter(iid: int) -> None:
-    _interpreters.destroy(iid)
+    with LIFECYCLE:
+        _interpreters.destroy(iid)
 
 
 def run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None:
     info: Any = _interpreters.exec(iid, code, shared)
     if info is None:
         return None
-    tb = info.errdisplay or info.formatted
-    return RunFailure(info.type.__qualname__, str(info.msg), str(tb))
+    return failure_from(info)
 
 
 def interpreter_ids() -> list[int]:

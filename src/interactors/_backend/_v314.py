@@ -10,7 +10,7 @@ import _interpreters
 import concurrent.interpreters as interpreters  # type: ignore[import-not-found,unused-ignore]
 from typing import Any, Final
 
-from ._common import UNBOUND, RunFailure
+from ._common import LIFECYCLE, UNBOUND, RunFailure, failure_from
 
 NAME: Final = "cpython-concurrent.interpreters"
 
@@ -19,18 +19,20 @@ _queues: dict[int, Any] = {}
 
 
 def new_interpreter(isolated: bool) -> int:
-    if isolated:
-        interp = interpreters.create()
-    else:
-        iid = _interpreters.create(_interpreters.new_config("legacy"), reqrefs=True)
-        interp = interpreters.Interpreter(iid, _ownsref=True)
+    with LIFECYCLE:
+        if isolated:
+            interp = interpreters.create()
+        else:
+            iid = _interpreters.create(_interpreters.new_config("legacy"), reqrefs=True)
+            interp = interpreters.Interpreter(iid, _ownsref=True)
     _interps[interp.id] = interp
     return int(interp.id)
 
 
 def destroy_interpreter(iid: int) -> None:
     interp = _interps.pop(iid, None) or interpreters.Interpreter(iid)
-    interp.close()
+    with LIFECYCLE:
+        interp.close()
 
 
 def run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None:
@@ -40,8 +42,7 @@ def run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None:
     try:
         interp.exec(code)
     except interpreters.ExecutionFailed as failed:
-        info = failed.excinfo
-        return RunFailure(info.type.__qualname__, str(info.msg), str(info.errdisplay))
+        return failure_from(failed.excinfo)
     return None
 
 

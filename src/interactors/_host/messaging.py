@@ -87,18 +87,26 @@ class CellMessaging:
         self.handler_timeout = handler_timeout
         self.shutdown_timeout = shutdown
         self.owner: CellOwner | None = None
-        self.slot_fd, self.slot_index = system._slots.allocate()
+        # The fds first: out of them, the spawn fails here with nothing to undo but these.
+        # interrupt_fd is written by the host to make the watchdog break a running handler.
+        fds: list[int] = []
+        try:
+            fds.append(os.eventfd(0, os.EFD_CLOEXEC))
+            fds.append(os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK))
+            self.slot_fd, self.slot_index = system._slots.allocate()
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            raise
+        self.reply_fd, self.interrupt_fd = fds
         self.fields = system._slots.view(self.slot_fd)
         self.base = self.slot_index * S.FIELDS
         self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base + S.PARKED)
         self.ctl_q = backend.create_queue(0)
         self.reply_q = backend.create_queue(0)
-        self.reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
         # The flag senders look at before waking the mailbox (a process actor's bridge's).
         self.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
         self.process: ProcessLink | None = None  # isolation="process" only
-        # Written by the host to make the actor's watchdog break a running handler.
-        self.interrupt_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self.state = STARTING
         self.worker = W_NONE
         self.methods: tuple[str, ...] = ()

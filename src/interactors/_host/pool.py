@@ -24,6 +24,7 @@ import time
 import anyio
 
 from .. import _backend as backend
+from .._exceptions import SpawnError
 
 log = logging.getLogger("interactors")
 
@@ -52,7 +53,17 @@ class InterpreterPool:
         """Interpreters not destroyed because something still ran in them."""
 
     def _create(self, isolated: bool) -> int:
-        iid = backend.new_interpreter(isolated)
+        try:
+            iid = backend.new_interpreter(isolated)
+        except Exception as first:  # CPython's rare transient failure: try once more
+            log.warning("creating an interpreter failed (%s); trying again", first)
+            try:
+                iid = backend.new_interpreter(isolated)
+            except Exception as exc:
+                raise SpawnError(
+                    f"could not create an interpreter for the actor: {exc}; the process "
+                    "may be out of memory or file descriptors (other actors keep running)"
+                ) from exc
         with self._lock:
             self.created += 1
         return iid
@@ -121,7 +132,11 @@ class InterpreterPool:
             with self._lock:
                 if len(self._ready) >= self.wanted():
                     return
-            iid = self._create(True)
+            try:
+                iid = self._create(True)
+            except SpawnError as exc:  # spawns make their own interpreters meanwhile
+                log.warning("no spare interpreter made: %s", exc)
+                return
             if backend.run(iid, _WARM, {"path": path}) is not None:
                 backend.destroy_interpreter(iid)  # cannot happen unless the install is broken
                 return

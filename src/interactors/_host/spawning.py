@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._exceptions import IsolationError, IsolationFallbackWarning
+from .._exceptions import IsolationError, IsolationFallbackWarning, SpawnError
 from .._wire.codec import codec_from_spec
 from .cell import ActorCell
 from .log_levels import LevelWatch
@@ -66,20 +66,27 @@ async def spawn_cell(
     module = target.partition(":")[0]
     if mode == "auto" and module in system._isolation_refused:
         mode = "process"
-    cell = ActorCell(
-        system,
-        actor_id,
-        name,
-        target,
-        main_path,
-        isolation=mode,
-        codec=codec_from_spec(codec) if codec is not None else system.codec,
-        mailbox_size=_first(mailbox_size, getattr(cls, "mailbox_size", None), system.mailbox_size),
-        max_concurrency=_first(max_concurrency, getattr(cls, "max_concurrency", None), 1),
-        on_error=on_error,
-        handler_timeout=_first(handler_timeout, getattr(cls, "handler_timeout", None), None),
-        shutdown=system.shutdown_timeout if shutdown is None else shutdown,
-    )
+    mailbox = _first(mailbox_size, getattr(cls, "mailbox_size", None), system.mailbox_size)
+    try:
+        cell = ActorCell(
+            system,
+            actor_id,
+            name,
+            target,
+            main_path,
+            isolation=mode,
+            codec=codec_from_spec(codec) if codec is not None else system.codec,
+            mailbox_size=mailbox,
+            max_concurrency=_first(max_concurrency, getattr(cls, "max_concurrency", None), 1),
+            on_error=on_error,
+            handler_timeout=_first(handler_timeout, getattr(cls, "handler_timeout", None), None),
+            shutdown=system.shutdown_timeout if shutdown is None else shutdown,
+        )
+    except OSError as exc:  # its eventfds: the process is out of file descriptors
+        raise SpawnError(
+            f"cannot start actor {name!r} ({target}): {exc}. Raise the limit (ulimit -n), "
+            "or run fewer actors at once. The others keep running."
+        ) from exc
     system._cells[actor_id] = cell
     system._names[name] = cell
     LevelWatch.of(system)  # from now on, a level changed on the host reaches the cell

@@ -64,6 +64,9 @@ def refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
         log.debug("could not refuse a queued ask (its sender is gone)")
 
 
+_OUT_OF_FDS = "[Errno 24]"  # EMFILE, as str(OSError) renders it
+
+
 def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
     """The typed error for a START_FAILED payload."""
     why, extension, _exiting, type_name, message, text, _blob = info
@@ -102,6 +105,12 @@ def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
             "or a C extension it loads may exit the process or crash it"
         )
         hint += "." if type_name == "ProcessExit" else " (or something outside killed it)."
+    elif _OUT_OF_FDS in message or type_name == "MemoryError":
+        what = "the process ran out of " + ("memory" if type_name == "MemoryError" else "fds")
+        hint = (
+            "Each actor holds a few file descriptors and some memory: raise the limit "
+            "(ulimit -n), or run fewer actors at once. The others keep running."
+        )
     elif why == P.FAIL_IMPORT:
         what = f"cannot import {cell.target.replace(':', '.')}"
         hint = "Check that the module is importable (sys.path) and defines that class."
