@@ -327,3 +327,41 @@ def test_ctrl_c_stops_busy_process_actors_and_leaves_no_child(tmp_path: Path) ->
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not [pid for pid in pids if alive(pid)]
+
+
+_LIBRARY = """
+import os, time
+with open(os.path.join(os.path.dirname(__file__), "imports.log"), "a") as log:
+    log.write(f"{__name__} {os.getpid()} {time.time()}\\n")
+"""
+
+
+def _imports(directory: Path) -> list[tuple[str, int, float]]:
+    log = directory / "imports.log"
+    lines = log.read_text().split() if log.exists() else []
+    return [(lines[i], int(lines[i + 1]), float(lines[i + 2])) for i in range(0, len(lines), 3)]
+
+
+async def test_a_spare_process_imports_what_the_actors_needed_but_not_their_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "heavy_library.py").write_text(_LIBRARY)
+    (tmp_path / "spare_actor.py").write_text(
+        _LIBRARY + "import heavy_library\n\nclass Worker:\n"
+        "    def pid(self) -> int:\n        return os.getpid()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # added at run time: children see it too
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            actor = await system.spawn("spare_actor:Worker", isolation="process")
+            pid = await actor.ask.pid()
+            while not [p for _name, p, _at in _imports(tmp_path) if p != pid]:  # noqa: ASYNC110
+                await anyio.sleep(0.05)  # the next spare learnt what the actor imported
+            [(_, spare, _)] = [entry for entry in _imports(tmp_path) if entry[1] != pid]
+            killed_at = time.time()
+            os.kill(pid, signal.SIGKILL)
+            await testing.wait_restarts(actor, 1)
+            assert await actor.ask.pid() == spare
+    in_spare = {name: at for name, p, at in _imports(tmp_path) if p == spare}
+    assert in_spare["heavy_library"] < killed_at  # imported ahead, while the spare waited
+    assert in_spare["spare_actor"] > killed_at  # the actor's own module: only at its start

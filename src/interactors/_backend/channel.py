@@ -21,6 +21,8 @@ Frame kinds (``holes``: see below)::
                                              a ``tell_nowait``, whose sender waits for
                                              the PUT_RESULT (it must raise MailboxFull)
                     (EXIT_INFO, info)        how the worker ended (None: it returned)
+                    (LOADED, names)          the top-level modules the actor's class
+                                             needed, for the next spare to pre-import
 
 Large buffers never go through marshal or the socket's byte stream: a memoryview of at
 least ``BUFFER_MIN`` bytes in an envelope's payload (the codec's out-of-band pickle
@@ -54,6 +56,7 @@ PUT: Final = 5
 EXIT_INFO: Final = 6
 PUT_NOWAIT: Final = 7
 PUT_RESULT: Final = 8
+LOADED: Final = 9
 
 PUT_OK: Final = 0
 PUT_FULL: Final = 1

@@ -47,6 +47,7 @@ from . import channel as C
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 __all__ = ("Booted", "ChildProcess", "boot", "discard")
@@ -54,7 +55,7 @@ __all__ = ("Booted", "ChildProcess", "boot", "discard")
 _SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT: Final = (
     "import sys; sys.path.insert(0, {src!r}); "
-    "from interactors._inside.process_main import main; main({fd}, {ppid})"
+    "from interactors._inside.process_main import main; main({fd}, {ppid}, {preload!r})"
 )
 _REPLIES: Final = frozenset({P.REPLY_OK, P.REPLY_ERROR, P.REPLY_CRASHED})
 _MESSAGES: Final = frozenset({P.ASK, P.TELL})
@@ -65,8 +66,12 @@ _GATE_POLL_MAX: Final = 2.0  # ms
 Booted = tuple[subprocess.Popen[bytes], socket.socket]
 
 
-def boot() -> Booted:
+def boot(preload: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> Booted:
     """Start a child process that imports the worker and waits for its configuration.
+
+    ``preload``: ``(sys.path, module names)`` the child imports while it waits (what the
+    system's process actors needed so far), so that an actor started in it, a restart
+    above all, does not wait for those imports.
 
     Started with ``subprocess`` (fork and exec at once: safe in a threaded host, never a
     bare fork), in a new session so that a terminal's Ctrl-C reaches the host only, which
@@ -75,7 +80,7 @@ def boot() -> Booted:
     """
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        code = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid())
+        code = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid(), preload=preload)
         popen = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), start_new_session=True
         )
@@ -87,13 +92,16 @@ def boot() -> Booted:
     return popen, ours
 
 
-def discard(booted: Booted) -> None:
-    """End an unused spare: it leaves when its channel closes."""
+def discard(booted: Booted, wait: float = 2.0) -> None:
+    """End an unused spare: it leaves when its channel closes (killed after ``wait``)."""
     popen, sock = booted
     sock.close()
     try:
-        popen.wait(2.0)
+        if wait:
+            popen.wait(wait)
     except subprocess.TimeoutExpired:
+        pass
+    if popen.returncode is None:
         popen.kill()
         popen.wait()
 
@@ -115,8 +123,11 @@ class ChildProcess:
         slot_fd: int,
         counters: tuple[memoryview, int],
         window: int,
+        loaded: Callable[[tuple[str, ...]], None] | None = None,
     ) -> None:
         self.name = name
+        self.loaded = loaded  # called (bridge thread) with the child's LOADED modules
+        self.reported = False
         self.actor_id = actor_id
         self.token = token
         self.pump_q, self.pump_fd = pump
@@ -283,6 +294,11 @@ class ChildProcess:
         kind = item[0]
         if kind == C.EXIT_INFO:
             self.exit_info = item[1]
+            return
+        if kind == C.LOADED:
+            if self.loaded is not None:
+                self.loaded(item[1])
+            self.reported = True
             return
         if kind == C.PUT_NOWAIT:  # a tell_nowait: its sender waits to know how it went
             _kind, seq, qid, fd, flag, envelope, _holes = item

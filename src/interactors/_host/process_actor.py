@@ -10,6 +10,7 @@ usual code: the bridge posts EXITED when the child is gone, as an interpreter th
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,12 @@ log = logging.getLogger("interactors")
 
 # How long the loop may wait for a killed child's bridge to finish (it takes milliseconds).
 _KILL_JOIN = 2.0
+# A spare is (re)booted this long after a child started at the earliest: two children
+# starting at once on a small machine slow each other down. It waits for the new child's
+# report of what its actor imported for at most _REPORT_WAIT.
+_REFILL_DELAY = 0.2
+_REPORT_WAIT = 5.0
+_PRELOAD_MAX = 256
 
 
 class ProcessLink:
@@ -55,6 +62,7 @@ class ProcessLink:
     def launch(self, config: tuple[Any, ...]) -> None:
         """Start a child for a new incarnation (the cell has bumped its token)."""
         cell = self.cell
+        spares = SpareProcess.of(cell.system)
         child: ActorTransport = ChildProcess(
             name=cell.name,
             actor_id=cell.actor_id,
@@ -67,6 +75,7 @@ class ProcessLink:
             slot_fd=cell.slot_fd,
             counters=(cell.fields, cell.base),
             window=cell.mailbox.maxsize,
+            loaded=spares.learn,
         )
         address = cell.address()
         host_address = (*address[:5], address[6])
@@ -75,7 +84,6 @@ class ProcessLink:
             cell.reply_fd,
             S.flag_code(self.slot_fd, self.base + S.REPLY_PARKED),
         )
-        spares = SpareProcess.of(cell.system)
         try:
             child.start((*config, host_log_levels()), host_address, reply_to, spares.take())
         except OSError as exc:  # no process could be started: fork, exec or a resource
@@ -90,7 +98,11 @@ class ProcessLink:
                 "ulimit -u, open files)."
             ) from exc
         self.child = child
-        spares.refill()
+        if cell.token == 1:
+            spares.refill()  # spawns may come in a burst: the next one finds it booting
+        # Once this child has imported its actor's class (and said what that took), a
+        # spare that lacks it is replaced; after a restart, the spare is only booted then.
+        cell.system._schedule(functools.partial(spares.refill_later, child))
 
     def ended(self) -> None:
         """The child's EXITED notice arrived: its bridge has finished or is finishing."""
@@ -122,6 +134,9 @@ class SpareProcess:
         self.wanted = wanted
         self.booted: Booted | None = None
         self.closed = False
+        self.preload: tuple[str, ...] = ()
+        """Top-level modules the system's process actors needed (see :meth:`learn`)."""
+        self._booted_with: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, system: ActorSystem) -> SpareProcess:
@@ -146,12 +161,43 @@ class SpareProcess:
             return None
         return booted
 
+    def learn(self, names: tuple[str, ...]) -> None:
+        """A child reports what its actor's class imported, in import order (bridge
+        thread): the next spares import it ahead of time, in that order. The list only
+        grows, up to a bound."""
+        known = set(self.preload)
+        merged = self.preload + tuple(name for name in names if name not in known)
+        if len(merged) <= _PRELOAD_MAX:
+            self.preload = merged
+
     def refill(self) -> None:
-        if self.wanted and not self.closed and self.booted is None:
-            try:
-                self.booted = boot()
-            except OSError as exc:  # the next spawn boots its own child, and says why
-                log.warning("could not start a spare process for process actors: %s", exc)
+        """Boot a spare unless one is ready with everything learnt so far (event loop
+        thread: the child dies with the thread that started it)."""
+        if not self.wanted or self.closed:
+            return
+        if self.booted is not None:
+            if set(self.preload) <= set(self._booted_with):
+                return
+            booted, self.booted = self.booted, None  # it lacks what actors need now
+            discard(booted, wait=0.0)
+        wanted = self.preload
+        try:
+            self.booted = boot((tuple(sys.path), wanted) if wanted else None)
+        except OSError as exc:  # the next spawn boots its own child, and says why
+            log.warning("could not start a spare process for process actors: %s", exc)
+            return
+        self._booted_with = wanted
+
+    async def refill_later(self, child: ActorTransport) -> None:
+        """Refill once ``child`` reported what its actor imported (or gave up on that),
+        and had the CPU to itself for its own start."""
+        await anyio.sleep(_REFILL_DELAY)
+        deadline = anyio.current_time() + _REPORT_WAIT
+        while not getattr(child, "reported", True) and child.is_alive():
+            if anyio.current_time() > deadline:
+                break
+            await anyio.sleep(_REFILL_DELAY / 2)
+        self.refill()
 
     def close(self) -> None:
         self.closed = True

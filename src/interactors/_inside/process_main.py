@@ -157,6 +157,24 @@ class ProcessWorker(Worker):
         self.channel = channel
         self.peers = ProcessPeers(self, address, reply_to)
         self.pending: list[tuple[type[BaseException], tuple[int, int]]] = []
+        self.baseline: frozenset[str] = frozenset()  # the modules of a bare booted child
+
+    def load(self) -> bool:
+        """Import the actor's class, then tell the host which libraries that took: the
+        top-level modules new since the boot, in the order they were first imported, but
+        for the actor's own package and private modules (a C accelerator such as
+        ``_asyncio`` imported ahead of its package breaks the package)."""
+        if not super().load():
+            return False
+        skip = {self.target.partition(":")[0].partition(".")[0], "interactors"}
+        names: dict[str, None] = {}
+        for name in list(sys.modules):
+            top = name.partition(".")[0]
+            if name not in self.baseline and top not in skip and not top.startswith("_"):
+                names[top] = None
+        with contextlib.suppress(OSError):
+            self.channel.send((C.LOADED, tuple(names)))
+        return True
 
     def on_sigint(self, _signum: int, _frame: Any) -> None:
         """SIGINT handler (main thread): raise what the watchdog asked for, if still wanted.
@@ -240,9 +258,32 @@ def _serve_channel(
         frames = received
 
 
-def main(fd: int, ppid: int) -> None:
+def _preload(preload: tuple[tuple[str, ...], tuple[str, ...]] | None) -> None:
+    """A spare's head start: import what the system's process actors needed so far.
+
+    Failures are the actor's own to report when it imports them for real; here they are
+    ignored (the module is simply imported again at start).
+    """
+    if not preload:
+        return
+    import importlib
+
+    path, names = preload
+    sys.path[:] = list(path)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # see the docstring
+            continue
+
+
+def main(
+    fd: int, ppid: int, preload: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+) -> None:
     """Entry point of the actor's process (see the module docstring)."""
     _die_with_parent(ppid)
+    baseline = frozenset(sys.modules)
+    _preload(preload)
     sock = socket.socket(fileno=fd)
     reader = C.FrameReader()
     first, *early = _receive(sock, reader)
@@ -256,6 +297,7 @@ def main(fd: int, ppid: int) -> None:
     local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
     channel = Channel(sock)
     worker = ProcessWorker(tuple(local), channel, address, reply_to)
+    worker.baseline = baseline
     signal.signal(signal.SIGINT, worker.on_sigint)
     threading.Thread(
         target=_serve_channel,
