@@ -54,8 +54,9 @@ UNBOUND: Final = _Unbound()
 LIFECYCLE: Final = _thread.allocate_lock()
 """Held while an interpreter is created or destroyed: one at a time in the process.
 
-CPython 3.13 can fail to create an interpreter while another thread creates or destroys
-one ("Failed to import encodings module"; cpython#109700, #128381): the per-interpreter
-state of static types is counted without a lock. Doing it one at a time costs a spawn
-storm its overlap of creations on two cores, and nothing else.
+Python 3.13.0 keeps process-wide counts that interpreters' creation and destruction
+update without a lock: the ``_interpqueues`` module's instances (cpython#125716, see
+``_v313.new_interpreter``), and creation itself can fail while another thread creates or
+destroys an interpreter ("Failed to import encodings module", cpython#109700/#128381).
+Doing it one at a time costs a spawn storm its overlap of creations on two cores.
 """

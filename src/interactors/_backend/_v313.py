@@ -30,6 +30,16 @@ def new_interpreter(isolated: bool) -> int:
     config = _interpreters.new_config("isolated" if isolated else "legacy")
     with LIFECYCLE:
         iid: int = _interpreters.create(config)
+        # Python 3.13.0 counts the _interpqueues module's instances (one per interpreter
+        # that imports it) without a lock (cpython#125716, fixed in 3.13.1): an import in
+        # an actor's thread racing a destroy in another thread can lose an increment, and
+        # once the count reaches zero early, every queue of the process is freed under
+        # the host, which crashes in the next queue call. So the new interpreter imports
+        # it here, under the same lock as every destroy.
+        info: Any = _interpreters.exec(iid, "import _interpqueues")
+        if info is not None:
+            _interpreters.destroy(iid)
+            raise RuntimeError(f"a new interpreter cannot import _interpqueues: {info.msg}")
     return iid
 
 
