@@ -10,7 +10,6 @@ usual code: the bridge posts EXITED when the child is gone, as an interpreter th
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -102,7 +101,7 @@ class ProcessLink:
             spares.refill()  # spawns may come in a burst: the next one finds it booting
         # Once this child has imported its actor's class (and said what that took), a
         # spare that lacks it is replaced; after a restart, the spare is only booted then.
-        cell.system._schedule(functools.partial(spares.refill_later, child))
+        cell.system._schedule(spares.refill_later, child)
 
     def ended(self) -> None:
         """The child's EXITED notice arrived: its bridge has finished or is finishing."""
