@@ -44,6 +44,37 @@ async def test_tell_nowait_from_inside_to_a_full_mailbox_raises_mailbox_full(
             assert await flooder.ask.flood(1) == (0, "ActorStopped", _stopped("Sleeper-1"))
 
 
+async def test_a_tell_from_a_process_actor_to_a_stopped_actor_is_never_silent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An interpreter actor's tell to a stopped actor raises ActorStopped at once. A process
+    # actor's tell does not wait for the host (a round trip per tell): the host logs the
+    # one it drops, and from then on the sender's messages there raise ActorStopped.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn("actors:Counter", name="gone")
+            forwarder = await system.spawn(
+                "actors:Forwarder", counter, name="fwd", isolation="process"
+            )
+            await forwarder.ask.forward_tell(1)
+            assert await counter.ask.get() == 1
+            await counter.stop()
+            await forwarder.ask.forward_tell(2)  # handed to the host, which drops it
+            while not any("was dropped" in r.getMessage() for r in caplog.records):  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+
+            async def tell_until_refused() -> None:
+                for _ in range(100):  # the host's word reaches the child a moment later
+                    await forwarder.ask.forward_tell(3)
+                    await anyio.sleep(0.01)
+
+            with pytest.raises(interactors.ActorError, match="ActorStopped") as info:
+                await tell_until_refused()
+            assert _stopped("gone") in str(info.value)
+    dropped = [r.getMessage() for r in caplog.records if "was dropped" in r.getMessage()]
+    assert dropped == ["actor 'fwd': a tell (add) was dropped: the actor it went to has stopped"]
+
+
 def _stopped(name: str) -> str:
     return f"actor {name!r} has stopped; it takes no more messages"
 

@@ -14,6 +14,8 @@ Frame kinds (``holes``: see below)::
                                              the slot memfd and the interrupt eventfd
                     (PUT_RESULT, seq, status)   how a PUT_NOWAIT went: PUT_OK, PUT_FULL
                                              or PUT_GONE (the queue was freed)
+                    (GONE, qid)              a PUT's queue was freed (its actor stopped):
+                                             later messages there raise ActorStopped
     child -> host   (PUT, qid, fd, flag, envelope, holes)   put on a host queue; write
                                                      ``fd`` unless ``flag`` names a clear flag
                                                      (wait while the queue is full)
@@ -57,6 +59,7 @@ EXIT_INFO: Final = 6
 PUT_NOWAIT: Final = 7
 PUT_RESULT: Final = 8
 LOADED: Final = 9
+GONE: Final = 10
 
 PUT_OK: Final = 0
 PUT_FULL: Final = 1

@@ -29,6 +29,7 @@ actor is gone. Stdlib and ``_wire`` only.
 from __future__ import annotations
 
 import contextlib
+import logging
 import mmap
 import os
 import queue
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 __all__ = ("Booted", "ChildProcess", "boot", "discard")
+
+log = logging.getLogger("interactors")
 
 _SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT: Final = (
@@ -324,6 +327,16 @@ class ChildProcess:
                 error = ("ActorStopped", "the actor this ask went to is gone", "", None)
                 reply = (P.REPLY_CRASHED, envelope[1], P.PLAIN, error)
                 self._put_once(envelope[5], envelope[6], -1, reply)
+            elif status == C.PUT_GONE and envelope[0] == P.TELL:
+                # The sender did not wait for an answer (that would cost every tell a
+                # round trip): say so here, and make its next message there raise.
+                log.warning(
+                    "actor %r: a tell (%s) was dropped: the actor it went to has stopped",
+                    self.name,
+                    envelope[2],
+                )
+                assert self.sock is not None
+                self._send(self.sock, C.frame((C.GONE, qid)), [])
             return
 
     def _put_once(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:

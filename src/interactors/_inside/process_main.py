@@ -55,6 +55,7 @@ class Channel:
         self.lock = threading.Lock()
         self.seqs = itertools.count(1)
         self.waiting: dict[int, list[Any]] = {}  # seq -> [lock held until answered, status]
+        self.gone: set[int] = set()  # host queues freed (their actors stopped for good)
 
     def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
         data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
@@ -108,6 +109,8 @@ class ProcessPeers(PeerContext):
         return PeerRef(self, (system_id, actor_id, name, qid, fd, self.worker.methods, flag))
 
     def deliver(self, address: Any, envelope: tuple[Any, ...], block: bool) -> None:
+        if address[3] in self.channel.gone:  # (queue ids are never reused)
+            raise undeliverable(address, full=False)
         if block:  # the bridge waits for room (this actor's later frames wait behind it)
             self.channel.put(address[3], address[4], address[6], envelope)
             return
@@ -238,6 +241,8 @@ def _serve_channel(
             kind, envelope = item[0], item[1]
             if kind == C.PUT_RESULT:
                 channel.answer(item[1], item[2])
+            elif kind == C.GONE:
+                channel.gone.add(item[1])
             elif kind == C.TO_MAILBOX:
                 put(mbox_q, envelope)
                 if fields[parked]:
