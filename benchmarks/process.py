@@ -154,16 +154,27 @@ def pipe_array_round_trip(repeats: int) -> float:
         there.close()
 
 
-def pool_first_result() -> tuple[float, float]:
-    """Seconds to a ProcessPoolExecutor's first result: spawn and (Linux default) fork."""
+def _numpy_sum(n: int) -> float:
+    import numpy as np
+
+    return float(np.arange(n).sum())
+
+
+def pool_first_result() -> tuple[float, float, float]:
+    """Seconds to a ProcessPoolExecutor's first result: spawn and (Linux default) fork, and
+    spawn for a task that imports numpy (as the numpy actor's cold spawn does)."""
     times = []
-    for method in ("spawn", "fork"):
+    for method, task, arg in (
+        ("spawn", _identity, 1),
+        ("fork", _identity, 1),
+        ("spawn", _numpy_sum, 10),
+    ):
         start = time.perf_counter()
         ctx = multiprocessing.get_context(method)
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            pool.submit(_identity, 1).result()
+            pool.submit(task, arg).result()
             times.append(time.perf_counter() - start)
-    return times[0], times[1]
+    return times[0], times[1], times[2]
 
 
 # -- interactors -----------------------------------------------------------------------------
@@ -285,7 +296,7 @@ def main() -> None:
     pool = pool_rate(plan["asks"] // 3, plan["repeats"])
     ray = ray_rate(plan["asks"] // 3, plan["repeats"])
     pipe_array = pipe_array_round_trip(plan["repeats"])
-    pool_spawn, pool_fork = pool_first_result()
+    pool_spawn, pool_fork, pool_numpy = pool_first_result()
     rows = [
         ("ask, 1 caller (round trips/s)", f"{ours['ask_rate']:,.0f}", "process actor"),
         ("", f"{pipe:,.0f}", "multiprocessing Pipe echo"),
@@ -308,6 +319,7 @@ def main() -> None:
         ("", f"{ours['spawn_first_answer_s'] * 1e3:.0f}", "process actor (numpy, cold)"),
         ("", f"{pool_spawn * 1e3:.0f}", "ProcessPoolExecutor first result (spawn)"),
         ("", f"{pool_fork * 1e3:.0f}", "ProcessPoolExecutor first result (fork)"),
+        ("", f"{pool_numpy * 1e3:.0f}", "ProcessPoolExecutor first result (spawn, numpy task)"),
         ("idle process actor RSS (MiB)", f"{ours['idle_rss_mib']:.1f}", "VmRSS of the child"),
         (
             "crash -> answering again (ms)",
@@ -331,6 +343,7 @@ def main() -> None:
         "pipe_array_round_trip_s": pipe_array,
         "pool_first_result_spawn_s": pool_spawn,
         "pool_first_result_fork_s": pool_fork,
+        "pool_first_result_numpy_s": pool_numpy,
     }
     path = RESULTS / f"process-{datetime.date.today().isoformat()}.json"
     path.write_text(json.dumps(data, indent=2) + "\n")
