@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import array
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +21,15 @@ from actors import Echo, Exiter, Forwarder, SyncCounter
 from interactors import Backoff, ChildSpec, Supervisor, testing
 from interactors._inside.loading import error_payload
 from sup_actors import Recorder
-from worker_fault_actors import AsyncBusy, BadResults, BadStr, Busy, RefusesPickling, Unsendable
+from worker_fault_actors import (
+    AsyncBusy,
+    BadResults,
+    BadStr,
+    Busy,
+    RefusesPickling,
+    ThreadLeaver,
+    Unsendable,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -309,3 +320,55 @@ async def test_msgspec_codec_in_an_isolated_interpreter_blames_the_codec() -> No
             assert "codec 'msgspec' cannot load in an own-GIL" in text
             assert 'codec="pickle"' in text
             assert 'isolation="shared_gil"' in text
+
+
+# -- threads an actor leaves running ------------------------------------------------------
+
+
+async def test_a_thread_an_actor_left_running_holds_up_no_other_spawn(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            leaver = await system.spawn(ThreadLeaver)
+            await leaver.ask.leave_thread(2.0, str(done))
+            await leaver.stop()  # its interpreter waits for the thread before it goes
+            for _ in range(3):
+                echo = await system.spawn(Echo)
+                assert await echo.ask.echo(1) == (1,)
+            assert not done.exists()  # the spawns did not wait for that thread
+    assert done.read_text() == "done"  # and the system closed once it ended (no leak)
+
+
+_ENDLESS_THREAD = """
+import anyio, interactors
+from worker_fault_actors import ThreadLeaver
+
+async def main() -> None:
+    async with interactors.ActorSystem() as system:
+        leaver = await system.spawn(ThreadLeaver, name="leaver")
+        await leaver.ask.leave_thread(3600, "/nonexistent/never")
+        await leaver.stop()
+    print("closed", flush=True)
+
+if __name__ == "__main__":
+    anyio.run(main)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_thread_that_never_ends_does_not_hang_the_exit(tmp_path: Path) -> None:
+    script = tmp_path / "endless.py"
+    script.write_text(_ENDLESS_THREAD)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert result.stdout == "closed\n"  # the system closed after a bounded wait
+    assert result.returncode == 1, result.stderr
+    assert "threads its actor started are still running: napper" in result.stderr
+    assert "stop them in the actor's on_stop" in result.stderr
+    assert result.stderr.rstrip().endswith("leaving without waiting for their threads")

@@ -120,3 +120,18 @@ class AsyncBusy(interactors.Actor):
         if self.path:
             with open(self.path, "a") as f:  # noqa: ASYNC230 - tiny, in the actor
                 f.write("on_stop\n")
+
+
+class ThreadLeaver(interactors.Actor):
+    """Starts a thread of its own and never stops it (isolated interpreters allow no daemon
+    threads): the thread outlives the actor."""
+
+    def leave_thread(self, seconds: float, done_path: str) -> None:
+        import threading
+
+        def nap() -> None:
+            time.sleep(seconds)
+            with open(done_path, "w") as done:
+                done.write("done")
+
+        threading.Thread(target=nap, name="napper").start()

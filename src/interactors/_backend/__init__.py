@@ -10,7 +10,8 @@ Stdlib only: this package is imported inside actors' interpreters.
 Interface (module-level functions of the selected implementation)::
 
     new_interpreter(isolated: bool) -> int
-    destroy_interpreter(iid: int) -> None
+    destroy_interpreter(iid: int, threads_timeout: float = 5.0) -> None
+                                             # RuntimeError if its threads outlive that
     run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None   # blocks
     interpreter_ids() -> list[int]
     current_interpreter_id() -> int

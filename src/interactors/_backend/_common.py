@@ -60,3 +60,26 @@ update without a lock: the ``_interpqueues`` module's instances (cpython#125716,
 destroys an interpreter ("Failed to import encodings module", cpython#109700/#128381).
 Doing it one at a time costs a spawn storm its overlap of creations on two cores.
 """
+
+JOIN_THREADS: Final = """
+import sys, time
+_threading = sys.modules.get("threading")
+if _threading is not None:
+    _deadline = time.monotonic() + timeout
+    _skip = (_threading.current_thread(), _threading.main_thread())  # (the worker's)
+    _left = [t for t in _threading.enumerate() if t not in _skip and not t.daemon]
+    for _thread in _left:
+        _thread.join(max(0.0, _deadline - time.monotonic()))
+    _left = [t.name for t in _left if t.is_alive()]
+    if _left:
+        raise RuntimeError("threads its actor started are still running: " + ", ".join(_left))
+"""
+"""Run in an interpreter before it is destroyed (``timeout`` shared): wait for the threads
+its actor started, at most ``timeout`` seconds.
+
+Destroying an interpreter waits for them too, for as long as they run, and under
+:data:`LIFECYCLE`, which would stop every spawn in the process meanwhile.
+"""
+
+THREADS_TIMEOUT: Final = 5.0
+"""How long a destroy waits for the threads an actor left running (see JOIN_THREADS)."""

@@ -6,7 +6,14 @@ import _interpqueues
 import _interpreters
 
 from ._arena import IN_MAIN, decode, discard, encode, encode_large, has_buffers
-from ._common import LIFECYCLE, UNBOUND, RunFailure, failure_from
+from ._common import (
+    JOIN_THREADS,
+    LIFECYCLE,
+    THREADS_TIMEOUT,
+    UNBOUND,
+    RunFailure,
+    failure_from,
+)
 from ._lending import _borrowed, _lent, answering, borrow, forget, lend, settle
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -43,7 +50,12 @@ def new_interpreter(isolated: bool) -> int:
     return iid
 
 
-def destroy_interpreter(iid: int) -> None:
+def destroy_interpreter(iid: int, threads_timeout: float = THREADS_TIMEOUT) -> None:
+    """Destroy ``iid`` once the threads its actor started have ended; raise RuntimeError,
+    leaving it alone, if some still run after ``threads_timeout`` seconds."""
+    info: Any = _interpreters.exec(iid, JOIN_THREADS, {"timeout": threads_timeout})
+    if info is not None:
+        raise RuntimeError(str(info.msg))
     with LIFECYCLE:
         _interpreters.destroy(iid)
 

@@ -10,7 +10,7 @@ import _interpreters
 import concurrent.interpreters as interpreters  # type: ignore[import-not-found,unused-ignore]
 from typing import Any, Final
 
-from ._common import LIFECYCLE, UNBOUND, RunFailure, failure_from
+from ._common import JOIN_THREADS, LIFECYCLE, THREADS_TIMEOUT, UNBOUND, RunFailure, failure_from
 
 NAME: Final = "cpython-concurrent.interpreters"
 
@@ -29,8 +29,14 @@ def new_interpreter(isolated: bool) -> int:
     return int(interp.id)
 
 
-def destroy_interpreter(iid: int) -> None:
-    interp = _interps.pop(iid, None) or interpreters.Interpreter(iid)
+def destroy_interpreter(iid: int, threads_timeout: float = THREADS_TIMEOUT) -> None:
+    interp = _interps.get(iid) or interpreters.Interpreter(iid)
+    interp.prepare_main({"timeout": threads_timeout})
+    try:
+        interp.exec(JOIN_THREADS)  # outside the lock: see JOIN_THREADS
+    except interpreters.ExecutionFailed as failed:
+        raise RuntimeError(str(failed.excinfo.msg)) from None
+    _interps.pop(iid, None)
     with LIFECYCLE:
         interp.close()
 

@@ -8,16 +8,19 @@ its interpreter is destroyed then and the deferred queues are freed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
 from .. import _backend as backend
-from .exit_guard import guard_process_exit
+from .exit_guard import guard_kept_interpreter, guard_process_exit
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
 
 __all__ = ("AbandonedInterpreters",)
+
+log = logging.getLogger("interactors")
 
 
 class AbandonedInterpreters:
@@ -62,7 +65,11 @@ class AbandonedInterpreters:
             return False
         entry[0].join()
         self.names.remove(entry[1])
-        backend.destroy_interpreter(iid)
+        try:  # (on the event loop: no long wait for threads its actor left running)
+            backend.destroy_interpreter(iid, threads_timeout=0.1)
+        except Exception as exc:
+            log.warning("interpreter %d of actor %r not destroyed: %s", iid, entry[1], exc)
+            guard_kept_interpreter(iid)
         deferred = self._deferred.get(actor_id)
         if deferred is not None and not self.holds(actor_id):
             del self._deferred[actor_id]

@@ -42,6 +42,17 @@ def leave_now(code: int, reason: str) -> NoReturn:
 _stuck_threads: list[tuple[threading.Thread, str]] = []
 
 
+_kept_interpreters: list[int] = []
+
+
+def guard_kept_interpreter(iid: int) -> None:
+    """The same for an interpreter not destroyed because threads its actor started still
+    ran: at exit it is destroyed if they ended meanwhile, else the process leaves without
+    waiting for them (finalization would, forever)."""
+    _kept_interpreters.append(iid)
+    _register()
+
+
 def guard_process_exit(thread: threading.Thread, name: str) -> None:
     """Make sure a stuck actor cannot hang the process when it exits.
 
@@ -52,21 +63,40 @@ def guard_process_exit(thread: threading.Thread, name: str) -> None:
     ``KeyboardInterrupt`` (Ctrl-C), else 1. This runs before the threads are joined
     (``threading``'s own exit hooks, the mechanism concurrent.futures uses).
     """
-    first = not _stuck_threads
     _stuck_threads.append((thread, name))
+    _register()
+
+
+_registered = False
+
+
+def _register() -> None:
+    global _registered
     register = getattr(threading, "_register_atexit", None)
-    if first and register is not None:
+    if not _registered and register is not None:
         with contextlib.suppress(RuntimeError):  # already shutting down
             register(_leave_if_stuck)
+            _registered = True
 
 
 def _leave_if_stuck() -> None:
+    from .. import _backend as backend
+
+    why = []
     stuck = [name for thread, name in _stuck_threads if thread.is_alive()]
     if stuck:
+        why.append(f"actors {', '.join(stuck)} did not stop and were abandoned")
+    alive = set(backend.interpreter_ids())
+    for iid in _kept_interpreters:
+        if iid in alive:
+            try:
+                backend.destroy_interpreter(iid, threads_timeout=0.2)
+            except Exception as exc:
+                why.append(f"in interpreter {iid}, {exc}")
+    if why:
         # The uncaught exception, if any, was printed and stored in sys.last_exc by now.
         interrupted = isinstance(getattr(sys, "last_exc", None), KeyboardInterrupt)
         leave_now(
             130 if interrupted else 1,
-            f"actors {', '.join(stuck)} did not stop and were abandoned; "
-            "leaving without waiting for their threads",
+            "; ".join(why) + "; leaving without waiting for their threads",
         )

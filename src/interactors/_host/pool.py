@@ -25,6 +25,7 @@ import anyio
 
 from .. import _backend as backend
 from .._exceptions import SpawnError
+from .exit_guard import guard_kept_interpreter
 
 log = logging.getLogger("interactors")
 
@@ -169,10 +170,13 @@ class InterpreterPool:
         """Destroy ``iid`` unless it is still running (CPython refuses: never force it)."""
         try:
             backend.destroy_interpreter(iid)
-        except Exception as exc:  # "interpreter running": a thread still runs it
-            log.warning("interpreter %d not destroyed: %s", iid, exc)
+        except Exception as exc:  # "interpreter running", or threads its actor left
+            log.warning(
+                "interpreter %d not destroyed: %s (stop them in the actor's on_stop)", iid, exc
+            )
             with self._lock:
                 self.kept.append(iid)
+            guard_kept_interpreter(iid)
             return
         with self._lock:
             self.destroyed += 1
