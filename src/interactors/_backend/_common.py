@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import os
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -83,3 +84,32 @@ Destroying an interpreter waits for them too, for as long as they run, and under
 
 THREADS_TIMEOUT: Final = 5.0
 """How long a destroy waits for the threads an actor left running (see JOIN_THREADS)."""
+
+
+def open_fds() -> frozenset[str]:
+    """The process's open file descriptors (Linux: ``/proc/self/fd``; else empty)."""
+    try:
+        return frozenset(os.listdir("/proc/self/fd"))
+    except OSError:
+        return frozenset()
+
+
+def close_leaked_init_files(before: frozenset[str]) -> None:
+    """Close what a failed interpreter creation left open (call it under LIFECYCLE).
+
+    CPython 3.13 sometimes fails to create an interpreter with "Failed to import encodings
+    module" (racy static-type state, cpython#127108) and abandons the half-built
+    interpreter without finalizing it, so the ``encodings`` file it was reading stays open
+    for good. Only that package's files are closed: nothing else imports it while creations
+    are serialized, and the abandoned file object is never finalized (no double close).
+    """
+    for fd in open_fds() - before:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if f"{os.sep}encodings{os.sep}" in target and target.endswith((".py", ".pyc")):
+            try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
+                os.close(int(fd))
+            except OSError:
+                pass

@@ -12,7 +12,9 @@ from ._common import (
     THREADS_TIMEOUT,
     UNBOUND,
     RunFailure,
+    close_leaked_init_files,
     failure_from,
+    open_fds,
 )
 from ._lending import _borrowed, _lent, answering, borrow, forget, lend, settle
 
@@ -36,7 +38,12 @@ count = _interpqueues.get_count
 def new_interpreter(isolated: bool) -> int:
     config = _interpreters.new_config("isolated" if isolated else "legacy")
     with LIFECYCLE:
-        iid: int = _interpreters.create(config)
+        before = open_fds()
+        try:
+            iid: int = _interpreters.create(config)
+        except BaseException:
+            close_leaked_init_files(before)
+            raise
         # Python 3.13.0 counts the _interpqueues module's instances (one per interpreter
         # that imports it) without a lock (cpython#125716, fixed in 3.13.1): an import in
         # an actor's thread racing a destroy in another thread can lose an increment, and

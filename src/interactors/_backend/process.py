@@ -29,7 +29,6 @@ actor is gone. Stdlib and ``_wire`` only.
 from __future__ import annotations
 
 import contextlib
-import logging
 import mmap
 import os
 import queue
@@ -52,8 +51,6 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 __all__ = ("Booted", "ChildProcess", "boot", "discard")
-
-log = logging.getLogger("interactors")
 
 _SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT: Final = (
@@ -330,7 +327,9 @@ class ChildProcess:
             elif status == C.PUT_GONE and envelope[0] == P.TELL:
                 # The sender did not wait for an answer (that would cost every tell a
                 # round trip): say so here, and make its next message there raise.
-                log.warning(
+                import logging  # (only here: the module stays light)
+
+                logging.getLogger("interactors").warning(
                     "actor %r: a tell (%s) was dropped: the actor it went to has stopped",
                     self.name,
                     envelope[2],
