@@ -303,6 +303,22 @@ def test_signal_shuts_down_gracefully(events: Path, backend: str, signum: int) -
     assert stops == ["second:stop", "first:stop"]
 
 
+def _stderr_until(process: subprocess.Popen[str], text: str) -> str:
+    """Read the app's stderr until ``text`` shows; what was read. (Raw reads: a buffered
+    readline would keep lines that select() then no longer sees.)"""
+    assert process.stderr is not None
+    fd = process.stderr.fileno()
+    read = b""
+    deadline = time.monotonic() + TIMEOUT
+    while text.encode() not in read:
+        readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert readable, f"{text!r} never came: {read.decode()}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the app ended before {text!r}: {read.decode()}"
+        read += chunk
+    return read.decode()
+
+
 def _catches(pid: int, signum: int) -> bool:
     status = Path(f"/proc/{pid}/status").read_text()
     caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:"))[7:], 16)
@@ -324,8 +340,11 @@ def test_signal_during_start_up_is_graceful(events: Path) -> None:
 def test_supervision_tree_runs_until_signalled(events: Path) -> None:
     with start_app("tree_app:tree", events=events) as process:
         wait_for(events, "tree-first:start", "tree-second:start", process=process)
+        # (the count is logged once start() returned, a moment after the actors' on_start)
+        seen = _stderr_until(process, "2 actors running")
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=TIMEOUT)
+    err = seen + err
     assert process.returncode == 0, err
     assert "running tree_app:tree on asyncio (isolation isolated, pid " in err
     assert "2 actors running" in err

@@ -140,8 +140,8 @@ class Launcher:
     async def _run_target(self, system: ActorSystem | None) -> None:
         if self.app.kind == "tree":
             assert system is not None
+            self._announce()  # first, as for a function app: a signal may end the start
             await system.start(self.app.target)
-            self._announce()
             log.info("%s running", self._actor_count())
             await anyio.sleep_forever()  # until a signal, or the root supervisor gives up
         self._announce()
