@@ -383,6 +383,12 @@ def test_slow_on_stop_within_the_timeout_exits_0(events: Path) -> None:
     args = ("--shutdown-timeout", "10", "cli_apps:slow_to_stop")
     with start_app(*args, events=events, STOP_DELAY="0.5") as process:
         wait_for(events, "slow:start", process=process)
+        # The app prints "ready" once its spawn returned. A signal before that cancels the
+        # spawn, whose half-started actor gets 0.5 s to stop: not what this test is about.
+        assert process.stdout is not None
+        readable, _, _ = select.select([process.stdout], [], [], TIMEOUT)
+        assert readable
+        assert process.stdout.readline() == "ready\n"
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, err
