@@ -86,6 +86,8 @@ class ActorCell(CellMessaging):
         if reply[0] == P.STARTED:
             self.methods = tuple(reply[3][0])
             self._method_set = frozenset(self.methods)
+            if self.isolation in ("isolated", "auto"):
+                self.system._interpreters.learn(reply[3][2])
             if self._endings != endings:
                 # The new incarnation already crashed or exited (its notice was handled
                 # before this task resumed): that notice set the state; keep it.

@@ -12,6 +12,12 @@ running (and concurrent spawns overlap); that miss also starts a burst: for the 
 ``BURST_SECONDS`` one more spare is kept and refills start at once, so spawns made back
 to back find a warm interpreter while the spawn before them is still starting (at most
 one interpreter more than ``spares`` ever waits).
+
+Spares also import ahead the standard library modules the system's actors needed so far
+(each actor reports them once its class is loaded, see :meth:`InterpreterPool.learn`):
+the next actor of a kind then starts without importing ``typing``, ``asyncio`` or
+``dataclasses`` itself. Only the standard library: the user's own modules may have side
+effects at import, and import in the actor that names them.
 """
 
 from __future__ import annotations
@@ -30,7 +36,17 @@ from .exit_guard import guard_kept_interpreter
 log = logging.getLogger("interactors")
 
 BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
-_WARM = "import sys\nsys.path[:] = list(path)\nimport interactors._inside.worker\n"
+PRELOAD_MAX = 128  # standard library modules imported ahead, at most
+_WARM = """\
+import sys
+sys.path[:] = list(path)
+import interactors._inside.worker
+for name in names:
+    try:
+        __import__(name)
+    except BaseException:  # the actor that needs it imports it again, and says why
+        pass
+"""
 
 
 class InterpreterPool:
@@ -39,6 +55,9 @@ class InterpreterPool:
     def __init__(self, spares: int = 0) -> None:
         self.spares = spares
         self._ready: list[int] = []
+        self._warmed: dict[int, int] = {}  # spare -> how many of ``preload`` it imported
+        self.preload: tuple[str, ...] = ()
+        """Standard library modules the actors needed, in import order (see :meth:`learn`)."""
         self._lock = threading.Lock()
         self._filler: threading.Thread | None = None
         self._reaper: threading.Thread | None = None
@@ -87,19 +106,36 @@ class InterpreterPool:
             if not self._ready:
                 return None
             self.spares_taken += 1
-            return self._ready.pop()
+            iid = self._ready.pop()
+            self._warmed.pop(iid, None)
+            return iid
 
     def wanted(self) -> int:
         """How many spares to keep: one more during a burst of spawns."""
         burst = self.spares and time.monotonic() < self._burst_until
         return self.spares + 1 if burst else self.spares
 
+    def learn(self, names: tuple[str, ...]) -> None:
+        """An actor's class needed these standard library modules (in import order): the
+        next spares import them ahead. The list only grows, up to ``PRELOAD_MAX``; spares
+        made before are brought up to date at the next refill."""
+        known = set(self.preload)
+        new = tuple(name for name in names if name not in known)
+        if new and len(self.preload) + len(new) <= PRELOAD_MAX:
+            self.preload += new
+
+    def _stale(self) -> int | None:
+        """A ready spare that lacks modules learnt since it was made (lock held)."""
+        wanted = len(self.preload)
+        return next((iid for iid in self._ready if self._warmed.get(iid, 0) < wanted), None)
+
     def refill(self) -> None:
         """Top the spares up in a background thread (never on the event loop)."""
         with self._lock:
             needed = self.wanted() - len(self._ready)
+            stale = self._stale() is not None
             busy = self._filler is not None and self._filler.is_alive()
-        if needed <= 0 or busy or self._closed:
+        if (needed <= 0 and not stale) or busy or self._closed:
             return
         self._filler = threading.Thread(
             target=self._fill, args=(tuple(sys.path),), name="interactors-spare-interpreters"
@@ -131,18 +167,24 @@ class InterpreterPool:
     def _fill(self, path: tuple[str, ...]) -> None:
         while not self._closed:
             with self._lock:
-                if len(self._ready) >= self.wanted():
+                iid = self._stale()
+                if iid is not None:  # out of the ready list while it imports
+                    self._ready.remove(iid)
+                elif len(self._ready) >= self.wanted():
                     return
-            try:
-                iid = self._create(True)
-            except SpawnError as exc:  # spawns make their own interpreters meanwhile
-                log.warning("no spare interpreter made: %s", exc)
-                return
-            if backend.run(iid, _WARM, {"path": path}) is not None:
-                backend.destroy_interpreter(iid)  # cannot happen unless the install is broken
+            if iid is None:
+                try:
+                    iid = self._create(True)
+                except SpawnError as exc:  # spawns make their own interpreters meanwhile
+                    log.warning("no spare interpreter made: %s", exc)
+                    return
+            names = self.preload
+            if backend.run(iid, _WARM, {"path": path, "names": names}) is not None:
+                self._destroy(iid)  # cannot happen unless the install is broken
                 return
             with self._lock:
                 self._ready.append(iid)
+                self._warmed[iid] = len(names)
 
     def release(self, iid: int) -> None:
         """The interpreter's thread has ended: destroy it (it holds the old actor's modules).
@@ -193,5 +235,6 @@ class InterpreterPool:
         self._reap()
         with self._lock:
             ready, self._ready = self._ready, []
+            self._warmed.clear()
         for iid in ready:
             self._destroy(iid)

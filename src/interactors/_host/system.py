@@ -78,7 +78,7 @@ class ActorSystem:
     ``shutdown_timeout``
         seconds an actor gets to stop before it is abandoned (default 5).
     ``spare_interpreters``
-        interpreters kept ready, past the runtime's imports, for fast spawns (default 1).
+        interpreters kept ready, past the runtime's and the actors' stdlib imports (default 1).
     ``max_restarts``, ``within``
         restart intensity of the root supervisor of spawned actors (default 10 in 5 s).
     ``control``, ``metrics_port``, ``metrics_host``

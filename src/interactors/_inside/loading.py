@@ -153,3 +153,25 @@ def resolve_class(target: str, main_path: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+# Imported for their side effects alone: never imported ahead of an actor that wants them.
+_NEVER_AHEAD: Final = frozenset({"antigravity", "this", "idlelib", "tkinter", "turtle"})
+
+
+def stdlib_imports(before: set[str]) -> tuple[str, ...]:
+    """The standard library's top-level public modules imported since ``before`` was taken
+    (a copy of ``sys.modules``' keys), in the order they were first imported: what a spare
+    interpreter can import ahead of the next actor of the kind (see the host's pool)."""
+    stdlib = sys.stdlib_module_names
+    names: dict[str, None] = {}
+    for name in list(sys.modules):
+        top = name.partition(".")[0]
+        if (
+            top not in before
+            and top in stdlib
+            and not top.startswith("_")
+            and top not in _NEVER_AHEAD
+        ):
+            names[top] = None
+    return tuple(names)

@@ -89,6 +89,7 @@ class Server:
         self.method_set: frozenset[str] = frozenset()
         self.codec: Codec | None = None
         self.cls: Any = None
+        self.imported: tuple[str, ...] = ()  # the stdlib modules loading the class took
         self.instance: Any = None
         self.async_methods: frozenset[str] = frozenset()
         self.loop: Any = None

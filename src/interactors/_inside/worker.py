@@ -17,6 +17,7 @@ import time): it must load in an own-GIL interpreter. A test imports it in one.
 from __future__ import annotations
 
 import os
+import sys
 
 from .._actor import public_methods
 from .._exceptions import ActorInterrupted, HandlerTimeout
@@ -24,7 +25,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
-from .loading import error_payload, is_async, isolation_extension, resolve_class
+from .loading import error_payload, is_async, isolation_extension, resolve_class, stdlib_imports
 from .log_shipping import before_park, on_levels
 from .log_shipping import install as install_log_shipping
 from .serving import Leave, _count, _get, _now_ns
@@ -44,8 +45,12 @@ class Worker(AsyncServer):
     watchdog_type = Watchdog
 
     def load(self) -> bool:
-        """Import the actor's class and codec; report a failure to the host."""
+        """Import the actor's class and codec; report a failure to the host.
+
+        Also notes which standard library modules that took (:attr:`imported`): the host's
+        spare interpreters import them ahead of the next actors."""
         why = P.FAIL_CODEC
+        before = set(sys.modules)
         try:
             self.codec = codec_from_spec(self.codec_spec)
             why = P.FAIL_IMPORT
@@ -53,6 +58,7 @@ class Worker(AsyncServer):
         except BaseException as exc:
             self.start_failed(exc, why, exiting=True)
             return False
+        self.imported = stdlib_imports(before)
         self.methods = public_methods(self.cls)
         self.method_set = frozenset(self.methods)
         self.async_methods = frozenset(
@@ -79,7 +85,8 @@ class Worker(AsyncServer):
 
     def started(self) -> None:
         self.fields[self.base + S.INCARNATION] += 1
-        self.tell_host(P.STARTED, self.start_id, (self.methods, tuple(sorted(self.async_methods))))
+        methods = (self.methods, tuple(sorted(self.async_methods)), self.imported)
+        self.tell_host(P.STARTED, self.start_id, methods)
 
     def start_failed(
         self, exc: BaseException, why: str = P.FAIL_INIT, exiting: bool = False
