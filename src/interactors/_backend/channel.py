@@ -25,14 +25,17 @@ Frame kinds (``holes``: see below)::
                     (EXIT_INFO, info)        how the worker ended (None: it returned)
                     (LOADED, names)          the top-level modules the actor's class
                                              needed, for the next spare to pre-import
+    either way      (RELEASED, ids)          the receiver let go of these large buffers
 
 Large buffers never go through marshal or the socket's byte stream: a memoryview of at
 least ``BUFFER_MIN`` bytes in an envelope's payload (the codec's out-of-band pickle
-buffers: a numpy array's data, for one) is written once into a fresh ``memfd``, whose fd
+buffers: a numpy array's data, for one) is written once into a ``memfd``, whose fd
 travels alongside the frame (``SCM_RIGHTS``); the frame says where it goes (``holes``:
-``(field, item)`` positions, ``item`` -1 for the field itself). The receiver maps it and
-closes the fd at once, so the memory lives exactly as long as the objects built on it,
-and nothing is left behind if either side dies (no named segment to clean up).
+``(field, item, buffer id, size)``, ``item`` -1 for the field itself). The receiver maps
+it and closes the fd at once, so the memory lives exactly as long as the objects built on
+it, and nothing is left behind if either side dies (no named segment to clean up). Once
+the receiver let go of it, it sends the buffer id back (``(RELEASED, ids)``, either way)
+and the sender writes a later buffer into the same memfd (:mod:`.buffers`).
 
 Stdlib only: imported in the actor's process before anything else of interactors.
 """
@@ -45,6 +48,8 @@ import os
 import socket
 import sys
 from collections import deque
+
+from .buffers import BufferPool, Returns
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -60,6 +65,7 @@ PUT_NOWAIT: Final = 7
 PUT_RESULT: Final = 8
 LOADED: Final = 9
 GONE: Final = 10
+RELEASED: Final = 11
 
 PUT_OK: Final = 0
 PUT_FULL: Final = 1
@@ -87,8 +93,11 @@ def _is_big(item: Any) -> bool:
     return type(item) is memoryview and item.nbytes >= BUFFER_MIN
 
 
-def pack(head: tuple[Any, ...], envelope: tuple[Any, ...]) -> tuple[bytes, list[int]]:
-    """A frame ``(*head, envelope, holes)`` and the memfds of its large buffers."""
+def pack(
+    head: tuple[Any, ...], envelope: tuple[Any, ...], pool: BufferPool
+) -> tuple[bytes, list[int]]:
+    """A frame ``(*head, envelope, holes)`` and the fds of its large buffers (the caller's
+    to close once sent: the pool keeps its own)."""
     holes: list[tuple[int, int]] = []
     for index in _PAYLOAD_FIELDS:
         if index < len(envelope):
@@ -100,22 +109,26 @@ def pack(head: tuple[Any, ...], envelope: tuple[Any, ...]) -> tuple[bytes, list[
     if not holes:
         return frame((*head, envelope, None)), []
     fields = list(envelope)
-    fds = []
+    fds: list[int] = []
+    placed = []
     try:
         for index, j in holes:
             if j < 0:
-                fds.append(_to_memfd(fields[index]))
-                fields[index] = None
+                view, fields[index] = fields[index], None
             else:
                 items = list(fields[index])
-                fds.append(_to_memfd(items[j]))
-                items[j] = None
+                view, items[j] = items[j], None
                 fields[index] = tuple(items)
+            data = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+            fd, buffer_id = pool.write(data)
+            fds.append(os.dup(fd) if buffer_id else fd)
+            placed.append((index, j, buffer_id, data.nbytes))
     except BaseException:
         for fd in fds:
             os.close(fd)
+        pool.released(tuple(hole[2] for hole in placed))  # never sent: free again
         raise
-    return frame((*head, tuple(fields), tuple(holes))), fds
+    return frame((*head, tuple(fields), tuple(placed))), fds
 
 
 def send(sock: socket.socket, data: bytes, fds: list[int]) -> None:
@@ -132,35 +145,25 @@ def send(sock: socket.socket, data: bytes, fds: list[int]) -> None:
             os.close(fd)
 
 
-def _to_memfd(view: memoryview) -> int:
-    fd = os.memfd_create("interactors-buffer", os.MFD_CLOEXEC)
+def _from_memfd(fd: int, size: int, buffer_id: int, returns: Returns | None) -> memoryview:
     try:
-        data = view.cast("B") if view.format != "B" or view.ndim != 1 else view
-        written, size = 0, data.nbytes
-        while written < size:
-            written += os.write(fd, data[written:])
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _from_memfd(fd: int) -> memoryview:
-    try:
-        area = mmap.mmap(fd, 0)
+        area = mmap.mmap(fd, size)
     finally:
         os.close(fd)
+    if buffer_id and returns is not None:
+        returns.watch(area, buffer_id)
     return memoryview(area)
 
 
 class FrameReader:
     """Reassembles frames from the bytes (and fds) a socket delivers, in any chunking."""
 
-    __slots__ = ("_buffer", "_fds")
+    __slots__ = ("_buffer", "_fds", "returns")
 
-    def __init__(self) -> None:
+    def __init__(self, returns: Returns | None = None) -> None:
         self._buffer = bytearray()
         self._fds: deque[int] = deque()
+        self.returns = returns  # where the large buffers mapped here are watched
 
     def receive(self, sock: socket.socket, flags: int = 0) -> list[tuple[Any, ...]] | None:
         """One read: the frames it completes; None at end of file (BlockingIOError passes)."""
@@ -212,8 +215,8 @@ class FrameReader:
 
     def _fill(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
         fields = list(item[-2])
-        for index, j in item[-1]:
-            view = _from_memfd(self._fds.popleft())
+        for index, j, buffer_id, size in item[-1]:
+            view = _from_memfd(self._fds.popleft(), size, buffer_id, self.returns)
             if j < 0:
                 fields[index] = view
             else:

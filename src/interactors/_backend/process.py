@@ -36,7 +36,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
@@ -44,66 +43,20 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from . import UNBOUND, count, get, put
 from . import channel as C
+from .booting import Booted, boot, discard
+from .buffers import IDLE, BufferPool, Returns
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
-__all__ = ("Booted", "ChildProcess", "boot", "discard")
+__all__ = ("ChildProcess",)
 
-_SRC: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_BOOT: Final = (
-    "import sys; sys.path.insert(0, {src!r}); "
-    "from interactors._inside.process_main import main; main({fd}, {ppid}, {preload!r})"
-)
 _REPLIES: Final = frozenset({P.REPLY_OK, P.REPLY_ERROR, P.REPLY_CRASHED})
 _MESSAGES: Final = frozenset({P.ASK, P.TELL})
 _FULL_BACKOFF_MAX: Final = 0.005
 _GATE_POLL_MAX: Final = 2.0  # ms
-
-
-Booted = tuple[subprocess.Popen[bytes], socket.socket]
-
-
-def boot(preload: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> Booted:
-    """Start a child process that imports the worker and waits for its configuration.
-
-    ``preload``: ``(sys.path, module names)`` the child imports while it waits (what the
-    system's process actors needed so far), so that an actor started in it, a restart
-    above all, does not wait for those imports.
-
-    Started with ``subprocess`` (fork and exec at once: safe in a threaded host, never a
-    bare fork), in a new session so that a terminal's Ctrl-C reaches the host only, which
-    then stops its actors in order. Call it from the thread that outlives the child: the
-    child's PR_SET_PDEATHSIG fires when that thread ends.
-    """
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        code = _BOOT.format(src=_SRC, fd=theirs.fileno(), ppid=os.getpid(), preload=preload)
-        popen = subprocess.Popen(
-            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), start_new_session=True
-        )
-    except BaseException:
-        ours.close()
-        raise
-    finally:
-        theirs.close()
-    return popen, ours
-
-
-def discard(booted: Booted, wait: float = 2.0) -> None:
-    """End an unused spare: it leaves when its channel closes (killed after ``wait``)."""
-    popen, sock = booted
-    sock.close()
-    try:
-        if wait:
-            popen.wait(wait)
-    except subprocess.TimeoutExpired:
-        pass
-    if popen.returncode is None:
-        popen.kill()
-        popen.wait()
 
 
 class ChildProcess:
@@ -154,6 +107,11 @@ class ChildProcess:
         self.exit_info: Any = False  # False: no EXIT_INFO frame received
         self.outstanding: dict[tuple[int, int], tuple[int, int, int]] = {}
         self._maps: dict[int, tuple[mmap.mmap, memoryview]] = {}
+        # Large buffers: those sent (reused once the child let go of them), and the
+        # child's mapped here, whose release wakes the bridge (see buffers.py).
+        self.pool = BufferPool()
+        self.wake_fd = -1  # made by start(), closed when the bridge ends
+        self.returns = Returns(lambda: os.eventfd_write(self.wake_fd, 1))
 
     @property
     def pid(self) -> int | None:
@@ -167,7 +125,15 @@ class ChildProcess:
         booted: Booted | None = None,
     ) -> None:
         """Configure a child (a ``booted`` spare, or a new one) and start the bridge."""
-        self.popen, ours = booted or boot()
+        try:
+            self.wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            self.popen, ours = booted or boot()
+        except BaseException:
+            if self.wake_fd >= 0:
+                os.close(self.wake_fd)
+            elif booted is not None:
+                discard(booted, wait=0.0)
+            raise
         self.sock = ours
         frame = C.frame((C.CONFIG, config, address, reply_to, None))
         # The child maps the same counters and watches the cell's interrupt eventfd (the
@@ -199,16 +165,15 @@ class ChildProcess:
         assert self.sock is not None
         assert self.popen is not None
         sock = self.sock
-        reader = C.FrameReader()
+        reader = C.FrameReader(self.returns)
         poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN)
-        poller.register(self.mbox_fd, select.POLLIN)
-        poller.register(self.reply_fd, select.POLLIN)
+        for fd in (sock.fileno(), self.mbox_fd, self.reply_fd, self.wake_fd):
+            poller.register(fd, select.POLLIN)
         fields = self.fields
         flags = (self.parked, self.reply_parked)
         queues = (self.ctl_q, self.mbox_q, self.reply_q)
         ungated = (self.ctl_q, self.reply_q)
-        eventfds = (self.mbox_fd, self.reply_fd)
+        eventfds = (self.mbox_fd, self.reply_fd, self.wake_fd)
         gate_delay = 0.0
         try:
             while True:
@@ -224,6 +189,7 @@ class ChildProcess:
                 if frames:
                     for item in frames:
                         self._execute(item)
+                    del item  # not kept alive while the bridge sleeps (large buffers)
                     continue
                 if moved:
                     gate_delay = 0.0
@@ -237,6 +203,9 @@ class ChildProcess:
                     continue
                 # A full window is not signalled: look again soon, less often while full.
                 gate_delay = min(_GATE_POLL_MAX, gate_delay * 2 or 0.05) if self.gated else 0.0
+                if self.pool.holds_free():  # give memfds kept for reuse back once idle
+                    gate_delay = min(gate_delay or IDLE * 1000, IDLE * 1000)
+                    self.pool.trim()
                 ready = poller.poll(gate_delay or None)
                 for flag in flags:
                     fields[flag] = 0
@@ -249,7 +218,8 @@ class ChildProcess:
 
     def _forward(self, sock: socket.socket) -> bool:
         """Send what waits in the host queues to the child, control messages first."""
-        frames: list[bytes] = []
+        released = self.returns.take()  # the child's buffers let go of here
+        frames: list[bytes] = [C.frame((C.RELEASED, released))] if released else []
         moved = self.gated = False
         # The mail counted before the control queue is read: a control message put before
         # a message (new logging levels, say) reaches the child ahead of it.
@@ -270,7 +240,7 @@ class ChildProcess:
                     self.handed += 1
                     if envelope[0] == P.ASK:
                         self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
-                data, fds = C.pack((kind,), envelope)
+                data, fds = C.pack((kind,), envelope, self.pool)
                 if fds:  # a frame with large buffers goes alone, with their memfds
                     self._send(sock, b"".join(frames), [])
                     frames.clear()
@@ -294,6 +264,9 @@ class ChildProcess:
         kind = item[0]
         if kind == C.EXIT_INFO:
             self.exit_info = item[1]
+            return
+        if kind == C.RELEASED:
+            self.pool.released(item[1])
             return
         if kind == C.LOADED:
             if self.loaded is not None:
@@ -386,6 +359,9 @@ class ChildProcess:
             view.release()
             area.close()
         self._maps.clear()
+        self.returns.close()
+        self.pool.close()
+        os.close(self.wake_fd)
         try:
             put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info)))
             os.eventfd_write(self.pump_fd, 1)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._backend.process import Booted, ChildProcess, boot, discard
+from .._backend.booting import Booted, boot, discard
+from .._backend.process import ChildProcess
 from .._exceptions import SpawnError
 from .._wire import slots as S
 from .actor_logs import host_log_levels

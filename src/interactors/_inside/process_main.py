@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import select
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ import time
 
 from .. import _backend as backend
 from .._backend import channel as C
+from .._backend.buffers import IDLE, BufferPool, Returns
 from .._wire import slots as S
 from .peer import PeerContext, PeerRef, undeliverable
 from .watchdog import Watchdog
@@ -48,7 +50,10 @@ _SIGNAL_GRACE = 0.05
 
 
 class Channel:
-    """The child's sending end: frames for the host's bridge, one writer at a time."""
+    """The child's sending end: frames for the host's bridge, one writer at a time.
+
+    It also sends back the host's large buffers this process let go of (``returns``),
+    from whichever thread freed them, or else right after the frame being sent then."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -56,11 +61,30 @@ class Channel:
         self.seqs = itertools.count(1)
         self.waiting: dict[int, list[Any]] = {}  # seq -> [lock held until answered, status]
         self.gone: set[int] = set()  # host queues freed (their actors stopped for good)
+        self.pool = BufferPool()  # the large buffers this process sends
+        self.returns = Returns(self.send_released)  # the host's, mapped here
 
-    def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
-        data, fds = C.pack((C.PUT, qid, fd, flag), envelope)
+    def send_released(self) -> None:
+        """Send the ids of the host's buffers let go of, unless another thread is sending
+        a frame now (it sends them once it is done: see :meth:`_send`)."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            ids = self.returns.take()
+            if ids:
+                with contextlib.suppress(OSError):
+                    self.sock.sendall(C.frame((C.RELEASED, ids)))
+        finally:
+            self.lock.release()
+
+    def _send(self, data: bytes, fds: list[int]) -> None:
         with self.lock:
             C.send(self.sock, data, fds)
+        if self.returns.pending():
+            self.send_released()
+
+    def put(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> None:
+        self._send(*C.pack((C.PUT, qid, fd, flag), envelope, self.pool))
 
     def put_nowait(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:
         """Put once, without waiting for room: the bridge's PUT_RESULT status.
@@ -73,9 +97,7 @@ class Channel:
         answered.acquire()
         entry = self.waiting[seq] = [answered, C.PUT_GONE]
         try:
-            data, fds = C.pack((C.PUT_NOWAIT, seq, qid, fd, flag), envelope)
-            with self.lock:
-                C.send(self.sock, data, fds)
+            self._send(*C.pack((C.PUT_NOWAIT, seq, qid, fd, flag), envelope, self.pool))
             answered.acquire()
         finally:
             del self.waiting[seq]
@@ -90,9 +112,7 @@ class Channel:
             entry[0].release()
 
     def send(self, item: tuple[Any, ...]) -> None:
-        data = C.frame(item)
-        with self.lock:
-            self.sock.sendall(data)
+        self._send(C.frame(item), [])
 
 
 class ProcessPeers(PeerContext):
@@ -197,6 +217,9 @@ class ProcessWorker(Worker):
 
     def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
         self.channel.put(request[5], request[6], request[7], envelope)
+        # The reader thread put the ask on our local mailbox as a host does, keeping its
+        # memoryviews for an answer through the queues; ours goes over the channel.
+        backend.forget_lent(request[5], request[1])
 
 
 def _die_with_parent(ppid: int) -> None:
@@ -235,7 +258,9 @@ def _serve_channel(
     _area, fields, base = S.slot_fields(*slot)  # its own mapping: the worker unmaps its one
     parked, reply_parked = base + S.PARKED, base + S.REPLY_PARKED
     put, wake = backend.put, os.eventfd_write
-    frames = early
+    frames: Any = early
+    pool, readable = channel.pool, select.poll()
+    readable.register(sock.fileno(), select.POLLIN)
     while True:
         for item in frames:
             kind, envelope = item[0], item[1]
@@ -243,6 +268,8 @@ def _serve_channel(
                 channel.answer(item[1], item[2])
             elif kind == C.GONE:
                 channel.gone.add(item[1])
+            elif kind == C.RELEASED:
+                pool.released(envelope)
             elif kind == C.TO_MAILBOX:
                 put(mbox_q, envelope)
                 if fields[parked]:
@@ -254,6 +281,10 @@ def _serve_channel(
             else:
                 put(ctl_q, envelope)
                 wake(mbox_fd, 1)
+        frames = item = envelope = None  # kept by no local while blocked (large buffers)
+        # Memfds kept for reuse are given back once idle (see _backend/buffers.py).
+        while pool.holds_free() and not readable.poll(IDLE * 1000):
+            pool.trim()
         try:
             received = reader.receive(sock)
         except OSError:
@@ -290,7 +321,8 @@ def main(
     baseline = frozenset(sys.modules)
     _preload(preload)
     sock = socket.socket(fileno=fd)
-    reader = C.FrameReader()
+    channel = Channel(sock)
+    reader = C.FrameReader(channel.returns)
     first, *early = _receive(sock, reader)
     _kind, config, address, reply_to, _none = first
     sys.path[:] = list(config[5])
@@ -300,7 +332,6 @@ def main(
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     local[14] = reader.take_fd()  # our number for the slot memfd
     local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
-    channel = Channel(sock)
     worker = ProcessWorker(tuple(local), channel, address, reply_to)
     worker.baseline = baseline
     signal.signal(signal.SIGINT, worker.on_sigint)

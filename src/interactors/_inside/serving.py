@@ -339,6 +339,7 @@ class Server:
                     if envelope[0] == P.STOP:
                         control(envelope)
                     handle(envelope)
+                envelope = None  # not kept alive while parked (a large argument, say)
                 continue
             deadline = perf() + SPIN_SECONDS
             while not _count(mbox_q) and perf() < deadline:
