@@ -11,60 +11,76 @@ import interactors
 
 pytestmark = pytest.mark.anyio
 
-_OWN_LIBRARY = "import sys\nsys.modules['own_library_was_imported'] = sys\n"
+_OWN_LIBRARY = "VALUE = 2\n"
+# What was imported already when the actor's module started: the spare's head start.
 _NEEDS = """\
+import sys
+
+AHEAD = {name: name in sys.modules for name in ("decimal", "own_library")}
+
 import decimal
 import own_library
 
 class NeedsDecimal:
     def half(self, x: str) -> str:
-        return str(decimal.Decimal(x) / 2)
-"""
-_PROBE = """\
-import sys
+        return str(decimal.Decimal(x) / own_library.VALUE)
 
-class Probe:
-    def loaded(self, *names: str) -> list[bool]:
-        return [name in sys.modules for name in names]
+    def ahead(self) -> dict[str, bool]:
+        return AHEAD
 """
-_NAMES = ("decimal", "own_library", "own_library_was_imported", "needs_decimal")
+_PLAIN = """\
+class Plain:
+    def ping(self) -> str:
+        return "pong"
+"""
 
 
 def _modules(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (directory / "own_library.py").write_text(_OWN_LIBRARY)
     (directory / "needs_decimal.py").write_text(_NEEDS)
-    (directory / "probe_actor.py").write_text(_PROBE)
+    (directory / "plain_actor.py").write_text(_PLAIN)
     monkeypatch.syspath_prepend(str(directory))  # added at run time: actors see it too
 
 
-async def _probe(system: interactors.ActorSystem) -> list[bool]:
-    probe = await system.spawn("probe_actor:Probe")
-    try:
-        result: list[bool] = await probe.ask.loaded(*_NAMES)
-        return result
-    finally:
-        await probe.stop()
+async def _next_ahead(system: interactors.ActorSystem, decimal: bool) -> dict[str, bool]:
+    """Spawn NeedsDecimal until one finds ``decimal`` imported ahead (or not); the spare
+    a spawn takes may predate what the pool learnt, and is updated in the background."""
+    for _ in range(60):
+        actor = await system.spawn("needs_decimal:NeedsDecimal")
+        assert await actor.ask.half("3") == "1.5"
+        ahead: dict[str, bool] = await actor.ask.ahead()
+        await actor.stop()
+        if ahead["decimal"] == decimal:
+            return ahead
+        await anyio.sleep(0.05)
+    raise AssertionError(f"decimal was {'never' if decimal else 'always'} imported ahead")
 
 
-async def test_a_spare_interpreter_imports_the_stdlib_modules_earlier_actors_needed(
+async def test_spares_import_ahead_the_stdlib_modules_an_actor_class_needed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _modules(tmp_path, monkeypatch)
-    with anyio.fail_after(30):
+    with anyio.fail_after(60):
         async with interactors.ActorSystem() as system:
-            assert await _probe(system) == [False, False, False, False]
-            needs = await system.spawn("needs_decimal:NeedsDecimal")
-            assert await needs.ask.half("3") == "1.5"
-            # The next spares import decimal ahead (a spare made before is updated in
-            # the background, shortly after the spawn).
-            for _ in range(50):
-                seen = await _probe(system)
-                if seen[0]:
-                    break
-                await anyio.sleep(0.05)
-            # decimal, but neither the user's own library (it may do anything at import)
-            # nor the actor's module.
-            assert seen == [True, False, False, False]
+            first = await system.spawn("needs_decimal:NeedsDecimal")
+            assert await first.ask.ahead() == {"decimal": False, "own_library": False}
+            # decimal, but not the user's own library (it may do anything at import)
+            ahead = await _next_ahead(system, decimal=True)
+            assert ahead == {"decimal": True, "own_library": False}
+
+
+async def test_only_what_every_actor_class_needed_is_imported_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _modules(tmp_path, monkeypatch)
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            await system.spawn("needs_decimal:NeedsDecimal")
+            await _next_ahead(system, decimal=True)
+            # A class that does not import decimal: later actors need not carry it.
+            plain = await system.spawn("plain_actor:Plain")
+            assert await plain.ask.ping() == "pong"
+            await _next_ahead(system, decimal=False)
 
 
 async def test_without_spares_nothing_is_imported_ahead(
@@ -73,7 +89,6 @@ async def test_without_spares_nothing_is_imported_ahead(
     _modules(tmp_path, monkeypatch)
     with anyio.fail_after(30):
         async with interactors.ActorSystem(spare_interpreters=0) as system:
-            needs = await system.spawn("needs_decimal:NeedsDecimal")
-            assert await needs.ask.half("5") == "2.5"
-            await anyio.sleep(0.2)
-            assert await _probe(system) == [False, False, False, False]
+            for _ in range(3):
+                actor = await system.spawn("needs_decimal:NeedsDecimal")
+                assert (await actor.ask.ahead())["decimal"] is False

@@ -87,7 +87,7 @@ class ActorCell(CellMessaging):
             self.methods = tuple(reply[3][0])
             self._method_set = frozenset(self.methods)
             if self.isolation in ("isolated", "auto"):
-                self.system._interpreters.learn(reply[3][2])
+                self.system._interpreters.learn(self.target, reply[3][2])
             if self._endings != endings:
                 # The new incarnation already crashed or exited (its notice was handled
                 # before this task resumed): that notice set the state; keep it.

@@ -13,11 +13,13 @@ running (and concurrent spawns overlap); that miss also starts a burst: for the 
 to back find a warm interpreter while the spawn before them is still starting (at most
 one interpreter more than ``spares`` ever waits).
 
-Spares also import ahead the standard library modules the system's actors needed so far
-(each actor reports them once its class is loaded, see :meth:`InterpreterPool.learn`):
-the next actor of a kind then starts without importing ``typing``, ``asyncio`` or
-``dataclasses`` itself. Only the standard library: the user's own modules may have side
-effects at import, and import in the actor that names them.
+Spares also import ahead the standard library modules that every kind of actor the
+system started needed (each actor reports them once its class is loaded, see
+:meth:`InterpreterPool.learn`): the next actor then starts without importing ``typing``
+or ``dataclasses`` itself. Only what *every* actor class needed, so that one asyncio
+actor does not add asyncio's ~5 MiB to every other actor; only the standard library: the
+user's own modules may have side effects at import, and import in the actor that names
+them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ log = logging.getLogger("interactors")
 
 BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
 PRELOAD_MAX = 128  # standard library modules imported ahead, at most
+KINDS_MAX = 64  # actor classes whose needs are remembered (the oldest are forgotten)
 _WARM = """\
 import sys
 sys.path[:] = list(path)
@@ -55,9 +58,10 @@ class InterpreterPool:
     def __init__(self, spares: int = 0) -> None:
         self.spares = spares
         self._ready: list[int] = []
-        self._warmed: dict[int, int] = {}  # spare -> how many of ``preload`` it imported
+        self._warmed: dict[int, frozenset[str]] = {}  # spare -> what it imported ahead
+        self._needs: dict[str, dict[str, None]] = {}  # actor class -> stdlib modules
         self.preload: tuple[str, ...] = ()
-        """Standard library modules the actors needed, in import order (see :meth:`learn`)."""
+        """Standard library modules every actor class needed (see :meth:`learn`)."""
         self._lock = threading.Lock()
         self._filler: threading.Thread | None = None
         self._reaper: threading.Thread | None = None
@@ -115,19 +119,22 @@ class InterpreterPool:
         burst = self.spares and time.monotonic() < self._burst_until
         return self.spares + 1 if burst else self.spares
 
-    def learn(self, names: tuple[str, ...]) -> None:
-        """An actor's class needed these standard library modules (in import order): the
-        next spares import them ahead. The list only grows, up to ``PRELOAD_MAX``; spares
-        made before are brought up to date at the next refill."""
-        known = set(self.preload)
-        new = tuple(name for name in names if name not in known)
-        if new and len(self.preload) + len(new) <= PRELOAD_MAX:
-            self.preload += new
+    def learn(self, target: str, names: tuple[str, ...]) -> None:
+        """Actors of ``target`` needed these standard library modules (in import order):
+        the next spares import ahead what every class seen so far needed. Spares made
+        before are brought up to date at the next refill."""
+        needs = self._needs.pop(target, {})
+        needs.update(dict.fromkeys(names[:PRELOAD_MAX]))
+        self._needs[target] = needs  # (the most recent last)
+        while len(self._needs) > KINDS_MAX:
+            del self._needs[next(iter(self._needs))]
+        kinds = list(self._needs.values())
+        self.preload = tuple(name for name in kinds[0] if all(name in k for k in kinds[1:]))
 
     def _stale(self) -> int | None:
         """A ready spare that lacks modules learnt since it was made (lock held)."""
-        wanted = len(self.preload)
-        return next((iid for iid in self._ready if self._warmed.get(iid, 0) < wanted), None)
+        wanted = set(self.preload)
+        return next((iid for iid in self._ready if not wanted <= self._warmed[iid]), None)
 
     def refill(self) -> None:
         """Top the spares up in a background thread (never on the event loop)."""
@@ -180,11 +187,12 @@ class InterpreterPool:
                     return
             names = self.preload
             if backend.run(iid, _WARM, {"path": path, "names": names}) is not None:
+                self._warmed.pop(iid, None)
                 self._destroy(iid)  # cannot happen unless the install is broken
                 return
             with self._lock:
                 self._ready.append(iid)
-                self._warmed[iid] = len(names)
+                self._warmed[iid] = self._warmed.get(iid, frozenset()) | frozenset(names)
 
     def release(self, iid: int) -> None:
         """The interpreter's thread has ended: destroy it (it holds the old actor's modules).

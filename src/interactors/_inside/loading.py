@@ -159,19 +159,39 @@ def resolve_class(target: str, main_path: str) -> Any:
 _NEVER_AHEAD: Final = frozenset({"antigravity", "this", "idlelib", "tkinter", "turtle"})
 
 
-def stdlib_imports(before: set[str]) -> tuple[str, ...]:
-    """The standard library's top-level public modules imported since ``before`` was taken
-    (a copy of ``sys.modules``' keys), in the order they were first imported: what a spare
-    interpreter can import ahead of the next actor of the kind (see the host's pool)."""
-    stdlib = sys.stdlib_module_names
+def _ahead(name: str) -> bool:
+    return (
+        name in sys.stdlib_module_names and not name.startswith("_") and (name not in _NEVER_AHEAD)
+    )
+
+
+def resolve_recording(target: str, main_path: str) -> tuple[Any, tuple[str, ...]]:
+    """:func:`resolve_class`, and the standard library's top-level public modules that
+    loading the class needed, in the order they were first imported: those it imported,
+    and those its code imports that were imported already (an ``import`` statement goes
+    through ``builtins.__import__`` either way). What a spare interpreter can import
+    ahead of the next actor of the kind (see the host's pool)."""
+    import builtins
+
+    before = set(sys.modules)
+    original = builtins.__import__
+    named: dict[str, None] = {}
+
+    def recording(name: str, *args: Any, **kwargs: Any) -> Any:
+        level = args[3] if len(args) > 3 else kwargs.get("level", 0)
+        if not level:
+            named[name.partition(".")[0]] = None
+        return original(name, *args, **kwargs)
+
+    builtins.__import__ = recording
+    try:
+        cls = resolve_class(target, main_path)
+    finally:
+        builtins.__import__ = original
     names: dict[str, None] = {}
     for name in list(sys.modules):
         top = name.partition(".")[0]
-        if (
-            top not in before
-            and top in stdlib
-            and not top.startswith("_")
-            and top not in _NEVER_AHEAD
-        ):
+        if top not in before and _ahead(top):
             names[top] = None
-    return tuple(names)
+    names.update((name, None) for name in named if _ahead(name))
+    return cls, tuple(names)

@@ -17,7 +17,6 @@ import time): it must load in an own-GIL interpreter. A test imports it in one.
 from __future__ import annotations
 
 import os
-import sys
 
 from .._actor import public_methods
 from .._exceptions import ActorInterrupted, HandlerTimeout
@@ -25,7 +24,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
-from .loading import error_payload, is_async, isolation_extension, resolve_class, stdlib_imports
+from .loading import error_payload, is_async, isolation_extension, resolve_recording
 from .log_shipping import before_park, on_levels
 from .log_shipping import install as install_log_shipping
 from .serving import Leave, _count, _get, _now_ns
@@ -47,18 +46,16 @@ class Worker(AsyncServer):
     def load(self) -> bool:
         """Import the actor's class and codec; report a failure to the host.
 
-        Also notes which standard library modules that took (:attr:`imported`): the host's
-        spare interpreters import them ahead of the next actors."""
+        Also notes which standard library modules the class needed (:attr:`imported`):
+        the host's spare interpreters may import them ahead of the next actors."""
         why = P.FAIL_CODEC
-        before = set(sys.modules)
         try:
             self.codec = codec_from_spec(self.codec_spec)
             why = P.FAIL_IMPORT
-            self.cls = resolve_class(self.target, self.main_path)
+            self.cls, self.imported = resolve_recording(self.target, self.main_path)
         except BaseException as exc:
             self.start_failed(exc, why, exiting=True)
             return False
-        self.imported = stdlib_imports(before)
         self.methods = public_methods(self.cls)
         self.method_set = frozenset(self.methods)
         self.async_methods = frozenset(
