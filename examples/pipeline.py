@@ -7,7 +7,8 @@ with its own GIL; every analyzer sends its chunk's statistics straight to a ``To
 actor. The analyzers run under a supervisor. One of them crashes once, on purpose: its
 supervisor restarts it in place, its chunk goes back in the queue, and the run carries
 on. Then the same chunks are analyzed on as many threads. Both runs must agree to the
-last word; the summary shows how much faster the actors were.
+last word; the summary shows how much faster the actors were. ``PIPELINE_WORDS`` sets
+the words per chunk (default 100,000).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import interactors
 from examples.pipeline_actors import Analyzer, Totals, WordTotals, analyze_chunk
 
 CHUNKS = 48
-WORDS_PER_CHUNK = 100_000
+WORDS_PER_CHUNK = int(os.environ.get("PIPELINE_WORDS", "100000"))  # per chunk; try others
 CRASH_CHUNK = 5  # the chunk whose first attempt crashes its analyzer
 MAX_ATTEMPTS = 3
 

@@ -372,3 +372,39 @@ def test_a_thread_that_never_ends_does_not_hang_the_exit(tmp_path: Path) -> None
     assert "threads its actor started are still running: napper" in result.stderr
     assert "stop them in the actor's on_stop" in result.stderr
     assert result.stderr.rstrip().endswith("leaving without waiting for their threads")
+
+
+_SLOW_START_AND_STOP = """\
+import time
+
+
+class SlowStartAndStop:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def on_start(self) -> None:
+        time.sleep(0.4)
+
+    def on_stop(self) -> None:
+        time.sleep(0.8)
+        with open(self.path, "w") as done:
+            done.write("stopped")
+"""
+
+
+async def test_a_cancelled_spawn_gives_the_half_started_actor_its_shutdown_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C while an app is still spawning: the actor being started is stopped as any
+    # other (its on_stop runs to the end within shutdown_timeout), never abandoned.
+    (tmp_path / "slow_start_actor.py").write_text(_SLOW_START_AND_STOP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    marker = tmp_path / "stopped"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            with anyio.move_on_after(0.2) as scope:
+                await system.spawn("slow_start_actor:SlowStartAndStop", str(marker))
+            assert scope.cancelled_caught
+            assert marker.read_text() == "stopped"
+            assert system.statistics().abandoned == ()
+            assert system.statistics().actors == ()

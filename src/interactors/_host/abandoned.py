@@ -12,8 +12,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from .. import _backend as backend
-from .exit_guard import guard_kept_interpreter, guard_process_exit
+from .exit_guard import destroy_or_keep, guard_process_exit
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -65,11 +64,8 @@ class AbandonedInterpreters:
             return False
         entry[0].join()
         self.names.remove(entry[1])
-        try:  # (on the event loop: no long wait for threads its actor left running)
-            backend.destroy_interpreter(iid, threads_timeout=0.1)
-        except Exception as exc:
-            log.warning("interpreter %d of actor %r not destroyed: %s", iid, entry[1], exc)
-            guard_kept_interpreter(iid)
+        # (on the event loop: no long wait for threads its actor left running)
+        destroy_or_keep(iid, f" of actor {entry[1]!r}", threads_timeout=0.1)
         deferred = self._deferred.get(actor_id)
         if deferred is not None and not self.holds(actor_id):
             del self._deferred[actor_id]

@@ -17,7 +17,7 @@ import sys
 import threading
 from typing import NoReturn
 
-__all__ = ("guard_process_exit", "leave_now")
+__all__ = ("destroy_or_keep", "guard_kept_interpreter", "guard_process_exit", "leave_now")
 
 log = logging.getLogger("interactors")
 
@@ -51,6 +51,25 @@ def guard_kept_interpreter(iid: int) -> None:
     waiting for them (finalization would, forever)."""
     _kept_interpreters.append(iid)
     _register()
+
+
+def destroy_or_keep(iid: int, whose: str, threads_timeout: float | None = None) -> bool:
+    """Destroy ``iid``; if CPython refuses (it still runs, or threads its actor started
+    do), say so, keep it under :func:`guard_kept_interpreter` and return False."""
+    from .. import _backend as backend
+
+    try:
+        if threads_timeout is None:
+            backend.destroy_interpreter(iid)
+        else:
+            backend.destroy_interpreter(iid, threads_timeout=threads_timeout)
+    except Exception as exc:
+        log.warning(
+            "interpreter %d%s not destroyed: %s (stop them in the actor's on_stop)", iid, whose, exc
+        )
+        guard_kept_interpreter(iid)
+        return False
+    return True
 
 
 def guard_process_exit(thread: threading.Thread, name: str) -> None:

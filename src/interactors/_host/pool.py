@@ -33,7 +33,7 @@ import anyio
 
 from .. import _backend as backend
 from .._exceptions import SpawnError
-from .exit_guard import guard_kept_interpreter
+from .exit_guard import destroy_or_keep
 
 log = logging.getLogger("interactors")
 
@@ -218,15 +218,9 @@ class InterpreterPool:
 
     def _destroy(self, iid: int) -> None:
         """Destroy ``iid`` unless it is still running (CPython refuses: never force it)."""
-        try:
-            backend.destroy_interpreter(iid)
-        except Exception as exc:  # "interpreter running", or threads its actor left
-            log.warning(
-                "interpreter %d not destroyed: %s (stop them in the actor's on_stop)", iid, exc
-            )
+        if not destroy_or_keep(iid, ""):  # "interpreter running", or threads its actor left
             with self._lock:
                 self.kept.append(iid)
-            guard_kept_interpreter(iid)
             return
         with self._lock:
             self.destroyed += 1

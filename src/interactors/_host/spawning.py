@@ -111,7 +111,7 @@ async def spawn_cell(
             await cell.start(fresh=True)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await cell.stop(0.5 if cell.worker != "none" else 0)
+            await cell.stop(cell.shutdown_timeout if cell.worker != "none" else 0)
         system._forget(cell)
         raise
     cell.owner = owner
