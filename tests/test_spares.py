@@ -92,3 +92,39 @@ async def test_without_spares_nothing_is_imported_ahead(
             for _ in range(3):
                 actor = await system.spawn("needs_decimal:NeedsDecimal")
                 assert (await actor.ask.ahead())["decimal"] is False
+
+
+_OWN_IMPORT_HOOK = """\
+import builtins
+
+_original = builtins.__import__
+
+
+def counting(name, *args, **kwargs):
+    counting.calls += 1
+    return _original(name, *args, **kwargs)
+
+
+counting.calls = 0
+builtins.__import__ = counting
+
+
+class Hooked:
+    def hook_kept(self) -> bool:
+        import json  # noqa: F401  (through the module's hook)
+
+        return builtins.__import__ is counting and counting.calls > 0
+"""
+
+
+async def test_an_import_hook_the_actors_module_installs_stays_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While the class loads, the worker notes what it imports (see the pool): that must
+    # not undo the module's own replacement of builtins.__import__.
+    (tmp_path / "hooked_actor.py").write_text(_OWN_IMPORT_HOOK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            actor = await system.spawn("hooked_actor:Hooked")
+            assert await actor.ask.hook_kept() is True

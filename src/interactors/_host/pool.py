@@ -123,6 +123,9 @@ class InterpreterPool:
         """Actors of ``target`` needed these standard library modules (in import order):
         the next spares import ahead what every class seen so far needed. Spares made
         before are brought up to date at the next refill."""
+        known = self._needs.get(target)
+        if known is not None and all(name in known for name in names):
+            return  # (a restart, or another actor of a known class)
         needs = self._needs.pop(target, {})
         needs.update(dict.fromkeys(names[:PRELOAD_MAX]))
         self._needs[target] = needs  # (the most recent last)

@@ -187,7 +187,8 @@ def resolve_recording(target: str, main_path: str) -> tuple[Any, tuple[str, ...]
     try:
         cls = resolve_class(target, main_path)
     finally:
-        builtins.__import__ = original
+        if builtins.__import__ is recording:  # (unless the module installed its own)
+            builtins.__import__ = original
     names: dict[str, None] = {}
     for name in list(sys.modules):
         top = name.partition(".")[0]
