@@ -24,7 +24,10 @@ them.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import resource
 import sys
 import threading
 import time
@@ -50,6 +53,17 @@ for name in names:
     except BaseException:  # the actor that needs it imports it again, and says why
         pass
 """
+
+
+def _fds_nearly_out(margin: int = 8) -> bool:
+    """Fewer than ``margin`` file descriptors left under the soft limit (a new
+    interpreter opens a few while it starts)."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    try:
+        used = len(os.listdir("/proc/self/fd"))
+    except OSError as exc:
+        return exc.errno == errno.EMFILE
+    return soft != resource.RLIM_INFINITY and used + margin >= soft
 
 
 class InterpreterPool:
@@ -84,9 +98,12 @@ class InterpreterPool:
             try:
                 iid = backend.new_interpreter(isolated)
             except Exception as exc:
+                # CPython may report a creation that ran out of fds without the errno.
+                why = f"{exc} ({os.strerror(errno.EMFILE)})" if _fds_nearly_out() else exc
                 raise SpawnError(
-                    f"could not create an interpreter for the actor: {exc}; the process "
-                    "may be out of memory or file descriptors (other actors keep running)"
+                    f"could not create an interpreter for the actor: {why}; the process "
+                    "may be out of memory or file descriptors (raise the limit with "
+                    "ulimit -n, or run fewer actors; other actors keep running)"
                 ) from exc
         with self._lock:
             self.created += 1
