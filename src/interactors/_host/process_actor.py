@@ -193,7 +193,7 @@ class SpareProcess:
         and had the CPU to itself for its own start."""
         await anyio.sleep(_REFILL_DELAY)
         deadline = anyio.current_time() + _REPORT_WAIT
-        while not getattr(child, "reported", True) and child.is_alive():
+        while not child.reported and child.is_alive():
             if anyio.current_time() > deadline:
                 break
             await anyio.sleep(_REFILL_DELAY / 2)

@@ -5,7 +5,7 @@ and its slot of shared counters, exactly as with an interpreter; what runs the a
 elsewhere is an :class:`ActorTransport`, one per incarnation. ``isolation="process"``
 implements it with a child process and a bridge thread
 (:class:`~interactors._backend.process.ChildProcess`); a remote transport (an actor on
-another machine, e.g. a Ray actor) implements the same five members:
+another machine, e.g. a Ray actor) implements the same six members:
 
 - ``start(config, address, reply_to)``: start the incarnation and begin moving messages
   from the host queues to it and its sends back to the queues they name;
@@ -14,7 +14,10 @@ another machine, e.g. a Ray actor) implements the same five members:
   it had taken and not answered;
 - ``kill()``: end it now (the host gave up on it), then post ``EXITED`` as above;
 - ``join(timeout)`` / ``is_alive()``: wait for, or ask about, the transport's own thread;
-- ``pid``: an id for statistics and logs (None when there is no local process).
+- ``pid``: an id for statistics and logs (None when there is no local process);
+- ``reported``: True once the incarnation has said which libraries its actor's class
+  needed (the warm spare imports them ahead), or never will; a transport that keeps no
+  spare sets it at start.
 
 Type checkers hold :class:`~interactors._backend.process.ChildProcess` to this protocol
 (see :mod:`.process_actor`).
@@ -29,6 +32,8 @@ __all__ = ("ActorTransport",)
 
 class ActorTransport(Protocol):
     """Runs one incarnation of an actor outside this process's interpreters."""
+
+    reported: bool
 
     @property
     def pid(self) -> int | None: ...

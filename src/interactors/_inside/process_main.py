@@ -174,13 +174,18 @@ class ProcessWorker(Worker):
     watchdog_type = SignalWatchdog
 
     def __init__(
-        self, config: tuple[Any, ...], channel: Channel, address: Any, reply_to: Any
+        self,
+        config: tuple[Any, ...],
+        channel: Channel,
+        address: Any,
+        reply_to: Any,
+        baseline: frozenset[str],
     ) -> None:
         super().__init__(config)
         self.channel = channel
         self.peers = ProcessPeers(self, address, reply_to)
         self.pending: list[tuple[type[BaseException], tuple[int, int]]] = []
-        self.baseline: frozenset[str] = frozenset()  # the modules of a bare booted child
+        self.baseline = baseline  # the modules of a bare booted child
 
     def load(self) -> bool:
         """Import the actor's class, then tell the host which libraries that took: the
@@ -332,8 +337,7 @@ def main(
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     local[14] = reader.take_fd()  # our number for the slot memfd
     local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
-    worker = ProcessWorker(tuple(local), channel, address, reply_to)
-    worker.baseline = baseline
+    worker = ProcessWorker(tuple(local), channel, address, reply_to, baseline)
     signal.signal(signal.SIGINT, worker.on_sigint)
     threading.Thread(
         target=_serve_channel,
