@@ -126,11 +126,13 @@ class BufferPool:
 class Returns:
     """The receiving side: watches the mappings of lent memfds, collects the ids of those
     let go of (in whichever thread freed them), and calls ``wake`` so that they are sent
-    back soon. ``wake`` is never called after :meth:`close`."""
+    back soon. ``wake`` runs outside any lock here (it may send on a socket, and the
+    thread that reads that socket may free a mapping meanwhile); after :meth:`close` it
+    is no longer called, but a call already under way may finish, so it must stay
+    harmless then."""
 
     def __init__(self, wake: Callable[[], None]) -> None:
-        # Reentrant: ``wake`` runs under it (so never after close) and may call take().
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._watched: dict[int, tuple[Any, int]] = {}
         self._ids: list[int] = []
         self._wake: Callable[[], None] | None = wake
@@ -146,8 +148,9 @@ class Returns:
             return
         with self._lock:
             self._ids.append(entry[1])
-            if self._wake is not None:
-                self._wake()
+            wake = self._wake
+        if wake is not None:
+            wake()
 
     def pending(self) -> bool:
         return bool(self._ids)

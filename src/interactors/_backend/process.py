@@ -111,7 +111,14 @@ class ChildProcess:
         # child's mapped here, whose release wakes the bridge (see buffers.py).
         self.pool = BufferPool()
         self.wake_fd = -1  # made by start(), closed when the bridge ends
-        self.returns = Returns(lambda: os.eventfd_write(self.wake_fd, 1))
+        self._wake_lock = threading.Lock()
+        self.returns = Returns(self._wake_bridge)
+
+    def _wake_bridge(self) -> None:
+        """Any thread: a child's buffer mapped here was let go of; the bridge says so."""
+        with self._wake_lock:
+            if self.wake_fd >= 0:
+                os.eventfd_write(self.wake_fd, 1)
 
     @property
     def pid(self) -> int | None:
@@ -131,6 +138,7 @@ class ChildProcess:
         except BaseException:
             if self.wake_fd >= 0:
                 os.close(self.wake_fd)
+                self.wake_fd = -1
             elif booted is not None:
                 discard(booted, wait=0.0)
             raise
@@ -361,7 +369,9 @@ class ChildProcess:
         self._maps.clear()
         self.returns.close()
         self.pool.close()
-        os.close(self.wake_fd)
+        with self._wake_lock:
+            os.close(self.wake_fd)
+            self.wake_fd = -1
         try:
             put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info)))
             os.eventfd_write(self.pump_fd, 1)
