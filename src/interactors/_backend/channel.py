@@ -145,12 +145,12 @@ def send(sock: socket.socket, data: bytes, fds: list[int]) -> None:
             os.close(fd)
 
 
-def _from_memfd(fd: int, size: int, buffer_id: int, returns: Returns | None) -> memoryview:
+def _from_memfd(fd: int, size: int, buffer_id: int, returns: Returns) -> memoryview:
     try:
         area = mmap.mmap(fd, size)
     finally:
         os.close(fd)
-    if buffer_id and returns is not None:
+    if buffer_id:  # (0: a buffer its sender does not reuse)
         returns.watch(area, buffer_id)
     return memoryview(area)
 
@@ -160,7 +160,7 @@ class FrameReader:
 
     __slots__ = ("_buffer", "_fds", "returns")
 
-    def __init__(self, returns: Returns | None = None) -> None:
+    def __init__(self, returns: Returns) -> None:
         self._buffer = bytearray()
         self._fds: deque[int] = deque()
         self.returns = returns  # where the large buffers mapped here are watched
