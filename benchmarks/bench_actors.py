@@ -7,9 +7,11 @@ live in the ``peer_*`` modules).
 
 from __future__ import annotations
 
-from typing import Any
-
 import interactors
+
+TYPE_CHECKING = False  # typing stays out of the actors' interpreters (~1 MiB each)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def burn(n: int) -> int:
