@@ -35,11 +35,14 @@ class Plain:
 """
 
 
-def _modules(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (directory / "own_library.py").write_text(_OWN_LIBRARY)
-    (directory / "needs_decimal.py").write_text(_NEEDS)
-    (directory / "plain_actor.py").write_text(_PLAIN)
-    monkeypatch.syspath_prepend(str(directory))  # added at run time: actors see it too
+@pytest.fixture
+def actor_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The actor classes' modules, in a directory put on ``sys.path`` at run time (the
+    actors' interpreters see it too)."""
+    (tmp_path / "own_library.py").write_text(_OWN_LIBRARY)
+    (tmp_path / "needs_decimal.py").write_text(_NEEDS)
+    (tmp_path / "plain_actor.py").write_text(_PLAIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
 
 
 async def _next_ahead(system: interactors.ActorSystem, decimal: bool) -> dict[str, bool]:
@@ -57,9 +60,8 @@ async def _next_ahead(system: interactors.ActorSystem, decimal: bool) -> dict[st
 
 
 async def test_spares_import_ahead_the_stdlib_modules_an_actor_class_needed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    actor_modules: None,
 ) -> None:
-    _modules(tmp_path, monkeypatch)
     with anyio.fail_after(60):
         async with interactors.ActorSystem() as system:
             first = await system.spawn("needs_decimal:NeedsDecimal")
@@ -69,10 +71,7 @@ async def test_spares_import_ahead_the_stdlib_modules_an_actor_class_needed(
             assert ahead == {"decimal": True, "own_library": False}
 
 
-async def test_only_what_every_actor_class_needed_is_imported_ahead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _modules(tmp_path, monkeypatch)
+async def test_only_what_every_actor_class_needed_is_imported_ahead(actor_modules: None) -> None:
     with anyio.fail_after(60):
         async with interactors.ActorSystem() as system:
             await system.spawn("needs_decimal:NeedsDecimal")
@@ -83,10 +82,7 @@ async def test_only_what_every_actor_class_needed_is_imported_ahead(
             await _next_ahead(system, decimal=False)
 
 
-async def test_without_spares_nothing_is_imported_ahead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _modules(tmp_path, monkeypatch)
+async def test_without_spares_nothing_is_imported_ahead(actor_modules: None) -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem(spare_interpreters=0) as system:
             for _ in range(3):
