@@ -16,7 +16,7 @@ from pathlib import Path
 from . import core, documents, report, where
 from .child import SCENARIOS
 from .frameworks import BY_NAME
-from .measure import save_json
+from .measure import fresh_bytecode, save_json
 from .suite import ROOT, run_suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         frameworks = None if set(names) == set(BY_NAME) else names
     else:
         print(f"interactors benchmarks: {size} run, scenarios {', '.join(scenarios)}")
+        fresh_bytecode()
         results = run_suite(size, scenarios, frameworks)
     results["core"] = core.evaluate(results)
     if options.where and not options.from_json:

@@ -55,6 +55,19 @@ SIZES = {size.name: size for size in (SMOKE, QUICK, FULL)}
 # -- rows and results ----------------------------------------------------------------------
 
 
+def fresh_bytecode() -> None:
+    """Write the cached bytecode of interactors and of these benchmarks where it is missing
+    or stale, as installing a package does: every actor's interpreter imports them, and
+    compiling them there instead (an editable install under ``PYTHONDONTWRITEBYTECODE``,
+    a source file newer than its cache) would add milliseconds to every spawn."""
+    import compileall
+
+    import interactors
+
+    for package in (Path(interactors.__file__).parent, Path(__file__).parent):
+        compileall.compile_dir(package, quiet=2)
+
+
 def row(
     metric: str,
     value: float | None,

@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .measure import fresh_bytecode
+
 RESULTS = Path(__file__).parent / "results"
 ARRAY_MIB = 64
 
@@ -284,6 +286,7 @@ def main() -> None:
     }
     sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # children compile once, like users'
+    fresh_bytecode()
     # One BLAS thread per process: "2 actors vs 1 thread" then measures the actors.
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
