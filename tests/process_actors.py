@@ -92,3 +92,28 @@ class Flooder(interactors.Actor):
             except (interactors.MailboxFull, interactors.ActorStopped) as error:
                 return sent, type(error).__name__, str(error)
         return n, "", ""
+
+
+class Journal(interactors.Actor):
+    """Writes down what it is sent, in the order it arrives."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+
+    def note(self, entry: Any, payload: Any = None) -> int:
+        self.entries.append(entry)
+        return len(self.entries)
+
+    def read(self) -> list[Any]:
+        return self.entries
+
+    def echo(self, value: Any) -> Any:
+        return value
+
+    def nap(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def note_elsewhere(self, other: Any, entry: Any) -> str:
+        """Tell ``other`` to note ``entry``, then answer (the tell goes first)."""
+        other.tell.note(entry)
+        return "told"

@@ -45,6 +45,7 @@ from . import UNBOUND, count, get, put
 from . import channel as C
 from .booting import Booted, boot, discard
 from .buffers import IDLE, BufferPool, Returns
+from .lane import HostLane, LaneHandover
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ _FULL_BACKOFF_MAX: Final = 0.005
 _GATE_POLL_MAX: Final = 2.0  # ms
 
 
-class ChildProcess:
+class ChildProcess(LaneHandover):
     """One incarnation's child process and the bridge thread that serves its channel."""
 
     def __init__(
@@ -100,6 +101,8 @@ class ChildProcess:
         self.handed = 0
         self.handled_before = self.counters[self.handled_at]
         self.gated = False  # the window is full: mailbox messages wait on the host
+        # The direct lane (see lane.py): messages are in flight one way at a time.
+        self.init_lane(counters_base + S.PARKED)
         self.detached = False  # the host gave up on this child: forward nothing more
         self.popen: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
@@ -134,20 +137,26 @@ class ChildProcess:
         """Configure a child (a ``booted`` spare, or a new one) and start the bridge."""
         try:
             self.wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            self.lane = HostLane()
             self.popen, ours = booted or boot()
         except BaseException:
+            if self.lane is not None:
+                self.lane.close()
+                self.lane = None
             if self.wake_fd >= 0:
                 os.close(self.wake_fd)
                 self.wake_fd = -1
-            elif booted is not None:
+            if booted is not None:
                 discard(booted, wait=0.0)
             raise
         self.sock = ours
         frame = C.frame((C.CONFIG, config, address, reply_to, None))
-        # The child maps the same counters and watches the cell's interrupt eventfd (the
-        # host's stops wake its watchdog). If a spare died, its end of file tells.
+        # The child maps the same counters, watches the cell's interrupt eventfd (the
+        # host's stops wake its watchdog) and gets its lane. If a spare died, its end of
+        # file tells.
+        fds = [os.dup(self.slot_fd), os.dup(config[21]), *self.lane.handover()]
         with contextlib.suppress(OSError):
-            C.send(ours, frame, [os.dup(self.slot_fd), os.dup(config[21])])
+            C.send(ours, frame, fds)
         self.thread = threading.Thread(
             target=self._bridge, name=f"interactors-bridge-{self.name}", daemon=True
         )
@@ -198,6 +207,7 @@ class ChildProcess:
                     for item in frames:
                         self._execute(item)
                     del item  # not kept alive while the bridge sleeps (large buffers)
+                    self._executed(len(frames))
                     continue
                 if moved:
                     gate_delay = 0.0
@@ -226,6 +236,10 @@ class ChildProcess:
 
     def _forward(self, sock: socket.socket) -> bool:
         """Send what waits in the host queues to the child, control messages first."""
+        with self.lock:
+            return self._forward_locked(sock)
+
+    def _forward_locked(self, sock: socket.socket) -> bool:
         released = self.returns.take()  # the child's buffers let go of here
         frames: list[bytes] = [C.frame((C.RELEASED, released))] if released else []
         moved = self.gated = False
@@ -246,6 +260,7 @@ class ChildProcess:
                     continue
                 if kind == C.TO_MAILBOX and envelope[0] in _MESSAGES:
                     self.handed += 1
+                    self.lane_mode = False
                     if envelope[0] == P.ASK:
                         self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
                 data, fds = C.pack((kind,), envelope, self.pool)
@@ -258,11 +273,6 @@ class ChildProcess:
         if frames:
             self._send(sock, b"".join(frames), [])
         return moved
-
-    def _window_full(self) -> bool:
-        handled = self.counters[self.handled_at] - self.handled_before
-        self.gated = self.handed - handled >= self.window
-        return self.gated
 
     def _send(self, sock: socket.socket, data: bytes, fds: list[int]) -> None:
         with contextlib.suppress(OSError):  # the child is gone; its end of file follows
@@ -358,11 +368,14 @@ class ChildProcess:
             info = ("ProcessExit", "the actor's process exited", "")
         reason = info[1] if info else "it exited"
         error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {reason}", "")
-        for (qid, msg_id), (_q, fd, _flag) in self.outstanding.items():
+        with self.lock:  # nothing more goes on the lane
+            self.detached = True
+            unanswered = list(self.outstanding.items())
+            self.outstanding.clear()
+        for (qid, msg_id), (_q, fd, _flag) in unanswered:
             with contextlib.suppress(Exception):
                 put(qid, (P.REPLY_CRASHED, msg_id, P.PLAIN, (*error, None)))
                 os.eventfd_write(fd, 1)
-        self.outstanding.clear()
         for area, view in self._maps.values():
             view.release()
             area.close()

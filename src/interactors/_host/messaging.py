@@ -166,11 +166,15 @@ class CellMessaging:
         pending = self.pending
         pending.add(msg_id)
         try:
-            try:
-                self.mailbox.put_nowait(envelope)
-            except MailboxFull:
-                await self.mailbox.put(envelope)
-            reply = await pump.wait(msg_id, waiter)
+            direct = self.process.direct if self.process is not None else None
+            if direct is not None and direct.lane_send(envelope):
+                reply = await pump.wait_direct(msg_id, waiter, self.process.lane_poll)  # type: ignore[union-attr]
+            else:
+                try:
+                    self.mailbox.put_nowait(envelope)
+                except MailboxFull:
+                    await self.mailbox.put(envelope)
+                reply = await pump.wait(msg_id, waiter)
         finally:
             pending.discard(msg_id)
             pump.waiters.pop(msg_id, None)
@@ -187,13 +191,19 @@ class CellMessaging:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
         fmt, payload = self.encode_call(args, kwargs)
-        await self.mailbox.put((P.TELL, 0, method, fmt, payload, 0, 0, -1))
+        envelope = (P.TELL, 0, method, fmt, payload, 0, 0, -1)
+        direct = self.process.direct if self.process is not None else None
+        if direct is None or not direct.lane_send(envelope):
+            await self.mailbox.put(envelope)
 
     def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
         fmt, payload = self.encode_call(args, kwargs)
-        self.mailbox.put_nowait((P.TELL, 0, method, fmt, payload, 0, 0, -1))
+        envelope = (P.TELL, 0, method, fmt, payload, 0, 0, -1)
+        direct = self.process.direct if self.process is not None else None
+        if direct is None or not direct.lane_send(envelope):
+            self.mailbox.put_nowait(envelope)
 
     def interrupt(self, why: int) -> None:
         """Break the handler that keeps the actor from stopping, once a stop has waited

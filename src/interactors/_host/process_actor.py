@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -54,6 +55,10 @@ class ProcessLink:
         cell.mailbox.parked = self.base + S.PARKED
         cell.wake_flag = S.flag_code(self.slot_fd, self.base + S.PARKED)
         self.child: ActorTransport | None = None
+        # The current child's direct lane (see _backend/lane.py): what the cell's asks and
+        # tells use when they may, and how a waiting ask reads its answer.
+        self.direct: ChildProcess | None = None
+        self.lane_poll: Callable[[], bool] = _nothing
 
     @property
     def pid(self) -> int | None:
@@ -63,7 +68,7 @@ class ProcessLink:
         """Start a child for a new incarnation (the cell has bumped its token)."""
         cell = self.cell
         spares = SpareProcess.of(cell.system)
-        child: ActorTransport = ChildProcess(
+        process = ChildProcess(
             name=cell.name,
             actor_id=cell.actor_id,
             token=cell.token,
@@ -77,6 +82,7 @@ class ProcessLink:
             window=cell.mailbox.maxsize,
             loaded=spares.learn,
         )
+        child: ActorTransport = process
         address = cell.address()
         host_address = (*address[:5], address[6])
         reply_to = (
@@ -98,6 +104,11 @@ class ProcessLink:
                 "ulimit -u, open files)."
             ) from exc
         self.child = child
+        if process.lane is not None:
+            pump = cell.pump
+            self.lane_poll = process.lane_reader(pump.deliver)
+            pump.watch(process.lane.sock.fileno(), self.lane_poll)
+            self.direct = process
         if cell.token == 1:
             spares.refill()  # spawns may come in a burst: the next one finds it booting
         # Once this child has imported its actor's class (and said what that took), a
@@ -106,20 +117,33 @@ class ProcessLink:
 
     def ended(self) -> None:
         """The child's EXITED notice arrived: its bridge has finished or is finishing."""
+        self._close_lane()
         if self.child is not None:
             self.child.join(_KILL_JOIN)
             self.child = None
 
     def kill(self) -> None:
         """Kill the current child and wait for its bridge (used for hung actors)."""
+        self._close_lane()
         child, self.child = self.child, None
         if child is not None:
             child.kill()
             child.join(_KILL_JOIN)
 
+    def _close_lane(self) -> None:
+        process, self.direct = self.direct, None
+        if process is not None and process.lane is not None:
+            self.lane_poll = _nothing
+            self.cell.pump.unwatch(process.lane.sock.fileno())
+            process.close_lane()
+
     def close(self) -> None:
         self.kill()
         self.cell.system._slots.release(self.slot_fd, self.slot_index)
+
+
+def _nothing() -> bool:
+    return False
 
 
 class SpareProcess:

@@ -25,6 +25,7 @@ from .._wire import envelope as P
 _INLINE_STREAK = 64
 _SPIN_MAX = 30e-6
 _SPIN_MIN = 5e-6
+_LANE_SPIN_MAX = 200e-6  # an answer from a process actor's lane (see wait_direct)
 
 
 def current_backend() -> str:
@@ -59,6 +60,9 @@ class ReplyPump:
         self.streak = 0
         self.spin = _SPIN_MAX
         self.asking = 0
+        self.lane_spin = _LANE_SPIN_MAX
+        self._task_group: Any = None
+        self.watched: dict[int, object] = {}  # trio: the fds watched, and their watch
 
     # -- lifecycle (called from the system's task) ---------------------------------------
 
@@ -70,6 +74,7 @@ class ReplyPump:
             self._loop = asyncio.get_running_loop()
             self._loop.add_reader(self.fd, self._on_readable)
         else:
+            self._task_group = task_group
             task_group.start_soon(self._trio_reader)
 
     async def _trio_reader(self) -> None:
@@ -81,6 +86,53 @@ class ReplyPump:
             except trio.ClosedResourceError:
                 return
             self._on_readable()
+
+    def watch(self, fd: int, on_readable: Callable[[], bool]) -> None:
+        """Call ``on_readable`` on the loop's thread whenever ``fd`` is readable, until it
+        returns False or :meth:`unwatch` (call that before closing ``fd``)."""
+        if self._loop is not None:
+            loop = self._loop
+
+            def readable() -> None:
+                if not on_readable():
+                    loop.remove_reader(fd)
+
+            loop.add_reader(fd, readable)
+        elif self._task_group is not None:
+            token = self.watched[fd] = object()
+            self._task_group.start_soon(self._trio_watch, fd, on_readable, token)
+
+    def unwatch(self, fd: int) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(Exception):  # (the loop may be closing)
+                self._loop.remove_reader(fd)
+        elif self.watched.pop(fd, None) is not None:
+            import trio
+
+            trio.lowlevel.notify_closing(fd)
+
+    async def _trio_watch(self, fd: int, on_readable: Callable[[], bool], token: object) -> None:
+        import trio
+
+        while self.watched.get(fd) is token:
+            try:
+                await trio.lowlevel.wait_readable(fd)
+            except trio.BusyResourceError:  # the watch of an earlier fd of that number
+                await trio.sleep(0.001)
+                continue
+            except (trio.ClosedResourceError, OSError):
+                return
+            if self.watched.get(fd) is not token:
+                return
+            if not on_readable():
+                self.watched.pop(fd, None)
+                return
+
+    def deliver(self, envelope: tuple[Any, ...]) -> None:
+        """Resolve the waiter of a reply that did not come through the queue."""
+        waiter = self.waiters.pop(envelope[1], None)
+        if waiter is not None:
+            waiter.resolve(envelope)
 
     def _on_readable(self) -> None:
         if self._closed:
@@ -137,6 +189,37 @@ class ReplyPump:
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
+            return result
+        finally:
+            self.asking -= 1
+            self.waiters.pop(msg_id, None)
+
+    async def wait_direct(
+        self, msg_id: int, waiter: Any, poll: Callable[[], bool]
+    ) -> tuple[Any, ...]:
+        """The reply to an ask sent on a process actor's lane, which ``poll`` reads.
+
+        A lone caller polls for it a little longer than :meth:`_inline` spins (the answer
+        crosses two processes), then waits for the loop's reader on the lane."""
+        self.asking += 1
+        perf = time.perf_counter
+        start = perf()
+        try:
+            if self.asking == 1 and self.streak < _INLINE_STREAK:
+                deadline = start + self.lane_spin
+                while True:
+                    poll()
+                    envelope: tuple[Any, ...] | None = waiter.take()
+                    if envelope is not None:
+                        self.streak += 1
+                        return envelope
+                    if perf() >= deadline:
+                        break
+            self.streak = 0
+            result: tuple[Any, ...] = await waiter.wait()
+            # Spin next time as long as this answer took, if that is not too long.
+            took = perf() - start
+            self.lane_spin = _LANE_SPIN_MAX if took < _LANE_SPIN_MAX else _SPIN_MIN
             return result
         finally:
             self.asking -= 1

@@ -32,7 +32,9 @@ import time
 from .. import _backend as backend
 from .._backend import channel as C
 from .._backend.buffers import IDLE, BufferPool, Returns
+from .._backend.lane import LANE, ChildLane
 from .._wire import slots as S
+from . import serving, serving_async
 from .peer import PeerContext, PeerRef, undeliverable
 from .watchdog import Watchdog
 from .worker import Worker
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = ("main",)
 
 _PR_SET_PDEATHSIG = 1
+_SPIN_SECONDS = 200e-6
 # How long the watchdog waits for its SIGINT to be taken before it injects the exception
 # the way it does in an interpreter (the actor ignores SIGINT or replaced its handler).
 _SIGNAL_GRACE = 0.05
@@ -62,6 +65,7 @@ class Channel:
         self.waiting: dict[int, list[Any]] = {}  # seq -> [lock held until answered, status]
         self.gone: set[int] = set()  # host queues freed (their actors stopped for good)
         self.pool = BufferPool()  # the large buffers this process sends
+        self.sent = 0  # frames sent so far (an answer on the lane waits behind them)
         self.returns = Returns(self.send_released)  # the host's, mapped here
 
     def send_released(self) -> None:
@@ -72,6 +76,7 @@ class Channel:
         try:
             ids = self.returns.take()
             if ids:
+                self.sent += 1
                 with contextlib.suppress(OSError):
                     self.sock.sendall(C.frame((C.RELEASED, ids)))
         finally:
@@ -79,6 +84,7 @@ class Channel:
 
     def _send(self, data: bytes, fds: list[int]) -> None:
         with self.lock:
+            self.sent += 1
             C.send(self.sock, data, fds)
         if self.returns.pending():
             self.send_released()
@@ -186,6 +192,7 @@ class ProcessWorker(Worker):
         self.peers = ProcessPeers(self, address, reply_to)
         self.pending: list[tuple[type[BaseException], tuple[int, int]]] = []
         self.baseline = baseline  # the modules of a bare booted child
+        self.lane: ChildLane | None = None
 
     def load(self) -> bool:
         """Import the actor's class, then tell the host which libraries that took: the
@@ -221,7 +228,9 @@ class ProcessWorker(Worker):
         self.channel.put(qid, fd, -1, envelope)
 
     def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
-        self.channel.put(request[5], request[6], request[7], envelope)
+        lane = self.lane
+        if request[7] != LANE or lane is None or not lane.reply(envelope, self.channel.sent):
+            self.channel.put(request[5], request[6], request[7], envelope)
         # The reader thread put the ask on our local mailbox as a host does, keeping its
         # memoryviews for an answer through the queues; ours goes over the channel.
         backend.forget_lent(request[5], request[1])
@@ -299,6 +308,16 @@ def _serve_channel(
         frames = received
 
 
+def _read_mail_through(lane: ChildLane) -> None:
+    """The worker counts and takes its mail through the lane (see _backend/lane.py)."""
+    for module in (serving, serving_async):
+        module._count = lane.counting  # type: ignore[attr-defined]
+        module._get = lane.getting  # type: ignore[attr-defined]
+    # The host's next message takes longer to come than an interpreter actor's (it crosses
+    # two processes): spin for it a little longer before parking.
+    serving.SPIN_SECONDS = _SPIN_SECONDS  # type: ignore[misc]
+
+
 def _preload(preload: tuple[tuple[str, ...], tuple[str, ...]] | None) -> None:
     """A spare's head start: import what the system's process actors needed so far.
 
@@ -332,12 +351,16 @@ def main(
     _kind, config, address, reply_to, _none = first
     sys.path[:] = list(config[5])
     mbox_q, ctl_q, reply_q = (backend.create_queue(0) for _ in range(3))
-    mbox_fd, reply_fd = os.eventfd(0, os.EFD_CLOEXEC), os.eventfd(0, os.EFD_CLOEXEC)
     local = list(config)
-    local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     local[14] = reader.take_fd()  # our number for the slot memfd
     local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
+    lane = ChildLane(socket.socket(fileno=reader.take_fd()), mbox_q, backend.count, backend.get)
+    mbox_fd = reader.take_fd()  # the host writes it too, for what it sends on the lane
+    reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
+    local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     worker = ProcessWorker(tuple(local), channel, address, reply_to, baseline)
+    worker.lane = lane
+    _read_mail_through(lane)
     signal.signal(signal.SIGINT, worker.on_sigint)
     threading.Thread(
         target=_serve_channel,

@@ -38,7 +38,7 @@ __all__ = ("Leave", "Server")
 # How long an idle worker keeps checking its queue before it parks (seconds).
 SPIN_SECONDS: Final = 50e-6
 
-_count = backend.count
+_count = backend.count  # a process actor's child counts through its lane (_backend/lane.py)
 _get = backend.get
 _put = backend.put
 _wake = os.eventfd_write

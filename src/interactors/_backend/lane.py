@@ -1,0 +1,291 @@
+"""The direct lane of a process actor: the host's own messages, without the bridge.
+
+Through the bridge (:mod:`.process`) an ask from the host's event loop wakes four threads
+before its answer is back: the bridge, the child's reader, the child's worker, the bridge
+again. The lane is a second socket pair (``SOCK_SEQPACKET``: one message per send, kept
+whole and in order) between the sending host thread and the child's worker itself:
+
+* the host writes an envelope on it, and writes the child's mailbox eventfd only when the
+  worker is parked (its PARKED flag, in the actor's slot), as for an interpreter actor;
+* the worker reads it whenever it looks at its mailbox (:class:`ChildLane` is installed as
+  the worker's mailbox counter), so a worker that is busy or spinning needs no wake-up;
+* the worker answers an ask that came this way on the lane too (``reply_flag`` is
+  :data:`LANE`), and the host reads the answer where it waits for it: spinning briefly,
+  then through its event loop's reader on the lane. The answer says how many frames the
+  child had sent the bridge by then; until the bridge has executed them (a tell to
+  another actor, say), the bridge delivers the answer instead, after them.
+
+Order is kept by never having messages in flight on both ways at once. The host uses the
+lane only while the bridge has nothing handed to the child that the child has not handled
+yet, and nothing waits in the host mailbox or control queue; the bridge hands over mail
+only once every message sent on the lane was handled (see ``ChildProcess``). Envelopes
+whose marshal dump is larger than :data:`LANE_MAX` (large buffers among them) take the
+bridge, as do messages from other actors.
+
+Stdlib only: the child side is imported in the actor's process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import marshal
+import os
+import socket
+import threading
+from collections import deque
+
+from .._wire import envelope as P
+from . import count
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
+
+__all__ = ("LANE", "LANE_MAX", "ChildLane", "HostLane", "LaneHandover", "dump", "receive")
+
+LANE: Final = -2  # the reply_flag of an ask sent on the lane: answer it there
+LANE_MAX: Final = 64 * 1024  # larger envelopes go through the bridge
+
+_dumps = marshal.dumps
+_loads = marshal.loads
+_DONTWAIT: Final = socket.MSG_DONTWAIT
+
+
+def _too_large(value: Any, depth: int = 2) -> bool:
+    """Is ``value`` (or an item of it, two tuples deep) a buffer too large for the lane?
+    Looked at before dumping: a 64 MiB array is not copied just to learn that."""
+    kind = type(value)
+    if kind is tuple:
+        return depth > 0 and any(_too_large(item, depth - 1) for item in value)
+    if kind is memoryview:
+        return bool(value.nbytes > LANE_MAX)
+    return (kind is bytes or kind is str or kind is bytearray) and len(value) > LANE_MAX
+
+
+def dump(message: tuple[Any, ...], payload: Any) -> bytes | None:
+    """The lane message for ``message`` (carrying ``payload``), or None when it must take
+    the bridge."""
+    if _too_large(payload):
+        return None
+    try:
+        data = _dumps(message)
+    except ValueError:  # not marshal-able here: the bridge's frame says why
+        return None
+    return data if len(data) <= LANE_MAX else None
+
+
+def receive(
+    sock: socket.socket, buffer: bytearray, view: memoryview, deliver: Callable[[Any], None]
+) -> bool:
+    """Deliver every envelope waiting on ``sock``; False once the other end is gone."""
+    while True:
+        try:
+            n = sock.recv_into(buffer, LANE_MAX, _DONTWAIT)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not n:
+            return False
+        deliver(_loads(view[:n]))
+
+
+class LaneHandover:
+    """The part of a child process's host side (``ChildProcess``) that decides, under
+    one lock with the bridge, which way each message is handed to the child."""
+
+    name: str
+    mbox_q: int
+    ctl_q: int
+    pump_q: int
+    pump_fd: int
+    counters: memoryview
+    handled_at: int
+    handled_before: int
+    handed: int
+    window: int
+    gated: bool
+    detached: bool
+    outstanding: dict[tuple[int, int], tuple[int, int, int]]
+
+    def _put_once(self, qid: int, fd: int, flag: int, envelope: tuple[Any, ...]) -> int:
+        raise NotImplementedError
+
+    def init_lane(self, worker_parked: int) -> None:
+        self.lane: HostLane | None = None  # made by the child's start
+        self.lane_mode = False  # the last message handed over went on the lane
+        self.worker_parked = worker_parked  # the child worker's PARKED flag in counters
+        self.lock = threading.Lock()  # handing messages over: the bridge or a host thread
+        self.executed = 0  # frames from the child executed by the bridge
+        self.deferred: list[tuple[int, tuple[Any, ...]]] = []  # lane answers waiting for those
+        self.order_lock = threading.Lock()  # (executed, deferred)
+
+    def lane_send(self, envelope: tuple[Any, ...]) -> bool:
+        """Any host thread: hand ``envelope`` (to the mailbox) straight to the child's
+        worker, when order allows it (see lane.py); False: put it on the mailbox."""
+        lane = self.lane
+        if lane is None or self.detached or not self.lock.acquire(blocking=False):
+            return False
+        try:
+            in_flight = self.handed - (self.counters[self.handled_at] - self.handled_before)
+            if (
+                (in_flight and not self.lane_mode)
+                or in_flight >= self.window
+                or count(self.mbox_q)
+                or count(self.ctl_q)
+            ):
+                return False
+            asking = envelope[0] == P.ASK
+            data = dump((*envelope[:7], LANE) if asking else envelope, envelope[4])
+            if data is None:
+                return False
+            if asking:  # failed by the bridge if the child dies before answering
+                self.outstanding[(envelope[5], envelope[1])] = envelope[5:8]
+            if not lane.send(data):
+                if asking:
+                    del self.outstanding[(envelope[5], envelope[1])]
+                return False
+            self.lane_mode = True
+            self.handed += 1
+        finally:
+            self.lock.release()
+        if self.counters[self.worker_parked]:
+            os.eventfd_write(lane.wake_fd, 1)
+        return True
+
+    def lane_reader(self, deliver: Callable[[tuple[Any, ...]], None]) -> Callable[[], bool]:
+        """What the event loop's thread calls to read the answers that came back on the
+        lane (each goes to ``deliver``); it returns False once the child is gone."""
+        lane = self.lane
+        assert lane is not None
+        outstanding, pump_q = self.outstanding, self.pump_q
+
+        def answered(item: tuple[int, tuple[Any, ...]]) -> None:
+            sent, envelope = item
+            if sent > self.executed:
+                with self.order_lock:
+                    if sent > self.executed:  # the bridge delivers it after those frames
+                        self.deferred.append(item)
+                        return
+            outstanding.pop((pump_q, envelope[1]), None)
+            deliver(envelope)
+
+        return functools.partial(lane.drain, answered)
+
+    def close_lane(self) -> None:
+        """The event loop's thread, once it no longer watches the lane."""
+        if self.lane is not None:
+            self.lane.close()
+
+    def _executed(self, frames: int) -> None:
+        """Count executed frames; deliver the lane answers that waited for them."""
+        with self.order_lock:
+            self.executed += frames
+            ready = [item for item in self.deferred if item[0] <= self.executed]
+            if ready:
+                self.deferred = [item for item in self.deferred if item[0] > self.executed]
+        for _sent, envelope in ready:
+            self.outstanding.pop((self.pump_q, envelope[1]), None)
+            self._put_once(self.pump_q, self.pump_fd, -1, envelope)
+
+    def _window_full(self) -> bool:
+        """No more mail now: the window is full, or messages sent on the lane are not all
+        handled yet (mail must not overtake them)."""
+        in_flight = self.handed - (self.counters[self.handled_at] - self.handled_before)
+        self.gated = in_flight >= self.window or (self.lane_mode and in_flight > 0)
+        return self.gated
+
+
+class HostLane:
+    """The host's end of one child's lane, and the eventfd that wakes the child's worker.
+
+    Sends happen under the child's bridge lock (any host thread); answers are read by the
+    event loop's thread only: :meth:`drain` while an ask waits, and the loop's reader.
+    """
+
+    __slots__ = ("buffer", "closed", "sock", "theirs", "view", "wake_fd")
+
+    def __init__(self) -> None:
+        self.sock, self.theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.wake_fd = os.eventfd(0, os.EFD_CLOEXEC)
+        except BaseException:
+            self.sock.close()
+            self.theirs.close()
+            raise
+        self.buffer = bytearray(LANE_MAX)
+        self.view = memoryview(self.buffer)
+        self.closed = False
+
+    def handover(self) -> list[int]:
+        """The fds the child gets with its configuration (its lane end and the eventfd)."""
+        return [self.theirs.detach(), os.dup(self.wake_fd)]
+
+    def send(self, data: bytes) -> bool:
+        """Send without waiting: False when the lane is full (or the child is gone)."""
+        try:
+            self.sock.send(data, _DONTWAIT)
+        except OSError:
+            return False
+        return True
+
+    def drain(self, deliver: Callable[[Any], None]) -> bool:
+        """Deliver the answers that arrived; False once the child is gone."""
+        return not self.closed and receive(self.sock, self.buffer, self.view, deliver)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self.theirs.fileno() >= 0:
+                self.theirs.close()
+            self.sock.close()
+            os.close(self.wake_fd)
+
+
+class ChildLane:
+    """The child's end, read by the worker's thread whenever it looks at its mailbox.
+
+    Installed as the worker's mailbox ``count`` and ``get``: what arrived on the lane is
+    kept here, in order, and handed out after anything in the local mailbox queue (which
+    then holds none of the host's mail: the two ways are never in flight at once)."""
+
+    __slots__ = ("buffer", "count", "get", "mbox_q", "pending", "sock", "view")
+
+    def __init__(self, sock: socket.socket, mbox_q: int, count: Any, get: Any) -> None:
+        self.sock = sock
+        self.mbox_q = mbox_q
+        self.count = count
+        self.get = get
+        self.pending: deque[tuple[Any, ...]] = deque()
+        self.buffer = bytearray(LANE_MAX)
+        self.view = memoryview(self.buffer)
+
+    def counting(self, qid: int) -> int:
+        """The worker's ``count``: for the mailbox, what the lane brought too."""
+        if qid != self.mbox_q:
+            count: int = self.count(qid)
+            return count
+        receive(self.sock, self.buffer, self.view, self.pending.append)
+        queued: int = self.count(qid)
+        return queued + len(self.pending)
+
+    def getting(self, qid: int) -> Any:
+        """The worker's ``get``."""
+        if qid == self.mbox_q and self.pending and not self.count(qid):
+            return self.pending.popleft()
+        return self.get(qid)
+
+    def reply(self, envelope: tuple[Any, ...], sent: int) -> bool:
+        """Answer an ask that came on the lane; False if the answer must take the bridge.
+
+        ``sent`` counts the frames this process sent the bridge so far: the host delivers
+        the answer only once the bridge has executed them (a tell sent before answering
+        reaches its actor before the answer reaches the asker, as between interpreters)."""
+        data = dump((sent, envelope), envelope[3])
+        if data is None:
+            return False
+        with contextlib.suppress(OSError):  # the host is gone: this process ends with it
+            self.sock.send(data)
+        return True
