@@ -201,6 +201,7 @@ async def interactors_rows(plan: dict[str, int]) -> dict[str, Any]:
         plain = await system.spawn("actors:SyncCounter", isolation="process")
         await plain.ask.get()
         out["spawn_plain_first_answer_s"] = time.perf_counter() - start
+        await anyio.sleep(1.0)  # the next spare boots (it imports numpy): not measured
 
         async def ask_rate() -> float:
             start = time.perf_counter()
