@@ -2,25 +2,34 @@
 
 Through the bridge (:mod:`.process`) an ask from the host's event loop wakes four threads
 before its answer is back: the bridge, the child's reader, the child's worker, the bridge
-again. The lane is a second socket pair (``SOCK_SEQPACKET``: one message per send, kept
-whole and in order) between the sending host thread and the child's worker itself:
+again. The lane goes from the sending host thread straight to the child's worker, through
+two rings in shared memory (:mod:`.ring`, one each way), with no syscall while both sides
+are awake:
 
-* the host writes an envelope on it, and writes the child's mailbox eventfd only when the
-  worker is parked (its PARKED flag, in the actor's slot), as for an interpreter actor;
-* the worker reads it whenever it looks at its mailbox (:class:`ChildLane` is installed as
-  the worker's mailbox counter), so a worker that is busy or spinning needs no wake-up;
-* the worker answers an ask that came this way on the lane too (``reply_flag`` is
-  :data:`LANE`), and the host reads the answer where it waits for it: spinning briefly,
-  then through its event loop's reader on the lane. The answer says how many frames the
-  child had sent the bridge by then; until the bridge has executed them (a tell to
-  another actor, say), the bridge delivers the answer instead, after them.
+* the host writes an envelope into the outgoing ring, and writes the child's mailbox
+  eventfd only when the worker is parked (its PARKED flag, in the actor's slot), as for an
+  interpreter actor;
+* the worker reads the ring whenever it looks at its mailbox (:class:`ChildLane` is
+  installed as the worker's mailbox ``count`` and ``get``), so a worker that is busy or
+  spinning needs no wake-up;
+* the worker answers an ask that came this way in the other ring (``reply_flag`` is
+  :data:`LANE`); the host's caller looks for the answer briefly, then says it sleeps (the
+  ring's ``waiting`` word: the child then writes an eventfd the event loop watches) and
+  waits. The answer says how many frames the child had sent the bridge by then; until the
+  bridge has executed them (a tell to another actor, say), the bridge delivers the answer
+  instead, after them.
+
+Each "announce, then look again" (a parked worker, a sleeping caller) has a full fence
+between the store and the load on both sides (:func:`.ring.fence`).
 
 Order is kept by never having messages in flight on both ways at once. The host uses the
 lane only while the bridge has nothing handed to the child that the child has not handled
 yet, and nothing waits in the host mailbox or control queue; the bridge hands over mail
 only once every message sent on the lane was handled (see ``ChildProcess``). Envelopes
-whose marshal dump is larger than :data:`LANE_MAX` (large buffers among them) take the
-bridge, as do messages from other actors.
+whose payload is larger than :data:`LANE_MAX` (large buffers among them), messages that
+find the ring full, and messages from other actors take the bridge. Without rings (a
+platform other than x86-64, see :mod:`.ring`) there is no lane: everything takes the
+bridge.
 
 Stdlib only: the child side is imported in the actor's process.
 """
@@ -30,27 +39,27 @@ from __future__ import annotations
 import contextlib
 import functools
 import marshal
+import mmap
 import os
-import socket
 import threading
 from collections import deque
 
 from .._wire import envelope as P
 from . import count
+from .ring import SIZE, Ring, fence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
-__all__ = ("LANE", "LANE_MAX", "ChildLane", "HostLane", "LaneHandover", "dump", "receive")
+__all__ = ("LANE", "LANE_MAX", "ChildLane", "HostLane", "LaneHandover", "dump")
 
 LANE: Final = -2  # the reply_flag of an ask sent on the lane: answer it there
 LANE_MAX: Final = 64 * 1024  # larger envelopes go through the bridge
 
 _dumps = marshal.dumps
 _loads = marshal.loads
-_DONTWAIT: Final = socket.MSG_DONTWAIT
 
 
 def _too_large(value: Any, depth: int = 2) -> bool:
@@ -74,22 +83,6 @@ def dump(message: tuple[Any, ...], payload: Any) -> bytes | None:
     except ValueError:  # not marshal-able here: the bridge's frame says why
         return None
     return data if len(data) <= LANE_MAX else None
-
-
-def receive(
-    sock: socket.socket, buffer: bytearray, view: memoryview, deliver: Callable[[Any], None]
-) -> bool:
-    """Deliver every envelope waiting on ``sock``; False once the other end is gone."""
-    while True:
-        try:
-            n = sock.recv_into(buffer, LANE_MAX, _DONTWAIT)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        if not n:
-            return False
-        deliver(_loads(view[:n]))
 
 
 class LaneHandover:
@@ -151,6 +144,7 @@ class LaneHandover:
             self.handed += 1
         finally:
             self.lock.release()
+        fence()  # the message is visible before the worker's PARKED flag is read
         if self.counters[self.worker_parked]:
             os.eventfd_write(lane.wake_fd, 1)
         return True
@@ -199,49 +193,66 @@ class LaneHandover:
 
 
 class HostLane:
-    """The host's end of one child's lane, and the eventfd that wakes the child's worker.
+    """The host's end of one child's lane: the two rings in a shared ``memfd``, the
+    eventfd that wakes the child's worker and the one the child writes for a sleeping
+    host waiter.
 
     Sends happen under the child's bridge lock (any host thread); answers are read by the
     event loop's thread only: :meth:`drain` while an ask waits, and the loop's reader.
     """
 
-    __slots__ = ("buffer", "closed", "sock", "theirs", "view", "wake_fd")
+    __slots__ = ("area", "closed", "inbox", "memfd", "outbox", "reply_fd", "wake_fd")
 
     def __init__(self) -> None:
-        self.sock, self.theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        fds: list[int] = []
         try:
-            self.wake_fd = os.eventfd(0, os.EFD_CLOEXEC)
+            fds.append(os.memfd_create("interactors-lane", os.MFD_CLOEXEC))
+            os.ftruncate(fds[0], 2 * SIZE)
+            fds.append(os.eventfd(0, os.EFD_CLOEXEC))
+            fds.append(os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK))
+            self.area = mmap.mmap(fds[0], 2 * SIZE)
         except BaseException:
-            self.sock.close()
-            self.theirs.close()
+            for fd in fds:
+                os.close(fd)
             raise
-        self.buffer = bytearray(LANE_MAX)
-        self.view = memoryview(self.buffer)
+        self.memfd, self.wake_fd, self.reply_fd = fds
+        self.outbox = Ring(self.area, 0)  # host -> child
+        self.inbox = Ring(self.area, SIZE)  # child -> host
         self.closed = False
 
     def handover(self) -> list[int]:
-        """The fds the child gets with its configuration (its lane end and the eventfd)."""
-        return [self.theirs.detach(), os.dup(self.wake_fd)]
+        """The fds the child gets with its configuration: the rings' memfd, the eventfd
+        that wakes its worker, the one that wakes the host."""
+        fds = [self.memfd, os.dup(self.wake_fd), os.dup(self.reply_fd)]
+        self.memfd = -1  # (sent and closed with the configuration: the mapping stays)
+        return fds
 
     def send(self, data: bytes) -> bool:
-        """Send without waiting: False when the lane is full (or the child is gone)."""
-        try:
-            self.sock.send(data, _DONTWAIT)
-        except OSError:
-            return False
-        return True
+        """Add a message for the child; False when the ring is full."""
+        return self.outbox.write(data)
 
     def drain(self, deliver: Callable[[Any], None]) -> bool:
-        """Deliver the answers that arrived; False once the child is gone."""
-        return not self.closed and receive(self.sock, self.buffer, self.view, deliver)
+        """Deliver the answers that arrived; False once the lane is closed."""
+        if self.closed:
+            return False
+        self.inbox.read(deliver)
+        return True
+
+    def sleeping(self, change: int) -> None:
+        """A waiter of the event loop goes to sleep (+1) or is back (-1): while one
+        sleeps, the child writes ``reply_fd`` after each answer."""
+        if not self.closed:
+            self.inbox.waiting += change
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            if self.theirs.fileno() >= 0:
-                self.theirs.close()
-            self.sock.close()
-            os.close(self.wake_fd)
+            self.outbox.release()
+            self.inbox.release()
+            self.area.close()
+            for fd in (self.memfd, self.wake_fd, self.reply_fd):
+                if fd >= 0:
+                    os.close(fd)
 
 
 class ChildLane:
@@ -251,25 +262,32 @@ class ChildLane:
     kept here, in order, and handed out after anything in the local mailbox queue (which
     then holds none of the host's mail: the two ways are never in flight at once)."""
 
-    __slots__ = ("buffer", "count", "get", "mbox_q", "pending", "sock", "view")
+    __slots__ = ("area", "count", "get", "inbox", "mbox_q", "outbox", "pending", "reply_fd")
 
-    def __init__(self, sock: socket.socket, mbox_q: int, count: Any, get: Any) -> None:
-        self.sock = sock
+    def __init__(self, memfd: int, reply_fd: int, mbox_q: int, count: Any, get: Any) -> None:
+        try:
+            self.area = mmap.mmap(memfd, 2 * SIZE)
+        finally:
+            os.close(memfd)
+        self.inbox = Ring(self.area, 0)
+        self.outbox = Ring(self.area, SIZE)
+        self.reply_fd = reply_fd
         self.mbox_q = mbox_q
         self.count = count
         self.get = get
         self.pending: deque[tuple[Any, ...]] = deque()
-        self.buffer = bytearray(LANE_MAX)
-        self.view = memoryview(self.buffer)
 
     def counting(self, qid: int) -> int:
-        """The worker's ``count``: for the mailbox, what the lane brought too."""
-        if qid != self.mbox_q:
-            count: int = self.count(qid)
-            return count
-        receive(self.sock, self.buffer, self.view, self.pending.append)
+        """The worker's ``count``: for the mailbox, what the lane brought too.
+
+        The fence makes a worker that has just set its PARKED flag see a message the host
+        wrote before it read that flag (the host fences between the two as well)."""
         queued: int = self.count(qid)
-        return queued + len(self.pending)
+        if qid == self.mbox_q:
+            fence()
+            self.inbox.read(self.pending.append)
+            queued += len(self.pending)
+        return queued
 
     def getting(self, qid: int) -> Any:
         """The worker's ``get``."""
@@ -284,8 +302,10 @@ class ChildLane:
         the answer only once the bridge has executed them (a tell sent before answering
         reaches its actor before the answer reaches the asker, as between interpreters)."""
         data = dump((sent, envelope), envelope[3])
-        if data is None:
+        if data is None or not self.outbox.write(data):
             return False
-        with contextlib.suppress(OSError):  # the host is gone: this process ends with it
-            self.sock.send(data)
+        fence()
+        if self.outbox.waiting:
+            with contextlib.suppress(OSError):  # the host is gone: this process ends too
+                os.eventfd_write(self.reply_fd, 1)
         return True

@@ -46,6 +46,7 @@ from . import channel as C
 from .booting import Booted, boot, discard
 from .buffers import IDLE, BufferPool, Returns
 from .lane import HostLane, LaneHandover
+from .ring import SUPPORTED as RING_SUPPORTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class ChildProcess(LaneHandover):
         """Configure a child (a ``booted`` spare, or a new one) and start the bridge."""
         try:
             self.wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
-            self.lane = HostLane()
+            self.lane = HostLane() if RING_SUPPORTED else None
             self.popen, ours = booted or boot()
         except BaseException:
             if self.lane is not None:
@@ -150,11 +151,11 @@ class ChildProcess(LaneHandover):
                 discard(booted, wait=0.0)
             raise
         self.sock = ours
-        frame = C.frame((C.CONFIG, config, address, reply_to, None))
-        # The child maps the same counters, watches the cell's interrupt eventfd (the
-        # host's stops wake its watchdog) and gets its lane. If a spare died, its end of
-        # file tells.
-        fds = [os.dup(self.slot_fd), os.dup(config[21]), *self.lane.handover()]
+        frame = C.frame((C.CONFIG, config, address, reply_to, self.lane is not None))
+        # The child maps the same counters, watches the cell's interrupt eventfd (the host's
+        # stops wake its watchdog), gets its lane. A dead spare's end of file tells.
+        lane = self.lane.handover() if self.lane is not None else []
+        fds = [os.dup(self.slot_fd), os.dup(config[21]), *lane]
         with contextlib.suppress(OSError):
             C.send(ours, frame, fds)
         self.thread = threading.Thread(

@@ -168,7 +168,9 @@ class CellMessaging:
         try:
             direct = self.process.direct if self.process is not None else None
             if direct is not None and direct.lane_send(envelope):
-                reply = await pump.wait_direct(msg_id, waiter, self.process.lane_poll)  # type: ignore[union-attr]
+                link = self.process
+                assert link is not None
+                reply = await pump.wait_direct(msg_id, waiter, link.lane_poll, link.lane_sleeping)
             else:
                 try:
                     self.mailbox.put_nowait(envelope)

@@ -10,7 +10,9 @@ usual code: the bridge posts EXITED when the child is gone, as an interpreter th
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,7 @@ class ProcessLink:
         # tells use when they may, and how a waiting ask reads its answer.
         self.direct: ChildProcess | None = None
         self.lane_poll: Callable[[], bool] = _nothing
+        self.lane_sleeping: Callable[[int], None] = _ignore
 
     @property
     def pid(self) -> int | None:
@@ -106,8 +109,16 @@ class ProcessLink:
         self.child = child
         if process.lane is not None:
             pump = cell.pump
-            self.lane_poll = process.lane_reader(pump.deliver)
-            pump.watch(process.lane.sock.fileno(), self.lane_poll)
+            self.lane_poll = poll = process.lane_reader(pump.deliver)
+            self.lane_sleeping = process.lane.sleeping
+            reply_fd = process.lane.reply_fd
+
+            def readable() -> bool:
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(reply_fd)
+                return poll()
+
+            pump.watch(reply_fd, readable)
             self.direct = process
         if cell.token == 1:
             spares.refill()  # spawns may come in a burst: the next one finds it booting
@@ -134,7 +145,7 @@ class ProcessLink:
         process, self.direct = self.direct, None
         if process is not None and process.lane is not None:
             self.lane_poll = _nothing
-            self.cell.pump.unwatch(process.lane.sock.fileno())
+            self.cell.pump.unwatch(process.lane.reply_fd)
             process.close_lane()
 
     def close(self) -> None:
@@ -144,6 +155,10 @@ class ProcessLink:
 
 def _nothing() -> bool:
     return False
+
+
+def _ignore(_change: int) -> None:
+    pass
 
 
 class SpareProcess:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _backend as backend
+from .._backend.ring import fence
 from .._wire import envelope as P
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
@@ -195,12 +196,17 @@ class ReplyPump:
             self.waiters.pop(msg_id, None)
 
     async def wait_direct(
-        self, msg_id: int, waiter: Any, poll: Callable[[], bool]
+        self,
+        msg_id: int,
+        waiter: Any,
+        poll: Callable[[], bool],
+        sleeping: Callable[[int], None],
     ) -> tuple[Any, ...]:
         """The reply to an ask sent on a process actor's lane, which ``poll`` reads.
 
         A lone caller polls for it a little longer than :meth:`_inline` spins (the answer
-        crosses two processes), then waits for the loop's reader on the lane."""
+        crosses two processes). Then it tells the lane that it sleeps (``sleeping``: the
+        child then wakes the loop's reader), looks once more, and waits."""
         self.asking += 1
         perf = time.perf_counter
         start = perf()
@@ -216,11 +222,19 @@ class ReplyPump:
                     if perf() >= deadline:
                         break
             self.streak = 0
-            result: tuple[Any, ...] = await waiter.wait()
+            sleeping(1)
+            try:
+                fence()  # the flag is visible before the lane is looked at again
+                poll()
+                envelope = waiter.take()
+                if envelope is None:
+                    envelope = await waiter.wait()
+            finally:
+                sleeping(-1)
             # Spin next time as long as this answer took, if that is not too long.
             took = perf() - start
             self.lane_spin = _LANE_SPIN_MAX if took < _LANE_SPIN_MAX else _SPIN_MIN
-            return result
+            return envelope
         finally:
             self.asking -= 1
             self.waiters.pop(msg_id, None)

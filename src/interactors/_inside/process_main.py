@@ -348,19 +348,24 @@ def main(
     channel = Channel(sock)
     reader = C.FrameReader(channel.returns)
     first, *early = _receive(sock, reader)
-    _kind, config, address, reply_to, _none = first
+    _kind, config, address, reply_to, with_lane = first
     sys.path[:] = list(config[5])
     mbox_q, ctl_q, reply_q = (backend.create_queue(0) for _ in range(3))
     local = list(config)
     local[14] = reader.take_fd()  # our number for the slot memfd
     local[21] = reader.take_fd()  # the cell's interrupt eventfd: the host's stops wake us
-    lane = ChildLane(socket.socket(fileno=reader.take_fd()), mbox_q, backend.count, backend.get)
-    mbox_fd = reader.take_fd()  # the host writes it too, for what it sends on the lane
+    lane = None
+    if with_lane:  # (see _backend/lane.py): the rings, the worker's and the host's eventfds
+        memfd, mbox_fd, host_fd = (reader.take_fd() for _ in range(3))
+        lane = ChildLane(memfd, host_fd, mbox_q, backend.count, backend.get)
+    else:
+        mbox_fd = os.eventfd(0, os.EFD_CLOEXEC)
     reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     worker = ProcessWorker(tuple(local), channel, address, reply_to, baseline)
-    worker.lane = lane
-    _read_mail_through(lane)
+    if lane is not None:
+        worker.lane = lane
+        _read_mail_through(lane)
     signal.signal(signal.SIGINT, worker.on_sigint)
     threading.Thread(
         target=_serve_channel,
