@@ -67,7 +67,11 @@ def _too_large(value: Any, depth: int = 2) -> bool:
     Looked at before dumping: a 64 MiB array is not copied just to learn that."""
     kind = type(value)
     if kind is tuple:
-        return depth > 0 and any(_too_large(item, depth - 1) for item in value)
+        if depth:
+            for item in value:
+                if _too_large(item, depth - 1):
+                    return True
+        return False
     if kind is memoryview:
         return bool(value.nbytes > LANE_MAX)
     return (kind is bytes or kind is str or kind is bytearray) and len(value) > LANE_MAX

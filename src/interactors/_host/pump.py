@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio.lowlevel
+
 from .. import _backend as backend
 from .._backend.ring import fence
 from .._wire import envelope as P
@@ -211,8 +213,11 @@ class ReplyPump:
         perf = time.perf_counter
         start = perf()
         try:
-            if self.asking == 1 and self.streak < _INLINE_STREAK:
-                deadline = start + self.lane_spin
+            if self.asking == 1:
+                if self.streak >= _INLINE_STREAK:  # let the loop run, then look again
+                    self.streak = 0
+                    await anyio.lowlevel.checkpoint()
+                deadline = perf() + self.lane_spin
                 while True:
                     poll()
                     envelope: tuple[Any, ...] | None = waiter.take()
