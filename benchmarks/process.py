@@ -9,7 +9,7 @@ Rows (each interactors row next to its peers, measured in the same run):
   installed); round trips per second;
 - numpy work: 2 process actors computing in parallel vs the same work on one thread (one
   BLAS thread each; warmed up, the spare process settled; median of the repeats), next to
-  the same work in 2 ProcessPoolExecutor workers (what the machine gives plain processes);
+  the same work in 2 ProcessPoolExecutor workers, timed in alternation with the actors;
 - 64 MiB numpy array round trip: to a process actor (memfd buffers) vs pickled through a Pipe;
 - spawn to first answer: a process actor vs a ProcessPoolExecutor's first result;
 - RSS of an idle process actor (its child process's VmRSS);
@@ -163,24 +163,6 @@ def _numpy_sum(n: int) -> float:
     return float(np.arange(n).sum())
 
 
-def pool_numpy_speedup(n: int, rounds: int, repeats: int) -> float:
-    """The numpy row's peer: the same work in 2 ProcessPoolExecutor workers vs 1 thread
-    (what this machine's 2 CPUs give plain processes)."""
-    ctx = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        list(pool.map(_numpy_work, [n, n], [1, 1]))  # started and warm
-        _numpy_work(n, 1)
-        speedups = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            _numpy_work(n, rounds * 2)
-            one_thread = time.perf_counter() - start
-            start = time.perf_counter()
-            list(pool.map(_numpy_work, [n, n], [rounds, rounds]))
-            speedups.append(one_thread / (time.perf_counter() - start))
-    return statistics.median(speedups)
-
-
 def pool_first_result() -> tuple[float, float, float]:
     """Seconds to a ProcessPoolExecutor's first result: spawn and (Linux default) fork, and
     spawn for a task that imports numpy (as the numpy actor's cold spawn does)."""
@@ -241,23 +223,32 @@ async def interactors_rows(plan: dict[str, int]) -> dict[str, Any]:
 
         second = await system.spawn("benchmarks.process_actors:Numeric", isolation="process")
         n, rounds = plan["matrix"], plan["rounds"]
-        # Warm both sides up (first BLAS calls), and let the spare process that the spawn
-        # started finish importing numpy: it would share the 2 CPUs with the timed work.
-        _numpy_work(n, 1)
-        for actor in (echo, second):
-            await actor.ask.work(n, 1)
-        await anyio.sleep(1.0)
-        speedups = []
-        for _ in range(plan["repeats"]):
-            start = time.perf_counter()
-            _numpy_work(n, rounds * 2)
-            one_thread = time.perf_counter() - start
-            start = time.perf_counter()
-            async with anyio.create_task_group() as tg:
-                for actor in (echo, second):
-                    tg.start_soon(actor.ask.work, n, rounds)
-            speedups.append(one_thread / (time.perf_counter() - start))
+        # The peer: the same work in 2 ProcessPoolExecutor workers, timed in alternation
+        # with the actors against the same one-thread time (this VM's speed drifts).
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as pool:
+            # Warm every side up (first BLAS calls), and let the spare process that the
+            # spawn started finish importing numpy: it would share the 2 CPUs.
+            list(pool.map(_numpy_work, [n, n], [1, 1]))
+            _numpy_work(n, 1)
+            for actor in (echo, second):
+                await actor.ask.work(n, 1)
+            await anyio.sleep(1.0)
+            speedups, pool_speedups = [], []
+            for _ in range(plan["repeats"]):
+                start = time.perf_counter()
+                _numpy_work(n, rounds * 2)
+                one_thread = time.perf_counter() - start
+                start = time.perf_counter()
+                async with anyio.create_task_group() as tg:
+                    for actor in (echo, second):
+                        tg.start_soon(actor.ask.work, n, rounds)
+                speedups.append(one_thread / (time.perf_counter() - start))
+                start = time.perf_counter()
+                list(pool.map(_numpy_work, [n, n], [rounds, rounds]))
+                pool_speedups.append(one_thread / (time.perf_counter() - start))
         out["numpy_speedup"] = statistics.median(speedups)
+        out["pool_numpy_speedup"] = statistics.median(pool_speedups)
 
         idle = [plain] + [
             await system.spawn("actors:SyncCounter", isolation="process") for _ in range(2)
@@ -320,7 +311,6 @@ def main() -> None:
     ray = ray_rate(plan["asks"] // 3, plan["repeats"])
     pipe_array = pipe_array_round_trip(plan["repeats"])
     pool_spawn, pool_fork, pool_numpy = pool_first_result()
-    pool_speedup = pool_numpy_speedup(plan["matrix"], plan["rounds"], plan["repeats"])
     rows = [
         ("ask, 1 caller (round trips/s)", f"{ours['ask_rate']:,.0f}", "process actor"),
         ("", f"{pipe:,.0f}", "multiprocessing Pipe echo"),
@@ -328,7 +318,7 @@ def main() -> None:
         ("", "not installed" if ray is None else f"{ray:,.0f}", "Ray actor"),
         ("  ratio to Pipe (target >= 1.5)", f"{ours['ask_rate'] / pipe:.2f}x", ""),
         ("numpy work, 2 actors vs 1 thread", f"{ours['numpy_speedup']:.2f}x", "target >= 1.8"),
-        ("", f"{pool_speedup:.2f}x", "2 ProcessPoolExecutor workers vs 1 thread"),
+        ("", f"{ours['pool_numpy_speedup']:.2f}x", "2 ProcessPoolExecutor workers vs 1 thread"),
         (
             f"{ARRAY_MIB} MiB array round trip (ms)",
             f"{ours['array_round_trip_s'] * 1e3:.0f}",
@@ -364,7 +354,6 @@ def main() -> None:
         "interactors": ours,
         "pipe_echo_rate": pipe,
         "pool_rate": pool,
-        "pool_numpy_speedup": pool_speedup,
         "ray_rate": ray,
         "pipe_array_round_trip_s": pipe_array,
         "pool_first_result_spawn_s": pool_spawn,
