@@ -10,6 +10,7 @@ and a stop comes after what was sent before it.
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 import interactors
@@ -159,3 +160,27 @@ async def test_the_order_holds_with_and_without_the_lane(
                 assert await journal.ask.note_elsewhere(other, i) == "told"
                 assert (await other.ask.read())[-1] == i
             assert await journal.ask.read() == list(range(20))
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_a_caller_asking_in_a_tight_loop_lets_other_tasks_run(isolation: str) -> None:
+    # Answers taken without suspending (spinning for them) must not starve the event loop.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            journal = await system.spawn("process_actors:Journal", isolation=isolation)
+            ticks = 0
+            done = False
+
+            async def ticker() -> None:
+                nonlocal ticks
+                while not done:
+                    ticks += 1
+                    await anyio.lowlevel.checkpoint()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(ticker)
+                for i in range(2000):
+                    assert await journal.ask.echo(i) == i
+                seen = ticks
+                done = True
+            assert seen >= 2000 // 64 - 1  # at least once per 64 answers taken in a row

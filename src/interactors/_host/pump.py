@@ -26,9 +26,8 @@ from .._wire import envelope as P
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
-_SPIN_MAX = 30e-6
+_SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
-_LANE_SPIN_MAX = 200e-6  # an answer from a process actor's lane (see wait_direct)
 
 
 def current_backend() -> str:
@@ -63,7 +62,7 @@ class ReplyPump:
         self.streak = 0
         self.spin = _SPIN_MAX
         self.asking = 0
-        self.lane_spin = _LANE_SPIN_MAX
+        self.lane_spin = _SPIN_MAX
         self._task_group: Any = None
         self.watched: dict[int, object] = {}  # trio: the fds watched, and their watch
 
@@ -187,11 +186,19 @@ class ReplyPump:
     async def wait(self, msg_id: int, waiter: Any) -> tuple[Any, ...]:
         """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work."""
         self.asking += 1
+        start = time.perf_counter()
         try:
+            alone = self.asking == 1
+            if alone and self.streak >= _INLINE_STREAK:  # let the loop run, then look
+                self.streak = 0
+                await anyio.lowlevel.checkpoint()
             envelope = self._inline(waiter)
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
+            if alone:  # spin next time as long as this answer took, if not too long
+                took = time.perf_counter() - start
+                self.spin = _SPIN_MAX if took < _SPIN_MAX else _SPIN_MIN
             return result
         finally:
             self.asking -= 1
@@ -238,7 +245,7 @@ class ReplyPump:
                 sleeping(-1)
             # Spin next time as long as this answer took, if that is not too long.
             took = perf() - start
-            self.lane_spin = _LANE_SPIN_MAX if took < _LANE_SPIN_MAX else _SPIN_MIN
+            self.lane_spin = _SPIN_MAX if took < _SPIN_MAX else _SPIN_MIN
             return envelope
         finally:
             self.asking -= 1
@@ -247,25 +254,18 @@ class ReplyPump:
     def _inline(self, waiter: Any) -> tuple[Any, ...] | None:
         """Take the reply without suspending when it is (nearly) there already.
 
-        A quick actor answers within microseconds, while suspending and resuming a task
-        costs more than the whole round trip. A lone caller spins briefly for its reply
-        (5-30 µs, adapting to how often that pays off); while other tasks wait for replies
-        (``asking`` counts them until they resume) it only looks, so callers keep
-        pipelining. At most ``_INLINE_STREAK`` answers in a row are
-        taken inline, then the task yields once so the event loop is never starved.
+        A quick actor answers within tens of microseconds, while suspending and resuming a
+        task costs more than the whole round trip. A lone caller spins for its reply for
+        up to ``_SPIN_MAX`` (``_SPIN_MIN`` while its last awaited answer took longer than
+        that); while other tasks wait for replies (``asking`` counts them until they
+        resume) it only looks, so callers keep pipelining. After ``_INLINE_STREAK``
+        answers taken in a row, :meth:`wait` yields to the loop once.
         """
-        if self.streak >= _INLINE_STREAK:
-            self.streak = 0
-            return None
         qid, count = self.qid, backend.count
         if not count(qid) and self.asking == 1:
             deadline = time.perf_counter() + self.spin
             while not count(qid) and time.perf_counter() < deadline:
                 pass
-            if count(qid):
-                self.spin = min(_SPIN_MAX, self.spin * 1.5)
-            else:
-                self.spin = max(_SPIN_MIN, self.spin / 2)
         if count(qid):
             self.drain()
             envelope: tuple[Any, ...] | None = waiter.take()
