@@ -189,10 +189,14 @@ class ReplyPump:
         start = time.perf_counter()
         try:
             alone = self.asking == 1
-            if alone and self.streak >= _INLINE_STREAK:  # let the loop run, then look
+            envelope = None
+            if self.streak < _INLINE_STREAK:
+                envelope = self._inline(waiter)
+            else:  # the loop runs once: a lone caller then looks, others wait their turn
                 self.streak = 0
-                await anyio.lowlevel.checkpoint()
-            envelope = self._inline(waiter)
+                if alone:
+                    await anyio.lowlevel.checkpoint()
+                    envelope = self._inline(waiter)
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
