@@ -126,7 +126,7 @@ class LaneHandover:
         if lane is None or self.detached or not self.lock.acquire(blocking=False):
             return False
         try:
-            in_flight = self.handed - (self.counters[self.handled_at] - self.handled_before)
+            in_flight = self._in_flight()
             if (
                 (in_flight and not self.lane_mode)
                 or in_flight >= self.window
@@ -191,9 +191,13 @@ class LaneHandover:
     def _window_full(self) -> bool:
         """No more mail now: the window is full, or messages sent on the lane are not all
         handled yet (mail must not overtake them)."""
-        in_flight = self.handed - (self.counters[self.handled_at] - self.handled_before)
+        in_flight = self._in_flight()
         self.gated = in_flight >= self.window or (self.lane_mode and in_flight > 0)
         return self.gated
+
+    def _in_flight(self) -> int:
+        """Messages handed to the child, either way, that it has not handled yet."""
+        return self.handed - (self.counters[self.handled_at] - self.handled_before)
 
 
 class HostLane:
