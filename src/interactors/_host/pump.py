@@ -30,6 +30,13 @@ _SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
 
 
+def _next_spin(start: float) -> float:
+    """How long a lone caller spins next time, after an answer it waited for since
+    ``start``: the longest spin if the answer came within it, else the shortest."""
+    took = time.perf_counter() - start
+    return _SPIN_MAX if took < _SPIN_MAX else _SPIN_MIN
+
+
 def current_backend() -> str:
     """``"asyncio"`` or ``"trio"``: the async library running the current task."""
     try:
@@ -200,9 +207,8 @@ class ReplyPump:
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
-            if alone:  # spin next time as long as this answer took, if not too long
-                took = time.perf_counter() - start
-                self.spin = _SPIN_MAX if took < _SPIN_MAX else _SPIN_MIN
+            if alone:
+                self.spin = _next_spin(start)
             return result
         finally:
             self.asking -= 1
@@ -247,9 +253,7 @@ class ReplyPump:
                     envelope = await waiter.wait()
             finally:
                 sleeping(-1)
-            # Spin next time as long as this answer took, if that is not too long.
-            took = perf() - start
-            self.lane_spin = _SPIN_MAX if took < _SPIN_MAX else _SPIN_MIN
+            self.lane_spin = _next_spin(start)
             return envelope
         finally:
             self.asking -= 1
