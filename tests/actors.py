@@ -215,3 +215,31 @@ class WithMsgspec(interactors.Actor):
     def encode(self, value: Any) -> bytes:
         data: bytes = self.encoder.encode(value)
         return data
+
+
+class Ledger(interactors.Actor):
+    """Appends each entry to a file (which outlives restarts); raises on ``crash_on``."""
+
+    def __init__(self, path: str, crash_on: int | None = None) -> None:
+        self.path = path
+        self.crash_on = crash_on
+
+    def note(self, entry: int, blob: Any = None) -> None:
+        with open(self.path, "a") as file:
+            file.write(f"{entry}\n")
+        if entry == self.crash_on:
+            raise RuntimeError(f"crashing on {entry}, as asked")
+
+    def read(self) -> list[int]:
+        with open(self.path) as file:
+            return [int(line) for line in file]
+
+    def nap(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class AsyncLedger(Ledger):
+    """The same, with an async handler (the actor then serves on its own event loop)."""
+
+    async def anote(self, entry: int) -> None:
+        self.note(entry)

@@ -129,9 +129,9 @@ def test_where_the_time_goes_profiles_every_message_path() -> None:
         assert path["us_per_message"] > 0
         for side, steps in path["sides"].items():
             assert steps, (path["path"], side)
-    # the sending side of a tell spends its time in interactors' own code
+    # the sending side of a tell spends its time in interactors' own code (the batch)
     tell_steps = " ".join(s["step"] for s in paths[1]["sides"]["host"])
-    assert "_arena.py" in tell_steps
+    assert "mailbox.py" in tell_steps
     text = where.markdown(paths)
     assert text.count("### ") == 5
     assert "| step | µs/msg | calls/msg |" in text

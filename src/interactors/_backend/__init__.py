@@ -20,6 +20,11 @@ Interface (module-level functions of the selected implementation)::
     put(qid: int, obj: object) -> None       # raises queue.Full when full
     get(qid: int) -> object                  # raises queue.Empty when empty
     count(qid: int) -> int
+    put_batch(qid: int, envelopes: tuple) -> bool
+                        # several small envelopes as one item (False: not here, or too
+                        # large); get returns it as (BATCHED, item), and the receiver
+                        # reads batch_envelopes(item) as often as needed, then
+                        # free_batch(item): a restarted actor goes on where it was
 
 Queue items must be shareable: None, bool, int, float, str, bytes, memoryview and tuples
 of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND``.
@@ -27,7 +32,7 @@ of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND
 
 from __future__ import annotations
 
-from ._common import UNBOUND, RunFailure
+from ._common import BATCHED, UNBOUND, RunFailure
 
 try:
     import concurrent.interpreters  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
@@ -37,6 +42,10 @@ else:  # pragma: no cover - exercised only on Python 3.14+
     from . import _v314 as _implementation  # type: ignore[no-redef]
 
 NAME = _implementation.NAME
+BATCHES = _implementation.BATCHES
+batch_envelopes = _implementation.batch_envelopes
+free_batch = _implementation.free_batch
+put_batch = _implementation.put_batch
 forget_lent = _implementation.forget_lent
 count = _implementation.count
 create_queue = _implementation.create_queue
@@ -50,18 +59,23 @@ put = _implementation.put
 run = _implementation.run
 
 __all__ = (
+    "BATCHED",
+    "BATCHES",
     "NAME",
     "UNBOUND",
     "RunFailure",
+    "batch_envelopes",
     "count",
     "create_queue",
     "current_interpreter_id",
     "destroy_interpreter",
     "destroy_queue",
     "forget_lent",
+    "free_batch",
     "get",
     "interpreter_ids",
     "new_interpreter",
     "put",
+    "put_batch",
     "run",
 )

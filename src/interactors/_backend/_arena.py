@@ -53,6 +53,9 @@ _INO_BITS: Final = 13
 _KEY_SHIFT: Final = _LENGTH_BITS + _SLOT_BITS
 _LENGTH_MASK: Final = (1 << _LENGTH_BITS) - 1
 _SLOT_MASK: Final = (1 << _SLOT_BITS) - 1
+# Set in the item of a batch (several envelopes in one body, see encode_batch): its
+# receiver reads the body without freeing it, and frees it once every envelope is handled.
+BATCH_FLAG: Final = 1 << (_KEY_SHIFT + _FD_BITS + _INO_BITS)
 _MAPS_MAX: Final = 256  # other interpreters' arenas kept mapped (then all are dropped)
 _PAGE: Final = mmap.PAGESIZE
 
@@ -154,6 +157,33 @@ def encode(obj: Any) -> int:
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
 
 
+def encode_batch(envelopes: tuple[Any, ...]) -> int:
+    """Write several envelopes (marshal-able, no memoryview) as one body in this
+    interpreter's slots: a batch item, or -1 when they are too large for the slots."""
+    data = _dumps(envelopes)
+    n = len(data)
+    if n >= LARGE:
+        return -1
+    k = (n + SLOT - 1) // SLOT or 1
+    key, area, i = _claim(k)
+    off = _FLAGS + i * SLOT
+    area[off : off + n] = data
+    return BATCH_FLAG | key << _KEY_SHIFT | i << _LENGTH_BITS | n
+
+
+def read_batch(item: int) -> tuple[Any, ...] | None:
+    """The envelopes of a batch item, leaving its body in place (:func:`discard` frees it);
+    None when the body is gone."""
+    key = item >> _KEY_SHIFT & (1 << _FD_BITS + _INO_BITS) - 1
+    entry = _maps.get(key) or _map(key)
+    if entry is None:
+        return None
+    i = item >> _LENGTH_BITS & _SLOT_MASK
+    off = _FLAGS + i * SLOT
+    envelopes: tuple[Any, ...] = _loads(entry[1][off : off + (item & _LENGTH_MASK)])
+    return envelopes
+
+
 def decode(item: int, qid: int = -1) -> tuple[bool, Any]:
     """``(True, obj)`` for an item made by :func:`encode` or :func:`encode_large` (taken
     from queue ``qid``); ``(False, None)`` when the body is gone (its sender's arena no
@@ -179,6 +209,7 @@ def discard(item: int) -> None:
     if item < 0:
         os.close(~item)
         return
+    item &= ~BATCH_FLAG
     entry = _maps.get(item >> _KEY_SHIFT) or _map(item >> _KEY_SHIFT)
     if entry is not None:
         i, n = item >> _LENGTH_BITS & _SLOT_MASK, item & _LENGTH_MASK

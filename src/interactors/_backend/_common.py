@@ -52,6 +52,10 @@ class _Unbound:
 
 UNBOUND: Final = _Unbound()
 
+# ``get`` returns ``(BATCHED, item)`` for an item holding several envelopes (put_batch).
+# The same number as envelope.BATCH, the kind the receiving actor dispatches on.
+BATCHED: Final = 9
+
 LIFECYCLE: Final = _thread.allocate_lock()
 """Held while an interpreter is created or destroyed: one at a time in the process.
 

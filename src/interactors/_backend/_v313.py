@@ -5,8 +5,19 @@ from __future__ import annotations
 import _interpqueues
 import _interpreters
 
-from ._arena import IN_MAIN, decode, discard, encode, encode_large, has_buffers
+from ._arena import (
+    BATCH_FLAG,
+    IN_MAIN,
+    decode,
+    discard,
+    encode,
+    encode_batch,
+    encode_large,
+    has_buffers,
+    read_batch,
+)
 from ._common import (
+    BATCHED,
     JOIN_THREADS,
     LIFECYCLE,
     THREADS_TIMEOUT,
@@ -22,6 +33,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
 
+BATCHES: Final = True  # put_batch makes batches (see _backend/__init__.py)
 NAME: Final = "cpython-3.13-private"
 
 # Queue item format (opaque to CPython, we never pickle through the queue) and what
@@ -127,11 +139,36 @@ def put(qid: int, obj: object) -> None:
 forget_lent = forget  # an ask that lent views ended without its answer read
 
 
+def put_batch(qid: int, envelopes: tuple[Any, ...]) -> bool:
+    """Put several envelopes (small, no buffers) as one item; False if they are too
+    large for one (send them one by one then). Raises queue.Full when the queue is."""
+    item = encode_batch(envelopes)
+    if item < 0:
+        return False
+    try:
+        _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
+    except BaseException:
+        discard(item)
+        raise
+    return True
+
+
+def batch_envelopes(item: int) -> tuple[Any, ...] | None:
+    """The envelopes of a batch that ``get`` returned as ``(BATCHED, item)``, read again
+    as often as needed until :func:`free_batch`; None if its sender is gone."""
+    return read_batch(item)
+
+
+free_batch = discard
+
+
 def get(qid: int) -> object:
     obj, _fmt, unbound = _queue_get(qid)
     if unbound is not None:
         return UNBOUND
     if type(obj) is int:
+        if obj >= BATCH_FLAG:
+            return (BATCHED, obj)
         found, obj = decode(obj, qid)
         if not found:
             return UNBOUND

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from ._common import JOIN_THREADS, LIFECYCLE, THREADS_TIMEOUT, UNBOUND, RunFailure, failure_from
 
+BATCHES: Final = False  # put_batch makes batches (see _backend/__init__.py)
 NAME: Final = "cpython-concurrent.interpreters"
 
 _interps: dict[int, Any] = {}
@@ -79,6 +80,19 @@ def destroy_queue(qid: int) -> None:
 
 def put(qid: int, obj: object) -> None:
     _queue(qid).put_nowait(obj)
+
+
+def put_batch(qid: int, envelopes: tuple[Any, ...]) -> bool:
+    """Batches need bodies their receiver can read again after a restart: not here."""
+    return False
+
+
+def batch_envelopes(item: int) -> tuple[Any, ...] | None:
+    raise NotImplementedError("this backend never makes batches")
+
+
+def free_batch(item: int) -> None:
+    raise NotImplementedError("this backend never makes batches")
 
 
 def forget_lent(qid: int, msg_id: int) -> None:

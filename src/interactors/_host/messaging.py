@@ -20,7 +20,7 @@ from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec_protocol import Codec
-from .mailbox import Mailbox
+from .mailbox import SMALL, Mailbox
 from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
@@ -47,6 +47,22 @@ W_NONE: Final = "none"  # no thread (never started, or it returned)
 W_SERVING: Final = "serving"
 W_WAITING: Final = "waiting"  # alive, no instance, waiting for a control message
 W_EXITING: Final = "exiting"  # told to leave, or leaving on its own
+
+
+_encode_call = P.encode_call
+_TELL: Final = P.TELL
+
+
+def _small(payload: Any) -> bool:
+    """Does a tell with this payload go in a batch (no long str or bytes, no buffers)?"""
+    kind = type(payload)
+    if kind is tuple:
+        for arg in payload:
+            kind = type(arg)
+            if (kind is str or kind is bytes) and len(arg) > SMALL:
+                return False
+        return True
+    return kind is bytes and len(payload) <= SMALL
 
 
 class CellOwner(Protocol):
@@ -101,7 +117,10 @@ class CellMessaging:
         self.reply_fd, self.interrupt_fd = fds
         self.fields = system._slots.view(self.slot_fd)
         self.base = self.slot_index * S.FIELDS
-        self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base + S.PARKED)
+        self.mailbox = Mailbox(mailbox_size, name, self.fields, self.base, self.pump.tells)
+        # The host's small tells go in batches (a process actor's bridge takes one envelope
+        # per item, and the lane takes them as they come).
+        self.batching = isolation != "process" and backend.BATCHES
         self.ctl_q = backend.create_queue(0)
         self.reply_q = backend.create_queue(0)
         # The flag senders look at before waking the mailbox (a process actor's bridge's).
@@ -158,7 +177,7 @@ class CellMessaging:
     async def ask(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
+        fmt, payload = _encode_call(self.codec, args, kwargs)
         pump = self.pump
         msg_id = self.system._next_id()
         envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
@@ -166,8 +185,7 @@ class CellMessaging:
         pending = self.pending
         pending.add(msg_id)
         try:
-            direct = self.process.direct if self.process is not None else None
-            if direct is not None and direct.lane_send(envelope):
+            if self._lane_send(envelope):
                 link = self.process
                 assert link is not None
                 reply = await pump.wait_direct(msg_id, waiter, link.lane_poll, link.lane_sleeping)
@@ -192,20 +210,29 @@ class CellMessaging:
     async def tell(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
-        envelope = (P.TELL, 0, method, fmt, payload, 0, 0, -1)
-        direct = self.process.direct if self.process is not None else None
-        if direct is None or not direct.lane_send(envelope):
+        fmt, payload = _encode_call(self.codec, args, kwargs)
+        envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
+        if not self._lane_send(envelope):  # (awaited: in the mailbox when it returns)
             await self.mailbox.put(envelope)
 
     def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in (RUNNING, RESTARTING):
             raise self._refuse()
-        fmt, payload = self.encode_call(args, kwargs)
-        envelope = (P.TELL, 0, method, fmt, payload, 0, 0, -1)
-        direct = self.process.direct if self.process is not None else None
-        if direct is None or not direct.lane_send(envelope):
+        fmt, payload = _encode_call(self.codec, args, kwargs)
+        envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
+        if self.batching and _small(payload):
+            self.mailbox.add(envelope)
+        elif not self._lane_send(envelope):
             self.mailbox.put_nowait(envelope)
+
+    def _lane_send(self, envelope: tuple[Any, ...]) -> bool:
+        """Send through a process actor's lane (after every batch begun); False if not."""
+        direct = self.process.direct if self.process is not None else None
+        if direct is None:
+            return False
+        if self.pump.tells.waiting:
+            self.pump.tells.flush()
+        return direct.lane_send(envelope)
 
     def interrupt(self, why: int) -> None:
         """Break the handler that keeps the actor from stopping, once a stop has waited

@@ -23,6 +23,7 @@ import anyio.lowlevel
 from .. import _backend as backend
 from .._backend.ring import fence
 from .._wire import envelope as P
+from .mailbox import Coalescer
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
@@ -72,6 +73,7 @@ class ReplyPump:
         self.lane_spin = _SPIN_MAX
         self._task_group: Any = None
         self.watched: dict[int, object] = {}  # trio: the fds watched, and their watch
+        self.tells = Coalescer()  # the host's tells of one turn of the loop
 
     # -- lifecycle (called from the system's task) ---------------------------------------
 
@@ -82,9 +84,24 @@ class ReplyPump:
 
             self._loop = asyncio.get_running_loop()
             self._loop.add_reader(self.fd, self._on_readable)
+            self.tells.soon = self._loop.call_soon
+            self.tells.later = self._loop.call_later
         else:
+            import trio
+
             self._task_group = task_group
             task_group.start_soon(self._trio_reader)
+            self.tells.soon = trio.lowlevel.current_trio_token().run_sync_soon
+            self.tells.later = self._trio_later
+
+    def _trio_later(self, delay: float, fn: Callable[[], None]) -> None:
+        async def later() -> None:
+            import trio
+
+            await trio.sleep(delay)
+            fn()
+
+        self._task_group.start_soon(later)
 
     async def _trio_reader(self) -> None:
         import trio
@@ -167,6 +184,7 @@ class ReplyPump:
         if self._closed:
             return
         self._closed = True
+        self.tells.close()  # (the loop may be gone: tells are put at once from now on)
         if self._loop is not None:
             self._loop.remove_reader(self.fd)
         elif self.library == "trio":

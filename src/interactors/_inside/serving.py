@@ -22,6 +22,7 @@ from .._exceptions import ActorInterrupted, EncodeError, HandlerTimeout, Unknown
 from .._wire import envelope as P
 from .._wire import slots as S
 from . import faults as _faults
+from .batches import BatchReader
 from .loading import error_payload
 from .log_shipping import before_park, on_levels
 from .peer import PeerContext
@@ -54,7 +55,7 @@ class Leave(Exception):
         self.reply_to = reply_to
 
 
-class Server:
+class Server(BatchReader):
     """A worker's state and its receive/dispatch/reply loop (lifecycle: :class:`Worker`)."""
 
     def __init__(self, config: tuple[Any, ...]) -> None:
@@ -102,6 +103,8 @@ class Server:
         self.handler_tasks: set[Any] = set()
         self.cancel_acked = False
         self.logs: LogShipper | None = None  # set once the actor's code uses logging
+        self.batch: tuple[Any, ...] = ()  # the envelopes of the batch in S.BATCH_ITEM
+        self.batch_item = 0
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
         _put(qid, envelope)
@@ -317,7 +320,7 @@ class Server:
     def serve_sync_loop(self) -> None:
         mbox_q, ctl_q, fd = self.mbox_q, self.ctl_q, self.mbox_fd
         fields, parked = self.fields, self.base + S.PARKED
-        owner, token = self.base + S.OWNER, self.token
+        owner, token, batch = self.base + S.OWNER, self.token, self.base + S.BATCH_ITEM
         handle, control = self.handle, self.control
         perf = time.perf_counter
         yield_cpu = os.sched_yield
@@ -325,6 +328,8 @@ class Server:
             # An abandoned worker (its handler outlived the host's patience) leaves as soon
             # as it is back here, before it touches queues its replacement now serves.
             if fields[owner] != token:
+                raise Leave("abandoned")
+            if fields[batch] and not self.serve_batch():  # its last incarnation left one
                 raise Leave("abandoned")
             # Counted first: a control message put before any of these (new logging
             # levels, say) is then seen before them.
@@ -336,7 +341,13 @@ class Server:
                     envelope: Any = _get(mbox_q)
                     if envelope is backend.UNBOUND:
                         continue
-                    if envelope[0] == P.STOP:
+                    kind = envelope[0]
+                    if kind == P.BATCH:
+                        self.take_batch(envelope[1])
+                        if not self.serve_batch():
+                            raise Leave("abandoned")
+                        continue
+                    if kind == P.STOP:
                         control(envelope)
                     handle(envelope)
                 envelope = None  # not kept alive while parked (a large argument, say)

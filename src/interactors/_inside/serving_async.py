@@ -104,7 +104,12 @@ class AsyncServer(Server):
                 self.check_owner()
                 while _count(self.ctl_q):
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]
-                if not _count(self.mbox_q):
+                envelope: Any = None
+                if self.fields[self.base + S.BATCH_ITEM]:
+                    envelope = self.batch_next()
+                    if envelope is None:
+                        continue
+                elif not _count(self.mbox_q):
                     wake.clear()
                     before_park(self)
                     self.fields[self.base + S.PARKED] = 1
@@ -112,10 +117,14 @@ class AsyncServer(Server):
                         await wake.wait()
                     self.fields[self.base + S.PARKED] = 0
                     continue
-                while _count(self.ctl_q):  # one put before this message comes first
-                    self.control(_get(self.ctl_q))  # type: ignore[arg-type]
-                envelope: Any = _get(self.mbox_q)
+                else:
+                    while _count(self.ctl_q):  # one put before this message comes first
+                        self.control(_get(self.ctl_q))  # type: ignore[arg-type]
+                    envelope = _get(self.mbox_q)
                 if envelope is backend.UNBOUND:
+                    continue
+                if envelope[0] == P.BATCH:
+                    self.take_batch(envelope[1])
                     continue
                 if envelope[0] == P.STOP:
                     if tasks:

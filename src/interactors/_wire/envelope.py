@@ -42,6 +42,9 @@ TERMINATE: Final = 5  # end the incarnation (on_stop runs), keep the worker for 
 EXIT: Final = 6  # leave the worker: the interpreter's thread returns
 RESTART: Final = 7  # build a fresh instance with the same arguments, in place
 LOG_LEVELS: Final = 8  # the host's logging levels changed: payload ((name, level), ...)
+# In a mailbox, as the backend hands it over: (BATCH, item), several of the host's tells
+# in one queue item (backend.put_batch; backend.BATCHED is this number).
+BATCH: Final = 9
 
 # Messages into a reply queue.
 REPLY_OK: Final = 10

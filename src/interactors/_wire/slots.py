@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 12
+FIELDS: Final = 16
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -29,6 +29,12 @@ REPLY_PARKED: Final = 8  # 1 while the worker waits for replies to its own asks
 HEARTBEAT: Final = 9  # monotonic_ns of an async actor's loop's last tick, 0 when none
 INTERRUPT: Final = 10  # set by the host to break a running handler: INTERRUPT_STOP or _TERMINATE
 FAILING_STARTS: Final = 11  # starts left to fail (testing.fail_next_start); outlives workers
+# Batches of the host's tells (backend.put_batch), written by the worker only; they outlive
+# workers, so a restarted actor goes on with the batch its last incarnation was handling.
+BATCH_ITEM: Final = 12  # the batch being handled, 0 for none
+BATCH_BASE: Final = 13  # BATCH_TAKEN when it was taken
+BATCH_ITEMS: Final = 14  # batches taken from the mailbox, ever
+BATCH_TAKEN: Final = 15  # messages of batches begun, ever (the host counts what it put)
 
 # Values of INTERRUPT: why the host breaks the running handler.
 INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good

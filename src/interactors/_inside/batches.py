@@ -1,0 +1,75 @@
+"""Batches: several of the host's tells in one mailbox item (``backend.put_batch``).
+
+The host coalesces the tells it sends an actor within one turn of its event loop (see
+``_host/mailbox.py``). The body stays in the host's memory until every envelope is taken,
+and the actor's shared slot says which one is next: an incarnation that ends within a
+batch (a crash under ``on_error="restart"``) leaves the rest to the next incarnation, as
+it leaves the rest of the queue.
+
+Stdlib only (no typing at run time): runs inside actors' interpreters.
+"""
+
+from __future__ import annotations
+
+from .. import _backend as backend
+from .._wire import slots as S
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class BatchReader:
+    """What :class:`~.serving.Server` does with batches (it provides the attributes)."""
+
+    fields: Any
+    base: int
+    token: int
+    batch: tuple[Any, ...]
+    batch_item: int
+
+    def handle(self, envelope: tuple[Any, ...]) -> None:
+        raise NotImplementedError
+
+    def take_batch(self, item: int) -> None:
+        fields, base = self.fields, self.base
+        fields[base + S.BATCH_ITEMS] += 1
+        fields[base + S.BATCH_BASE] = fields[base + S.BATCH_TAKEN]
+        fields[base + S.BATCH_ITEM] = item
+
+    def batch_rest(self) -> tuple[Any, ...]:
+        """The envelopes of the batch being handled not yet taken (empty once it is done:
+        its body is freed then)."""
+        fields, base = self.fields, self.base
+        item = fields[base + S.BATCH_ITEM]
+        if item != self.batch_item:
+            self.batch = backend.batch_envelopes(item) or ()
+            self.batch_item = item
+        done = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
+        if done < len(self.batch):
+            return self.batch[done:]
+        self.batch, self.batch_item = (), 0
+        fields[base + S.BATCH_ITEM] = 0
+        backend.free_batch(item)
+        return ()
+
+    def batch_next(self) -> tuple[Any, ...] | None:
+        """The next envelope of the batch being handled, counted as taken; None when done."""
+        rest = self.batch_rest()
+        if not rest:
+            return None
+        self.fields[self.base + S.BATCH_TAKEN] += 1
+        return rest[0]  # type: ignore[no-any-return]
+
+    def serve_batch(self) -> bool:
+        """Handle the rest of the batch being handled (plain handlers, in this thread);
+        False if this worker was abandoned meanwhile (it must leave)."""
+        fields, owner, token = self.fields, self.base + S.OWNER, self.token
+        taken, handle = self.base + S.BATCH_TAKEN, self.handle
+        while rest := self.batch_rest():
+            for envelope in rest:
+                if fields[owner] != token:
+                    return False
+                fields[taken] += 1  # taken before it runs: a crash in it does not repeat it
+                handle(envelope)
+        return True

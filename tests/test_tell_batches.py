@@ -1,0 +1,155 @@
+"""The host's tells, coalesced: those made in one turn of the event loop travel as one
+queue item (``_host/mailbox.py``, ``_inside/batches.py``).
+
+Users see nothing of it but the speed: one sender's messages arrive in order, what a
+message caused never overtakes it, a crash within a batch loses nothing of the rest, a
+stop comes after what was sent before it, and the mailbox bound counts messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+import interactors
+from actors import AsyncLedger, Ledger, Sleeper
+from interactors import _backend as backend
+from interactors._wire import envelope as P
+
+pytestmark = pytest.mark.anyio
+
+BIG = b"x" * 4096  # a tell with this argument goes alone, not in a batch
+
+
+def test_the_backend_and_the_actors_agree_on_the_batch_kind() -> None:
+    assert backend.BATCHED == P.BATCH
+
+
+async def test_tells_of_one_turn_arrive_in_order_with_asks_and_large_ones(
+    tmp_path: Path,
+) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(Ledger, str(tmp_path / "ledger"))
+            expected = []
+            for i in range(1000):
+                if i % 97 == 0:
+                    await ledger.ask.note(i)
+                elif i % 31 == 0:
+                    ledger.tell_nowait.note(i, BIG)
+                elif i % 7 == 0:
+                    await ledger.tell.note(i)
+                else:
+                    ledger.tell_nowait.note(i)
+                expected.append(i)
+            assert await ledger.ask.read() == expected
+            assert ledger.statistics().messages_handled == 1001
+
+
+async def test_tells_are_delivered_when_the_loop_turns(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(Ledger, str(path))
+            for i in range(10):
+                ledger.tell_nowait.note(i)
+            # No other message follows: the turn of the loop sends them.
+            while not path.exists() or len(path.read_text().split()) < 10:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            assert path.read_text().split() == [str(i) for i in range(10)]
+
+
+async def test_what_a_tell_caused_does_not_overtake_it(tmp_path: Path) -> None:
+    # The host tells the ledger a round of entries, then asks another actor to tell it
+    # one more: the batch goes before the ask, so that one comes after the round. (The
+    # answer often comes back before the loop turns: the caller spins for it.)
+    rounds, each = 50, 20
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(Ledger, str(tmp_path / "ledger"))
+            relay = await system.spawn("process_actors:Journal")
+            await relay.ask.note_elsewhere(ledger, -1)  # (its ref to the ledger is made)
+            for round_ in range(rounds):
+                for i in range(each):
+                    ledger.tell_nowait.note(round_ * 100 + i)
+                assert await relay.ask.note_elsewhere(ledger, 10_000 + round_) == "told"
+            entries = await ledger.ask.read()
+            assert len(entries) == rounds * (each + 1) + 1
+            for round_ in range(rounds):
+                assert entries.index(10_000 + round_) > entries.index(round_ * 100 + each - 1)
+
+
+async def test_tells_to_two_actors_in_one_turn_keep_what_they_cause_in_order() -> None:
+    # In one turn: the relay is told something, the journal is told n, then the relay is
+    # told to tell the journal n + 1000. The journal must see n first: the host's tell to
+    # it was sent before the one that caused n + 1000.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            journal = await system.spawn("process_actors:Journal")
+            relay = await system.spawn("process_actors:Journal")
+            for n in range(200):
+                relay.tell_nowait.note(n)
+                journal.tell_nowait.note(n)
+                relay.tell_nowait.note_elsewhere(journal, n + 1000)
+                if n % 10 == 9:
+                    await anyio.lowlevel.checkpoint()
+            assert await relay.ask.echo(0) == 0  # the relay has told everything by now
+            entries = await journal.ask.read()
+            assert sorted(entries) == sorted([*range(200), *range(1000, 1200)])
+            for n in range(200):
+                assert entries.index(n) < entries.index(n + 1000)
+
+
+@pytest.mark.parametrize("handler", ["note", "anote"])
+async def test_a_crash_within_a_batch_loses_none_of_the_rest(tmp_path: Path, handler: str) -> None:
+    # on_error="restart": the incarnation ends at entry 20, in the middle of a batch; the
+    # next one goes on with entry 21, and nothing is handled twice.
+    cls = Ledger if handler == "note" else AsyncLedger
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(
+                cls, str(tmp_path / "ledger"), crash_on=20, on_error="restart"
+            )
+            send = getattr(ledger.tell_nowait, handler)
+            for i in range(200):
+                send(i)
+            entries = await ledger.ask.read()
+            while len(entries) < 200:  # (asks are not held back by a restart's start)
+                await anyio.sleep(0.01)
+                entries = await ledger.ask.read()
+            assert entries == list(range(200))
+            assert ledger.statistics().restarts == 1
+
+
+async def test_a_stop_comes_after_the_tells_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(Ledger, str(path))
+            for i in range(300):
+                ledger.tell_nowait.note(i)
+            await ledger.stop()
+            assert path.read_text().split() == [str(i) for i in range(300)]
+
+
+async def test_the_mailbox_bound_counts_batched_messages() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            sleeper = await system.spawn(Sleeper, mailbox_size=100)
+            sleeper.tell_nowait.sleep(0.5)
+            await anyio.sleep(0.1)  # the actor is now busy with that one
+            for _ in range(100):
+                sleeper.tell_nowait.sleep(0)
+            assert sleeper.statistics().mailbox_depth == 100
+            with pytest.raises(interactors.MailboxFull, match="mailbox_size"):
+                sleeper.tell_nowait.sleep(0)
+            await anyio.lowlevel.checkpoint()  # the batch is in the queue now, and still counts
+            assert sleeper.statistics().mailbox_depth == 100
+            with pytest.raises(interactors.MailboxFull):
+                sleeper.tell_nowait.sleep(0)
+            await sleeper.tell.sleep(0)  # waits for room
+            assert await sleeper.ask.count() == 102
+            assert sleeper.statistics().mailbox_depth == 0
