@@ -147,9 +147,23 @@ def _claim(k: int) -> tuple[int, mmap.mmap, int]:
 def encode(obj: Any) -> int:
     """Write ``obj`` (marshal-able, no memoryview) into this interpreter's slots: an item."""
     data = _dumps(obj)
-    n = len(data)
-    if n >= LARGE:
+    if len(data) >= LARGE:
         return encode_large(obj)
+    return _write(data)
+
+
+def encode_batch(envelopes: tuple[Any, ...]) -> int:
+    """Write several envelopes (marshal-able, no memoryview) as one body in this
+    interpreter's slots: a batch item, or -1 when they are too large for the slots."""
+    data = _dumps(envelopes)
+    if len(data) >= LARGE:
+        return -1
+    return BATCH_FLAG | _write(data)
+
+
+def _write(data: bytes) -> int:
+    """Copy ``data`` (shorter than LARGE) into free slots: the item naming them."""
+    n = len(data)
     k = (n + SLOT - 1) // SLOT or 1
     key, area, i = _claim(k)
     off = _FLAGS + i * SLOT
@@ -157,37 +171,17 @@ def encode(obj: Any) -> int:
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
 
 
-def encode_batch(envelopes: tuple[Any, ...]) -> int:
-    """Write several envelopes (marshal-able, no memoryview) as one body in this
-    interpreter's slots: a batch item, or -1 when they are too large for the slots."""
-    data = _dumps(envelopes)
-    n = len(data)
-    if n >= LARGE:
-        return -1
-    k = (n + SLOT - 1) // SLOT or 1
-    key, area, i = _claim(k)
-    off = _FLAGS + i * SLOT
-    area[off : off + n] = data
-    return BATCH_FLAG | key << _KEY_SHIFT | i << _LENGTH_BITS | n
-
-
 def read_batch(item: int) -> tuple[Any, ...] | None:
     """The envelopes of a batch item, leaving its body in place (:func:`discard` frees it);
     None when the body is gone."""
-    key = item >> _KEY_SHIFT & (1 << _FD_BITS + _INO_BITS) - 1
-    entry = _maps.get(key) or _map(key)
-    if entry is None:
-        return None
-    i = item >> _LENGTH_BITS & _SLOT_MASK
-    off = _FLAGS + i * SLOT
-    envelopes: tuple[Any, ...] = _loads(entry[1][off : off + (item & _LENGTH_MASK)])
-    return envelopes
+    found, envelopes = decode(item & ~BATCH_FLAG, keep=True)
+    return envelopes if found else None
 
 
-def decode(item: int, qid: int = -1) -> tuple[bool, Any]:
+def decode(item: int, qid: int = -1, keep: bool = False) -> tuple[bool, Any]:
     """``(True, obj)`` for an item made by :func:`encode` or :func:`encode_large` (taken
     from queue ``qid``); ``(False, None)`` when the body is gone (its sender's arena no
-    longer exists)."""
+    longer exists). The body is freed, unless ``keep``."""
     if item < 0:
         return True, _decode_large(~item, qid)
     key = item >> _KEY_SHIFT
@@ -199,8 +193,9 @@ def decode(item: int, qid: int = -1) -> tuple[bool, Any]:
     n = item & _LENGTH_MASK
     off = _FLAGS + i * SLOT
     obj = _loads(view[off : off + n])
-    k = (n + SLOT - 1) // SLOT or 1
-    area[i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
+    if not keep:
+        k = (n + SLOT - 1) // SLOT or 1
+        area[i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
     return True, obj
 
 

@@ -153,12 +153,9 @@ def put_batch(qid: int, envelopes: tuple[Any, ...]) -> bool:
     return True
 
 
-def batch_envelopes(item: int) -> tuple[Any, ...] | None:
-    """The envelopes of a batch that ``get`` returned as ``(BATCHED, item)``, read again
-    as often as needed until :func:`free_batch`; None if its sender is gone."""
-    return read_batch(item)
-
-
+# The envelopes of a batch that ``get`` returned as ``(BATCHED, item)``, read again as
+# often as needed until it is freed (None if its sender is gone).
+batch_envelopes = read_batch
 free_batch = discard
 
 

@@ -173,8 +173,6 @@ class Mailbox:
                     del batch[0]
         except queue.Full:
             return False
-        except Exception:  # the queue is gone: so is the actor, and tells to it are dropped
-            log.debug("interactors: the tells for gone actor %r were dropped", self.owner)
         batch.clear()
         if self.fields[self.parked]:
             os.eventfd_write(self.fd, 1)

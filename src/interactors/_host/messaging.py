@@ -230,8 +230,7 @@ class CellMessaging:
         direct = self.process.direct if self.process is not None else None
         if direct is None:
             return False
-        if self.pump.tells.waiting:
-            self.pump.tells.flush()
+        self.pump.tells.flush()
         return direct.lane_send(envelope)
 
     def interrupt(self, why: int) -> None:

@@ -20,13 +20,14 @@ if TYPE_CHECKING:
 
 
 class BatchReader:
-    """What :class:`~.serving.Server` does with batches (it provides the attributes)."""
+    """What :class:`~.serving.Server` does with batches (it provides the other
+    attributes)."""
 
     fields: Any
     base: int
     token: int
-    batch: tuple[Any, ...]
-    batch_item: int
+    batch: tuple[Any, ...] = ()  # the envelopes of the batch in S.BATCH_ITEM
+    batch_item = 0
 
     def handle(self, envelope: tuple[Any, ...]) -> None:
         raise NotImplementedError
@@ -37,37 +38,37 @@ class BatchReader:
         fields[base + S.BATCH_BASE] = fields[base + S.BATCH_TAKEN]
         fields[base + S.BATCH_ITEM] = item
 
-    def batch_rest(self) -> tuple[Any, ...]:
-        """The envelopes of the batch being handled not yet taken (empty once it is done:
-        its body is freed then)."""
+    def batch_place(self) -> int:
+        """Where the batch being handled goes on in ``self.batch`` (read again after a
+        restart); -1 once every envelope is taken (its body is freed then)."""
         fields, base = self.fields, self.base
         item = fields[base + S.BATCH_ITEM]
         if item != self.batch_item:
             self.batch = backend.batch_envelopes(item) or ()
             self.batch_item = item
-        done = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
+        done: int = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
         if done < len(self.batch):
-            return self.batch[done:]
+            return done
         self.batch, self.batch_item = (), 0
         fields[base + S.BATCH_ITEM] = 0
         backend.free_batch(item)
-        return ()
+        return -1
 
     def batch_next(self) -> tuple[Any, ...] | None:
         """The next envelope of the batch being handled, counted as taken; None when done."""
-        rest = self.batch_rest()
-        if not rest:
+        done = self.batch_place()
+        if done < 0:
             return None
         self.fields[self.base + S.BATCH_TAKEN] += 1
-        return rest[0]  # type: ignore[no-any-return]
+        return self.batch[done]  # type: ignore[no-any-return]
 
     def serve_batch(self) -> bool:
         """Handle the rest of the batch being handled (plain handlers, in this thread);
         False if this worker was abandoned meanwhile (it must leave)."""
         fields, owner, token = self.fields, self.base + S.OWNER, self.token
         taken, handle = self.base + S.BATCH_TAKEN, self.handle
-        while rest := self.batch_rest():
-            for envelope in rest:
+        while (done := self.batch_place()) >= 0:
+            for envelope in self.batch[done:]:
                 if fields[owner] != token:
                     return False
                 fields[taken] += 1  # taken before it runs: a crash in it does not repeat it

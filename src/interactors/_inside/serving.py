@@ -103,8 +103,6 @@ class Server(BatchReader):
         self.handler_tasks: set[Any] = set()
         self.cancel_acked = False
         self.logs: LogShipper | None = None  # set once the actor's code uses logging
-        self.batch: tuple[Any, ...] = ()  # the envelopes of the batch in S.BATCH_ITEM
-        self.batch_item = 0
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
         _put(qid, envelope)
