@@ -180,9 +180,21 @@ class Mailbox:
 
     def _send_first(self) -> bool:
         """Before the host puts anything else: every batch begun (this one's first);
-        False if this one's is still waiting, or the mailbox holds ``maxsize`` messages."""
-        self.coalescer.flush()
-        return not self.batch and not (self.batched and self.depth() >= self.maxsize)
+        False if this one's is still waiting, or the mailbox holds ``maxsize`` messages
+        (the queue counts a batch as one)."""
+        if self.coalescer.waiting:
+            self.coalescer.flush()
+            if self.batch:
+                return False
+        extra = self._extra()
+        return not extra or backend.count(self.qid) + extra < self.maxsize
+
+    def _extra(self) -> int:
+        """What the queued batches hold beyond their one item each."""
+        if not self.batched:
+            return 0
+        fields, base = self.fields, self.base
+        return self.batched - fields[base + S.BATCH_TAKEN] + fields[base + S.BATCH_ITEMS]
 
     # -- everything else the host sends --------------------------------------------------
 
@@ -225,9 +237,7 @@ class Mailbox:
 
     def depth(self) -> int:
         """Messages queued: a batch counts as many as it holds, until each is taken."""
-        fields, base = self.fields, self.base
-        taken = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_ITEMS]
-        return backend.count(self.qid) + self.batched - taken + len(self.batch)
+        return backend.count(self.qid) + self._extra() + len(self.batch)
 
     def take_all(self) -> list[Any]:
         """Remove and return what is queued (used when the actor is gone for good); the

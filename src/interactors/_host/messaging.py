@@ -222,7 +222,7 @@ class CellMessaging:
         envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
         if self.batching and _small(payload):
             self.mailbox.add(envelope)
-        elif not self._lane_send(envelope):
+        elif self.process is None or not self._lane_send(envelope):
             self.mailbox.put_nowait(envelope)
 
     def _lane_send(self, envelope: tuple[Any, ...]) -> bool:
