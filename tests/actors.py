@@ -27,6 +27,11 @@ class Counter(interactors.Actor):
         return self.add(n)
 
 
+class Where(interactors.Actor):
+    def package_file(self) -> str:
+        return str(interactors.__file__)
+
+
 class SyncCounter(interactors.Actor):
     """Only plain handlers: the worker runs its fast blocking loop."""
 

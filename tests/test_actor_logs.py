@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 import interactors
+from late_warning_actors import LateWarner
 from log_actors import Chatty
 
 pytestmark = pytest.mark.anyio
@@ -87,6 +88,28 @@ async def test_warnings_arrive_as_py_warnings_records(caplog: pytest.LogCaptureF
     assert record.levelno == logging.WARNING
     assert "UserWarning: old API" in record.getMessage()
     assert record.actor == "warner"  # type: ignore[attr-defined]
+
+
+async def test_warnings_imported_late_or_by_cpython_still_arrive(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The actor's interpreter does not import ``warnings`` for it; once its code does, or
+    CPython does to report a coroutine never awaited, warnings still reach the host."""
+    caplog.set_level(logging.INFO)
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            first = await system.spawn(LateWarner, name="late")
+            assert await first.ask.warnings_imported() is False
+            await first.ask.warn("imported in the handler")
+            await _wait_for(caplog, 1, "py.warnings")
+            second = await system.spawn(LateWarner, name="sloppy")
+            await second.ask.drop_a_coroutine()
+            await _wait_for(caplog, 2, "py.warnings")
+    late, sloppy = _records(caplog, "py.warnings")
+    assert "UserWarning: imported in the handler" in late.getMessage()
+    assert late.actor == "late"  # type: ignore[attr-defined]
+    assert "RuntimeWarning: coroutine '_never_awaited' was never awaited" in sloppy.getMessage()
+    assert sloppy.actor == "sloppy"  # type: ignore[attr-defined]
 
 
 async def test_ten_thousand_records_arrive_in_order(caplog: pytest.LogCaptureFixture) -> None:

@@ -23,6 +23,7 @@ from actors import (
     Lifecycle,
     Sleeper,
     SyncCounter,
+    Where,
 )
 
 pytestmark = pytest.mark.anyio
@@ -288,6 +289,27 @@ async def test_sys_path_added_at_run_time_reaches_actors(tmp_path: Path) -> None
             async with interactors.ActorSystem() as system:
                 hello = await system.spawn("late_pkg.acts:Hello")
                 assert await hello.ask.hi("you") == "hi you"
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+@pytest.mark.parametrize("spares", [0, 1])
+async def test_actors_use_the_hosts_copy_of_the_package(tmp_path: Path, spares: int) -> None:
+    """Another ``interactors`` first on sys.path (a stale checkout, say) does not reach the
+    actors: they load the package from where the host's copy is."""
+    shadow = tmp_path / "interactors"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('the shadowing copy was imported')\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with anyio.fail_after(20):
+            async with interactors.ActorSystem(spare_interpreters=spares) as system:
+                counter = await system.spawn(SyncCounter)
+                assert await counter.ask.add(3) == 3
+                where = await system.spawn(Where)
+                assert await where.ask.package_file() == interactors.__file__
     finally:
         sys.path.remove(str(tmp_path))
 

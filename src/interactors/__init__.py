@@ -8,8 +8,6 @@ should not be loaded.
 
 from __future__ import annotations
 
-import importlib
-
 from ._actor import Actor as Actor
 from ._exceptions import ActorCrashed as ActorCrashed
 from ._exceptions import ActorError as ActorError
@@ -135,7 +133,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'interactors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
     globals()[name] = value
     return value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import _interpqueues
-import _interpreters
+import _interpreters  # (in actors too: a queue item with a memoryview needs it imported)
 
 from ._arena import (
     BATCH_FLAG,

@@ -37,16 +37,15 @@ import anyio
 from .. import _backend as backend
 from .._exceptions import SpawnError
 from .exit_guard import destroy_or_keep
+from .worker_thread import PACKAGE, PRELUDE
 
 log = logging.getLogger("interactors")
 
 BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
 PRELOAD_MAX = 128  # standard library modules imported ahead, at most
 KINDS_MAX = 64  # actor classes whose needs are remembered (the oldest are forgotten)
-_WARM = """\
-import sys
-sys.path[:] = list(path)
-import interactors._inside.worker
+_WARM = f"""\
+{PRELUDE}
 for name in names:
     try:
         __import__(name)
@@ -206,7 +205,8 @@ class InterpreterPool:
                     log.warning("no spare interpreter made: %s", exc)
                     return
             names = self.preload
-            if backend.run(iid, _WARM, {"path": path, "names": names}) is not None:
+            shared: dict[str, object] = {"path": path, "names": names, "package": PACKAGE}
+            if backend.run(iid, _WARM, shared) is not None:
                 self._warmed.pop(iid, None)
                 self._destroy(iid)  # cannot happen unless the install is broken
                 return

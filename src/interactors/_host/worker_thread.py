@@ -11,6 +11,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Final
 
+from .. import __file__ as _package_file
 from .. import _backend as backend
 from .._exceptions import IsolationError, SpawnError
 from .._wire import envelope as P
@@ -19,7 +20,7 @@ from .actor_logs import host_log_levels
 if TYPE_CHECKING:
     from .messaging import CellMessaging
 
-__all__ = ("BOOT", "refuse_queued", "run_interpreter", "start_error")
+__all__ = ("BOOT", "PACKAGE", "PRELUDE", "refuse_queued", "run_interpreter", "start_error")
 
 log = logging.getLogger("interactors")
 
@@ -29,11 +30,27 @@ _LOADED_ONCE: Final = "cannot load module more than once per process"
 # The type names a process actor's bridge gives a child that ended without a word.
 _PROCESS_ENDED: Final = frozenset({"ProcessExit", "Killed"})
 
-BOOT: Final = """\
+# Run first in a new interpreter, with ``path`` (the host's sys.path) and ``package`` shared.
+# The package is loaded from the host's copy, not looked up on sys.path: a lookup would list
+# every directory before the one that has it (site-packages often holds hundreds of names),
+# and the interpreter keeps those listings, 20 KiB or more per actor. The actor also gets
+# the host's very copy, even where sys.path names another one first.
+PRELUDE: Final = """\
 import sys
-sys.path[:] = list(config[5])
-from interactors._inside.worker import main as _interactors_worker_main
-_interactors_worker_main(config)
+sys.path[:] = list(path)
+if "interactors" not in sys.modules:
+    import _frozen_importlib, _frozen_importlib_external
+    _frozen_importlib._load(_frozen_importlib_external.spec_from_file_location(
+        "interactors", package[0], submodule_search_locations=[package[1]]
+    ))
+import interactors._inside.worker
+"""
+PACKAGE: Final = (_package_file, os.path.dirname(_package_file))
+
+BOOT: Final = f"""\
+path = config[5]
+{PRELUDE}
+interactors._inside.worker.main(config)
 """
 
 
@@ -42,7 +59,9 @@ def run_interpreter(
 ) -> None:
     """Host thread: run the worker until it returns, then post EXITED."""
     try:
-        failure = backend.run(iid, BOOT, {"config": (*config, host_log_levels())})
+        failure = backend.run(
+            iid, BOOT, {"config": (*config, host_log_levels()), "package": PACKAGE}
+        )
     except Exception as exc:  # e.g. the interpreter is gone: still report the exit
         failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
     info = None if failure is None else (failure.type_name, failure.message, failure.traceback)

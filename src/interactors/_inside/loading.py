@@ -5,7 +5,6 @@ Stdlib only: runs inside actors' interpreters.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 
-# re, traceback and importlib.util are imported where needed: this module loads in every
+# re, traceback and importlib are imported where needed: this module loads in every
 # actor, and they cost memory that an actor that never fails should not pay.
 _ISOLATION_MARKS: Final = (
     r"module (?P<name>\S+) does not support loading in subinterpreters"
@@ -121,13 +120,19 @@ def _package_of(directory: str) -> str:
     return ".".join(reversed(parts))
 
 
+def _import(name: str) -> Any:
+    """``importlib.import_module`` for an absolute name, without loading importlib."""
+    __import__(name)
+    return sys.modules[name]
+
+
 def _import_main(main_path: str) -> Any:
     """Import the host's main script as ``__mp_main__`` (as multiprocessing's spawn does).
 
     ``main_path`` is the script's file, or ``module:NAME`` when the host ran ``python -m NAME``.
     """
     if main_path.startswith("module:"):
-        module = importlib.import_module(main_path.removeprefix("module:"))
+        module = _import(main_path.removeprefix("module:"))
         sys.modules["__mp_main__"] = sys.modules["__main__"] = module
         return module
     from importlib.util import module_from_spec, spec_from_file_location
@@ -148,7 +153,7 @@ def resolve_class(target: str, main_path: str) -> Any:
     if module_name == "__main__":
         module = sys.modules.get("__mp_main__") or _import_main(main_path)
     else:
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
     obj: Any = module
     for part in qualname.split("."):
         obj = getattr(obj, part)

@@ -5,15 +5,17 @@ go to that interpreter's last-resort handler (bare text on stderr) or nowhere. I
 is lazy: ``logging`` is imported here only once the actor's own code has imported it (the
 worker checks when an incarnation starts; if it is not imported yet, a ``sys.meta_path``
 watch installs the handler as soon as it is), so an actor that never logs never pays for
-it. Once installed, the actor's root logger gets the host's effective
-levels (a filtered-out ``debug`` stays cheap) and a handler that turns each record into a
+it. Once installed, the actor's root logger gets the host's effective levels (a
+filtered-out ``debug`` stays cheap) and a handler that turns each record into a
 plain tuple, buffers it, and sends the buffer to the host as one LOGS notice when it is
 full, when it is old, before the worker parks, before any other notice (so a crash's log
 lines come before the crash) and when the worker leaves.
 
 ``warnings.warn`` is routed through ``warnings.showwarning`` (no ``logging`` import
 needed) as a WARNING record of the ``py.warnings`` logger, like
-``logging.captureWarnings``.
+``logging.captureWarnings``; ``warnings`` too is routed when first imported, by the
+actor's code or by CPython (for a coroutine never awaited), not imported for the actor:
+its code alone costs each interpreter ~60 KiB.
 
 Stdlib only, and no ``logging`` at import time: runs inside actors' interpreters.
 """
@@ -100,10 +102,10 @@ class LogShipper:
 
 
 def install(worker: Any) -> None:
-    """Route warnings now, and logging too if the actor's code has imported it.
+    """Route warnings and logging now if the actor's code has imported them, else as soon
+    as it does (a ``sys.meta_path`` watch: neither module is imported for the actor).
 
-    Called when an incarnation starts; :func:`before_park` installs the logging half
-    later if the actor imports ``logging`` only then.
+    Called when an incarnation starts; :func:`before_park` also checks for ``logging``.
     """
     global _shipper
     levels = dict(worker.log_levels)
@@ -111,33 +113,41 @@ def install(worker: Any) -> None:
     if shipper is None:
         # One per interpreter (logging's state is): a later worker in it takes it over.
         shipper = _shipper = LogShipper(worker, levels.get("", _WARNING))
-        import warnings
-
-        warnings.showwarning = shipper.show_warning
+        warnings: Any = sys.modules.get("warnings")
+        if warnings is not None:
+            warnings.showwarning = shipper.show_warning
     if shipper.worker is not worker and shipper.handler is not None:
         apply_levels(levels)  # a new worker in this interpreter: the host's levels now
     shipper.worker = worker
     worker.logs = shipper
-    if shipper.handler is None:
-        if "logging" in sys.modules:
-            _install_handler(shipper, levels)
-        elif not any(isinstance(finder, LoggingImportWatch) for finder in sys.meta_path):
-            sys.meta_path.insert(0, LoggingImportWatch(shipper))
+    if shipper.handler is None and "logging" in sys.modules:
+        _install_handler(shipper, levels)
+    watched = {name for name in _WATCHED if name not in sys.modules}
+    if watched and not any(isinstance(finder, ImportWatch) for finder in sys.meta_path):
+        sys.meta_path.insert(0, ImportWatch(shipper, watched))
 
 
-class LoggingImportWatch:
-    """A ``sys.meta_path`` finder that installs the handler right after the actor's code
-    first imports ``logging`` (then leaves ``sys.meta_path``)."""
+# Imported by the actor's code, or by CPython itself: a coroutine never awaited imports
+# ``warnings`` to report it.
+_WATCHED: Final = ("logging", "warnings")
 
-    def __init__(self, shipper: LogShipper) -> None:
+
+class ImportWatch:
+    """A ``sys.meta_path`` finder that routes ``logging`` or ``warnings`` to the host right
+    after the actor's code first imports it (and leaves ``sys.meta_path`` once both are)."""
+
+    def __init__(self, shipper: LogShipper, names: set[str]) -> None:
         self.shipper = shipper
+        self.names = names
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "logging":
+        if name not in self.names:
             return None
-        sys.meta_path.remove(self)
+        self.names.discard(name)
+        if not self.names:
+            sys.meta_path.remove(self)
         for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
+            find = None if finder is self else getattr(finder, "find_spec", None)
             spec = None if find is None else find(name, path, target)
             if spec is not None:
                 if spec.loader is not None:
@@ -147,7 +157,7 @@ class LoggingImportWatch:
 
 
 class _ThenInstall:
-    """Loads ``logging`` with the real loader, then installs the shipping handler."""
+    """Loads ``logging`` or ``warnings`` with the real loader, then routes it to the host."""
 
     def __init__(self, loader: Any, shipper: LogShipper) -> None:
         self.loader = loader
@@ -162,7 +172,9 @@ class _ThenInstall:
     def exec_module(self, module: Any) -> None:
         self.loader.exec_module(module)
         shipper = self.shipper
-        if shipper.handler is None:
+        if module.__name__ == "warnings":
+            module.showwarning = shipper.show_warning
+        elif shipper.handler is None:
             _install_handler(shipper, dict(shipper.worker.log_levels))
 
 

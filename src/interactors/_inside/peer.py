@@ -15,7 +15,6 @@ Stdlib only: imported inside actors' interpreters.
 
 from __future__ import annotations
 
-import itertools
 import os
 import select
 import time
@@ -209,7 +208,9 @@ class PeerContext:
         # Where repliers put answers to this actor's asks (a process actor's are on the host).
         self.reply_to = (self.reply_q, self.reply_fd, self.flag)
         self.maps: dict[int, tuple[Any, memoryview]] = {}
-        self.ids = itertools.count(1)
+        # A C iterator: next() is atomic for the actor's own threads (itertools.count
+        # would be too, but that module costs every interpreter ~50 KiB of types).
+        self.ids = iter(range(1, 1 << 62))
         self.outstanding: set[int] = set()
         self.arrived: dict[int, tuple[Any, ...]] = {}
         self.waiters: dict[int, Any] = {}

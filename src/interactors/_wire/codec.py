@@ -11,8 +11,6 @@ user codec (a callable returning a :class:`Codec`).
 
 from __future__ import annotations
 
-import importlib
-
 from .._exceptions import ActorInterrupted, DecodeError, EncodeError, HandlerTimeout
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -268,7 +266,9 @@ def codec_from_spec(spec: str | Codec | None) -> Codec:
             codec = _BUILTIN[spec]()
         elif ":" in spec:
             module_name, _, attr = spec.partition(":")
-            factory = getattr(importlib.import_module(module_name), attr)
+            from importlib import import_module
+
+            factory = getattr(import_module(module_name), attr)
             codec = factory()
         else:
             raise ValueError(
