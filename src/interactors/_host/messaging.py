@@ -38,6 +38,7 @@ RESTARTING: Final = "restarting"
 STOPPING: Final = "stopping"
 STOPPED: Final = "stopped"
 CRASHED: Final = "crashed"
+_SENDING: Final = frozenset({RUNNING, RESTARTING})  # the states that take messages
 
 # The share of a stop's timeout after which a running handler is interrupted.
 INTERRUPT_AFTER: Final = 0.25
@@ -51,6 +52,24 @@ W_EXITING: Final = "exiting"  # told to leave, or leaving on its own
 
 _encode_call = P.encode_call
 _TELL: Final = P.TELL
+_PLAIN: Final = P.PLAIN
+_PLAIN_TYPES: Final = P.PLAIN_TYPES
+_INT_MIN: Final = P.INT_MIN
+_INT_MAX: Final = P.INT_MAX
+
+
+def _plain_and_small(args: tuple[Any, ...]) -> bool:
+    """Are these arguments sent as they are (see ``encode_call``) and in a batch (no long
+    str or bytes)? One pass over them, for the host's most frequent message."""
+    plain = _PLAIN_TYPES
+    for arg in args:
+        kind = type(arg)
+        if kind is int:
+            if not _INT_MIN <= arg <= _INT_MAX:
+                return False
+        elif kind not in plain or ((kind is str or kind is bytes) and len(arg) > SMALL):
+            return False
+    return True
 
 
 def _small(payload: Any) -> bool:
@@ -216,8 +235,11 @@ class CellMessaging:
             await self.mailbox.put(envelope)
 
     def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.state not in (RUNNING, RESTARTING):
+        if self.state not in _SENDING:
             raise self._refuse()
+        if self.batching and not kwargs and _plain_and_small(args):  # the common case, first
+            self.mailbox.add((_TELL, 0, method, _PLAIN, args, 0, 0, -1))
+            return
         fmt, payload = _encode_call(self.codec, args, kwargs)
         envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
         if self.batching and _small(payload):
