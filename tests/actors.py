@@ -242,6 +242,12 @@ class Ledger(interactors.Actor):
     def nap(self, seconds: float) -> None:
         time.sleep(seconds)
 
+    def spin(self, seconds: float) -> None:
+        """Busy for ``seconds`` in Python code (a handler timeout can break it)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            pass
+
 
 class AsyncLedger(Ledger):
     """The same, with an async handler (the actor then serves on its own event loop)."""

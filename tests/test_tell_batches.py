@@ -124,6 +124,34 @@ async def test_a_crash_within_a_batch_loses_none_of_the_rest(tmp_path: Path, han
             assert ledger.statistics().restarts == 1
 
 
+async def test_batched_tells_are_counted_and_timed_like_any_message(tmp_path: Path) -> None:
+    # Tells in a batch keep every message's bookkeeping: handled and error counts (a
+    # failing tell under on_error="resume" is logged, counted, and the rest go on), and
+    # the handler timeout, which breaks a tell that runs too long within a batch.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(
+                Ledger,
+                str(tmp_path / "ledger"),
+                crash_on=7,
+                on_error="resume",
+                handler_timeout=0.5,
+            )
+            for i in range(50):
+                ledger.tell_nowait.note(i)
+            ledger.tell_nowait.spin(20.0)  # broken at 0.5 s: a crash, then a restart
+            for i in range(50, 60):
+                ledger.tell_nowait.note(i)
+            entries = await ledger.ask.read()
+            while len(entries) < 60:  # (asks are not held back by a restart's start)
+                await anyio.sleep(0.01)
+                entries = await ledger.ask.read()
+            assert entries == list(range(60))
+            stats = ledger.statistics()
+            assert (stats.errors, stats.restarts) == (2, 1)  # entry 7, and the spin
+            assert stats.messages_handled == 50 + 1 + 10 + 1  # the read above too
+
+
 async def test_a_stop_comes_after_the_tells_before_it(tmp_path: Path) -> None:
     path = tmp_path / "ledger"
     with anyio.fail_after(30):

@@ -208,17 +208,21 @@ class Server(BatchReader):
                 reply = self.result_envelope(envelope, result)
         except (SystemExit, KeyboardInterrupt):
             raise
-        except ActorInterrupted as exc:
-            self.end(True)
-            self.interrupted(envelope, exc)
-            return
         except BaseException as exc:
-            self.end(True)
-            self.failed(envelope, exc)
+            self.handler_failed(envelope, exc)
             return
         self.end(False)
         if reply is not None:
             self.reply(envelope, reply)
+
+    def handler_failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
+        """The handler of ``envelope`` raised ``exc`` (not SystemExit or KeyboardInterrupt,
+        which end the worker): the message is done, then its asker and ``on_error`` learn."""
+        self.end(True)
+        if isinstance(exc, ActorInterrupted):
+            self.interrupted(envelope, exc)
+        else:
+            self.failed(envelope, exc)
 
     def interrupted(self, envelope: tuple[Any, ...] | None, exc: BaseException) -> None:
         """The host broke a running handler to stop the actor (``ref.stop``, shutdown, a
