@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +315,43 @@ async def test_actors_use_the_hosts_copy_of_the_package(tmp_path: Path, spares: 
                 assert await where.ask.package_file() == interactors.__file__
     finally:
         sys.path.remove(str(tmp_path))
+
+
+_ZIP_MAIN = """\
+import interactors
+from greeter import Greeter
+
+async def main():
+    async with interactors.ActorSystem() as system:
+        greeter = await system.spawn(Greeter)
+        print(await greeter.ask.hi("zip"))
+
+interactors.run(main)
+"""
+_ZIP_GREETER = """\
+import interactors
+
+class Greeter(interactors.Actor):
+    def hi(self, who):
+        return f"hi {who} from {interactors.__file__}"
+"""
+
+
+def test_a_zip_application_that_bundles_the_package_runs_its_actors(tmp_path: Path) -> None:
+    """The package inside a zip application (``python -m zipapp``): actors load it from
+    the zip, as the host did."""
+    app = tmp_path / "app.pyz"
+    package = Path(interactors.__file__).parent
+    with zipfile.ZipFile(app, "w") as bundle:
+        for path in package.rglob("*.py"):
+            bundle.write(path, f"interactors/{path.relative_to(package)}")
+        bundle.writestr("greeter.py", _ZIP_GREETER)
+        bundle.writestr("__main__.py", _ZIP_MAIN)
+    done = subprocess.run(
+        [sys.executable, str(app)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"hi zip from {app}/interactors/__init__.py"
 
 
 async def test_system_exit_in_handler_crashes_only_that_actor() -> None:

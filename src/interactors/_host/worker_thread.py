@@ -34,18 +34,23 @@ _PROCESS_ENDED: Final = frozenset({"ProcessExit", "Killed"})
 # The package is loaded from the host's copy, not looked up on sys.path: a lookup would list
 # every directory before the one that has it (site-packages often holds hundreds of names),
 # and the interpreter keeps those listings, 20 KiB or more per actor. The actor also gets
-# the host's very copy, even where sys.path names another one first.
+# the host's very copy, even where sys.path names another one first. (A copy that is not
+# a directory on disk, in a zip application say, is looked up on sys.path as usual.)
 PRELUDE: Final = """\
 import sys
 sys.path[:] = list(path)
-if "interactors" not in sys.modules:
+if package and "interactors" not in sys.modules:
     import _frozen_importlib, _frozen_importlib_external
     _frozen_importlib._load(_frozen_importlib_external.spec_from_file_location(
         "interactors", package[0], submodule_search_locations=[package[1]]
     ))
 import interactors._inside.worker
 """
-PACKAGE: Final = (_package_file, os.path.dirname(_package_file))
+PACKAGE: Final = (
+    (_package_file, os.path.dirname(_package_file))
+    if _package_file and os.path.isfile(_package_file)
+    else ()
+)
 
 BOOT: Final = f"""\
 path = config[5]
