@@ -228,16 +228,23 @@ class Ledger(interactors.Actor):
     def __init__(self, path: str, crash_on: int | None = None) -> None:
         self.path = path
         self.crash_on = crash_on
+        self.blobs: list[tuple[str, bytes]] = []
 
     def note(self, entry: int, blob: Any = None) -> None:
         with open(self.path, "a") as file:
             file.write(f"{entry}\n")
+        if blob is not None:
+            self.blobs.append((type(blob).__name__, bytes(blob)))
         if entry == self.crash_on:
             raise RuntimeError(f"crashing on {entry}, as asked")
 
     def read(self) -> list[int]:
         with open(self.path) as file:
             return [int(line) for line in file]
+
+    def blob_kinds(self) -> list[tuple[str, bytes]]:
+        """The type and content of each blob noted, in order."""
+        return self.blobs
 
     def nap(self, seconds: float) -> None:
         time.sleep(seconds)

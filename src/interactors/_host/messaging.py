@@ -72,18 +72,6 @@ def _plain_and_small(args: tuple[Any, ...]) -> bool:
     return True
 
 
-def _small(payload: Any) -> bool:
-    """Does a tell with this payload go in a batch (no long str or bytes, no buffers)?"""
-    kind = type(payload)
-    if kind is tuple:
-        for arg in payload:
-            kind = type(arg)
-            if (kind is str or kind is bytes) and len(arg) > SMALL:
-                return False
-        return True
-    return kind is bytes and len(payload) <= SMALL
-
-
 class CellOwner(Protocol):
     def incarnation_ended(self, cell: ActorCell, reason: str, abnormal: bool) -> None: ...
 
@@ -242,7 +230,9 @@ class CellMessaging:
             return
         fmt, payload = _encode_call(self.codec, args, kwargs)
         envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
-        if self.batching and _small(payload):
+        # An encoded payload joins the batch when it is short bytes. One with buffers is a
+        # tuple (they travel out of band, as they are: never marshalled into a batch).
+        if self.batching and type(payload) is bytes and len(payload) <= SMALL:
             self.mailbox.add(envelope)
         elif self.process is None or not self._lane_send(envelope):
             self.mailbox.put_nowait(envelope)

@@ -81,7 +81,10 @@ Address = tuple[int, int, str, int, int, tuple[str, ...], int]
 
 def encode_call(codec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, Any]:
     """``(fmt, payload)`` for a call: the args tuple as is when every argument is a plain
-    value (no codec needed), else the codec's encoding of ``(args, kwargs)``."""
+    value (no codec needed), else the codec's encoding of ``(args, kwargs)``.
+
+    The host's ``tell_nowait`` checks the same rule in its own pass, with the batch's size
+    bound (``_host/messaging.py``: ``_plain_and_small``): a change here goes there too."""
     if not kwargs:
         plain = PLAIN_TYPES
         for arg in args:
