@@ -18,6 +18,8 @@ Interface (module-level functions of the selected implementation)::
     create_queue(maxsize: int) -> int
     destroy_queue(qid: int) -> None
     put(qid: int, obj: object) -> None       # raises queue.Full when full
+    put_plain(qid: int, obj: object) -> None # put, for an envelope the caller knows holds no
+                                             # memoryview and no str/bytes of 64 KiB or more
     get(qid: int) -> object                  # raises queue.Empty when empty
     count(qid: int) -> int
     put_batch(qid: int, envelopes: tuple) -> bool
@@ -56,6 +58,7 @@ get = _implementation.get
 interpreter_ids = _implementation.interpreter_ids
 new_interpreter = _implementation.new_interpreter
 put = _implementation.put
+put_plain = _implementation.put_plain
 run = _implementation.run
 
 __all__ = (
@@ -77,5 +80,6 @@ __all__ = (
     "new_interpreter",
     "put",
     "put_batch",
+    "put_plain",
     "run",
 )

@@ -119,16 +119,30 @@ def put(qid: int, obj: object) -> None:
     buffers as they are: the queue shares a memoryview without copying it, and the
     receiver releases it back into the host, which is always there.
     """
-    if has_buffers(obj):
-        if IN_MAIN:
-            lend(obj)  # first: the answer may be read as soon as the ask is in the queue
-            _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
-            return
-        item = encode_large(obj, answering(qid, obj) if _borrowed else ())
+    if not has_buffers(obj):
+        put_plain(qid, obj)
+    elif IN_MAIN:
+        lend(obj)  # first: the answer may be read as soon as the ask is in the queue
+        _queue_put(qid, obj, _FMT, _UNBOUND_REPLACE)
     else:
-        if _borrowed:
-            answering(qid, obj)  # (an answer without the views: forget them)
-        item = encode(obj)
+        _put_item(qid, encode_large(obj, answering(qid, obj) if _borrowed else ()))
+
+
+def put_plain(qid: int, obj: object) -> None:
+    """:func:`put` for an envelope the caller knows holds no buffers (no memoryview, no
+    long str or bytes): the host's ask with plain arguments skips looking for them."""
+    if _borrowed:
+        answering(qid, obj)  # (an answer without the views: forget them)
+    item = encode(obj)
+    try:
+        _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
+    except BaseException:
+        discard(item)
+        raise
+
+
+def _put_item(qid: int, item: int) -> None:
+    """Put an item made here, freeing its body if the queue refuses it."""
     try:
         _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
     except BaseException:
@@ -145,11 +159,7 @@ def put_batch(qid: int, envelopes: tuple[Any, ...]) -> bool:
     item = encode_batch(envelopes)
     if item < 0:
         return False
-    try:
-        _queue_put(qid, item, _FMT, _UNBOUND_REPLACE)
-    except BaseException:
-        discard(item)
-        raise
+    _put_item(qid, item)
     return True
 
 
