@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import time
 
@@ -25,6 +26,23 @@ async def test_ref_passed_to_an_actor_asks_directly() -> None:
             assert await counter.ask.get() == 9
             assert await forwarder.ask.ping_many(200) == 200
             assert await counter.ask.get() == 209
+
+
+async def test_host_proxies_look_like_what_they_are() -> None:
+    # Libraries tell coroutine functions apart (task groups, web frameworks' handlers):
+    # ask and tell are, tell_nowait is not; an ask started and never awaited sends nothing.
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            counter = await system.spawn(SyncCounter)
+            assert inspect.iscoroutinefunction(counter.ask.add)
+            assert inspect.iscoroutinefunction(counter.tell.add)
+            assert not inspect.iscoroutinefunction(counter.tell_nowait.add)
+            unawaited = counter.ask.add(5)
+            assert inspect.iscoroutine(unawaited)
+            unawaited.close()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(counter.ask.add, 2)
+            assert await counter.ask.get() == 2
 
 
 async def test_direct_messages_bypass_the_host_loop() -> None:

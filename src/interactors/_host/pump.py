@@ -211,9 +211,9 @@ class ReplyPump:
     async def wait(self, msg_id: int, waiter: Any) -> tuple[Any, ...]:
         """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work."""
         self.asking += 1
-        start = time.perf_counter()
+        alone = self.asking == 1
+        start = time.perf_counter() if alone else 0.0  # (only a lone caller's spin adapts)
         try:
-            alone = self.asking == 1
             envelope = None
             if self.streak < _INLINE_STREAK:
                 envelope = self._inline(waiter)
@@ -319,9 +319,9 @@ class _AsyncioWaiter:
             return result
         return None
 
-    async def wait(self) -> tuple[Any, ...]:
-        result: tuple[Any, ...] = await self.future
-        return result
+    def wait(self) -> Any:
+        """The future itself: awaiting it costs no coroutine of its own."""
+        return self.future
 
 
 class _TrioWaiter:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Awaitable, Callable
+from inspect import markcoroutinefunction
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -88,12 +89,15 @@ class _Proxy:
                 with anyio.fail_after(timeout):
                     return await cell.ask(method, args, kwargs)
 
-        elif mode == P.ASK:
+        elif mode == P.ASK:  # the cell's coroutine itself (a coroutine of its own would
+            # cost one more frame on every resumption of every ask)
 
-            async def call(*args: Any, **kwargs: Any) -> Any:
+            def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
                 if get_ident() != owner:
                     raise wrong_thread(what)
-                return await cell.ask(method, args, kwargs)
+                return cell.ask(method, args, kwargs)
+
+            markcoroutinefunction(call)
 
         elif mode == P.TELL:
 
