@@ -230,13 +230,15 @@ class Ledger(interactors.Actor):
         self.crash_on = crash_on
         self.blobs: list[tuple[str, bytes]] = []
 
-    def note(self, entry: int, blob: Any = None) -> None:
+    def note(self, entry: int, blob: Any = None) -> int:
+        """Append ``entry``; return it (an asker checks it got its own answer)."""
         with open(self.path, "a") as file:
             file.write(f"{entry}\n")
         if blob is not None:
             self.blobs.append((type(blob).__name__, bytes(blob)))
         if entry == self.crash_on:
             raise RuntimeError(f"crashing on {entry}, as asked")
+        return entry
 
     def read(self) -> list[int]:
         with open(self.path) as file:
@@ -259,5 +261,5 @@ class Ledger(interactors.Actor):
 class AsyncLedger(Ledger):
     """The same, with an async handler (the actor then serves on its own event loop)."""
 
-    async def anote(self, entry: int) -> None:
-        self.note(entry)
+    async def anote(self, entry: int) -> int:
+        return self.note(entry)

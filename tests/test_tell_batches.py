@@ -199,3 +199,89 @@ async def test_the_mailbox_bound_counts_batched_messages() -> None:
             await sleeper.tell.sleep(0)  # waits for room
             assert await sleeper.ask.count() == 102
             assert sleeper.statistics().mailbox_depth == 0
+
+
+# -- asks: those of concurrent callers go in the batch of the turn ---------------------------
+
+
+@pytest.mark.parametrize("handler", ["note", "anote"])
+async def test_concurrent_callers_asks_and_tells_keep_each_callers_order(
+    tmp_path: Path, handler: str
+) -> None:
+    # While other callers await answers, an ask goes with the turn's batch. Each caller
+    # gets its own answer, and sees its messages handled in the order it sent them.
+    cls = Ledger if handler == "note" else AsyncLedger
+    callers, each = 40, 30
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(cls, str(tmp_path / "ledger"))
+            ask, tell = getattr(ledger.ask, handler), getattr(ledger.tell_nowait, handler)
+
+            async def caller(c: int) -> None:
+                for i in range(each):
+                    entry = c * 1000 + i
+                    if i % 3:
+                        tell(entry)
+                    else:
+                        assert await ask(entry) == entry
+
+            async with anyio.create_task_group() as tg:
+                for c in range(callers):
+                    tg.start_soon(caller, c)
+            entries = await ledger.ask.read()
+            sent = [c * 1000 + i for c in range(callers) for i in range(each)]
+            assert sorted(entries) == sent
+            for c in range(callers):
+                mine = [e for e in entries if e // 1000 == c]
+                assert mine == [c * 1000 + i for i in range(each)]
+            assert ledger.statistics().messages_handled == callers * each + 1
+
+
+async def test_a_crash_among_batched_asks_fails_only_its_own(tmp_path: Path) -> None:
+    # on_error="restart": the ask noting 20 fails with the handler's error; every other
+    # ask, before or after it in the batch, is answered (the rest by the next incarnation),
+    # and nothing is handled twice.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            ledger = await system.spawn(
+                Ledger, str(tmp_path / "ledger"), crash_on=20, on_error="restart"
+            )
+            answers: dict[int, object] = {}
+
+            async def caller(entry: int) -> None:
+                try:
+                    answers[entry] = await ledger.ask.note(entry)
+                except interactors.ActorError as exc:
+                    answers[entry] = exc
+
+            async with anyio.create_task_group() as tg:
+                for entry in range(60):
+                    tg.start_soon(caller, entry)
+            failed = answers.pop(20)
+            assert isinstance(failed, interactors.ActorError)
+            assert "crashing on 20" in str(failed)
+            assert answers == {entry: entry for entry in range(60) if entry != 20}
+            assert sorted(await ledger.ask.read()) == list(range(60))
+            assert ledger.statistics().restarts == 1
+
+
+async def test_concurrent_asks_wait_for_room_in_a_full_mailbox() -> None:
+    # 30 callers ask an actor whose mailbox holds 10 while it is busy: none is refused,
+    # each waits for room, and every one is answered.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            sleeper = await system.spawn(Sleeper, mailbox_size=10)
+            sleeper.tell_nowait.sleep(0.3)
+            await anyio.sleep(0.1)  # the actor is now busy with that one
+            answers: list[float] = []
+
+            async def caller() -> None:
+                answers.append(await sleeper.ask.sleep(0))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(30):
+                    tg.start_soon(caller)
+                await anyio.sleep(0.05)
+                assert sleeper.statistics().mailbox_depth == 10
+            assert answers == [0] * 30
+            assert await sleeper.ask.count() == 31

@@ -198,11 +198,12 @@ class Mailbox:
 
     # -- everything else the host sends --------------------------------------------------
 
-    def put_nowait(self, envelope: tuple[Any, ...]) -> None:
+    def put_nowait(self, envelope: tuple[Any, ...], plain: bool = False) -> None:
+        """Put now, or raise MailboxFull; ``plain``: the envelope holds no buffers."""
         if not self._send_first():
             raise self._full()
         try:
-            backend.put(self.qid, envelope)
+            (backend.put_plain if plain else backend.put)(self.qid, envelope)
         except queue.Full:
             raise self._full() from None
         if self.fields[self.parked]:

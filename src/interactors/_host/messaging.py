@@ -182,9 +182,13 @@ class CellMessaging:
         return ActorStopped(f"actor {self.name!r} is {self.state}; it takes no more messages")
 
     async def ask(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if self.state not in (RUNNING, RESTARTING):
+        if self.state not in _SENDING:
             raise self._refuse()
-        fmt, payload = _encode_call(self.codec, args, kwargs)
+        plain = not kwargs and _plain_and_small(args)  # (then the queue need not look
+        if plain:  # for buffers in it)
+            fmt, payload = _PLAIN, args
+        else:
+            fmt, payload = _encode_call(self.codec, args, kwargs)
         pump = self.pump
         msg_id = self.system._next_id()
         envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
@@ -198,7 +202,13 @@ class CellMessaging:
                 reply = await pump.wait_direct(msg_id, waiter, link.lane_poll, link.lane_sleeping)
             else:
                 try:
-                    self.mailbox.put_nowait(envelope)
+                    if plain and self.batching and pump.asking:
+                        # Other tasks await answers, so the loop turns before this
+                        # one's can come: it goes with this turn's batch, one queue item
+                        # for the asks (and tells) of every caller resumed in the turn.
+                        self.mailbox.add(envelope)
+                    else:
+                        self.mailbox.put_nowait(envelope, plain)
                 except MailboxFull:
                     await self.mailbox.put(envelope)
                 reply = await pump.wait(msg_id, waiter)
