@@ -51,7 +51,9 @@ W_EXITING: Final = "exiting"  # told to leave, or leaving on its own
 
 
 _encode_call = P.encode_call
+_ASK: Final = P.ASK
 _TELL: Final = P.TELL
+_REPLY_OK: Final = P.REPLY_OK
 _PLAIN: Final = P.PLAIN
 _PLAIN_TYPES: Final = P.PLAIN_TYPES
 _INT_MIN: Final = P.INT_MIN
@@ -191,12 +193,12 @@ class CellMessaging:
             fmt, payload = _encode_call(self.codec, args, kwargs)
         pump = self.pump
         msg_id = self.system._next_id()
-        envelope = (P.ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
+        envelope = (_ASK, msg_id, method, fmt, payload, pump.qid, pump.fd, -1)
         waiter = pump.waiter(msg_id)
         pending = self.pending
         pending.add(msg_id)
         try:
-            if self._lane_send(envelope):
+            if self.process is not None and self._lane_send(envelope):
                 link = self.process
                 assert link is not None
                 reply = await pump.wait_direct(msg_id, waiter, link.lane_poll, link.lane_sleeping)
@@ -216,6 +218,8 @@ class CellMessaging:
             pending.discard(msg_id)
             pump.waiters.pop(msg_id, None)
             backend.forget_lent(pump.qid, msg_id)
+        if reply[0] == _REPLY_OK and reply[2] == _PLAIN:  # (raise_reply's first case)
+            return reply[3]
         return P.raise_reply(reply, self.name, self.codec.decode)
 
     def fail_pending(self, error: tuple[str, str, str, bytes | None]) -> None:

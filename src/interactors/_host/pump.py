@@ -27,6 +27,7 @@ from .mailbox import Coalescer
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
+_EXITED = P.EXITED  # notices are kinds from here on
 _SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
 
@@ -169,15 +170,15 @@ class ReplyPump:
 
     def drain(self) -> None:
         qid, waiters = self.qid, self.waiters
-        count, get = backend.count, backend.get
+        count, get, unbound = backend.count, backend.get, backend.UNBOUND
         while count(qid):
             envelope: Any = get(qid)
-            if envelope is backend.UNBOUND:
+            if envelope is unbound:
                 continue
-            waiter = waiters.pop(envelope[1], None) if envelope[0] < P.EXITED else None
+            waiter = waiters.pop(envelope[1], None) if envelope[0] < _EXITED else None
             if waiter is not None:
                 waiter.resolve(envelope)
-            elif envelope[0] >= P.EXITED:
+            elif envelope[0] >= _EXITED:
                 self.on_notice(envelope)
 
     def close(self) -> None:
