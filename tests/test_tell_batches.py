@@ -181,12 +181,20 @@ async def test_a_stop_comes_after_the_tells_before_it(tmp_path: Path) -> None:
             assert path.read_text().split() == [str(i) for i in range(300)]
 
 
+async def busy_sleeper(
+    system: interactors.ActorSystem, mailbox_size: int
+) -> interactors.ActorRef[Sleeper]:
+    """A Sleeper busy with one message for the next 0.4 s, its mailbox empty."""
+    sleeper = await system.spawn(Sleeper, mailbox_size=mailbox_size)
+    sleeper.tell_nowait.sleep(0.5)
+    await anyio.sleep(0.1)  # the actor is now busy with that one
+    return sleeper
+
+
 async def test_the_mailbox_bound_counts_batched_messages() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            sleeper = await system.spawn(Sleeper, mailbox_size=100)
-            sleeper.tell_nowait.sleep(0.5)
-            await anyio.sleep(0.1)  # the actor is now busy with that one
+            sleeper = await busy_sleeper(system, mailbox_size=100)
             for _ in range(100):
                 sleeper.tell_nowait.sleep(0)
             assert sleeper.statistics().mailbox_depth == 100
@@ -270,9 +278,7 @@ async def test_concurrent_asks_wait_for_room_in_a_full_mailbox() -> None:
     # each waits for room, and every one is answered.
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            sleeper = await system.spawn(Sleeper, mailbox_size=10)
-            sleeper.tell_nowait.sleep(0.3)
-            await anyio.sleep(0.1)  # the actor is now busy with that one
+            sleeper = await busy_sleeper(system, mailbox_size=10)
             answers: list[float] = []
 
             async def caller() -> None:
