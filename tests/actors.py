@@ -46,6 +46,25 @@ class SyncCounter(interactors.Actor):
         return self.value
 
 
+class Turns(interactors.Actor):
+    """A quick handler and a slow one, recording the order they ran in."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+
+    def quick(self, n: int) -> int:
+        self.order.append(n)
+        return n
+
+    def slow(self, n: int, seconds: float) -> int:
+        self.order.append(n)
+        time.sleep(seconds)
+        return n
+
+    def ran(self) -> list[int]:
+        return self.order
+
+
 class Echo(interactors.Actor):
     def echo(self, *args: Any, **kwargs: Any) -> Any:
         return (args, kwargs) if kwargs else args

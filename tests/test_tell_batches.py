@@ -8,14 +8,16 @@ stop comes after what was sent before it, and the mailbox bound counts messages.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import anyio
 import anyio.lowlevel
 import pytest
+import sniffio
 
 import interactors
-from actors import AsyncLedger, Ledger, Sleeper
+from actors import AsyncLedger, Ledger, Sleeper, Turns
 from interactors import _backend as backend
 from interactors._wire import envelope as P
 
@@ -291,3 +293,35 @@ async def test_concurrent_asks_wait_for_room_in_a_full_mailbox() -> None:
                 assert sleeper.statistics().mailbox_depth == 10
             assert answers == [0] * 30
             assert await sleeper.ask.count() == 31
+
+
+async def test_answers_held_in_a_batch_do_not_wait_for_a_slow_handler() -> None:
+    # The actor holds the answers to a batch's asks to put them as one item, but puts them
+    # before a handler of a method never run (first round) or slow the last time (second
+    # round): the quick asks handled before the slow one are answered long before it ends.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            turns = await system.spawn(Turns)
+            answered: dict[int, float] = {}
+
+            async def ask_quick(n: int) -> None:
+                await turns.ask.quick(n)
+                answered[n] = time.monotonic()
+
+            async def ask_slow() -> None:
+                await turns.ask.slow(99, 1.0)
+                answered[99] = time.monotonic()
+
+            for round_ in range(2):
+                answered.clear()
+                async with anyio.create_task_group() as tg:
+                    for n in range(10):
+                        tg.start_soon(ask_quick, n)
+                    tg.start_soon(ask_slow)
+                order = (await turns.ask.ran())[-11:]
+                assert sorted(order) == [*range(10), 99], round_
+                before = order[: order.index(99)]
+                if sniffio.current_async_library() == "asyncio":  # (trio shuffles tasks)
+                    assert before == list(range(10))
+                for n in before:
+                    assert answered[n] < answered[99] - 0.5, (round_, n, order)

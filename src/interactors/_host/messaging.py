@@ -203,17 +203,19 @@ class CellMessaging:
                 assert link is not None
                 reply = await pump.wait_direct(msg_id, waiter, link.lane_poll, link.lane_sleeping)
             else:
+                # While other tasks await answers, the loop turns before this one's can
+                # come: the ask goes with this turn's batch, one queue item for the asks
+                # (and tells) of every caller resumed in the turn.
+                batched = plain and self.batching and pump.asking > 0
                 try:
-                    if plain and self.batching and pump.asking:
-                        # Other tasks await answers, so the loop turns before this
-                        # one's can come: it goes with this turn's batch, one queue item
-                        # for the asks (and tells) of every caller resumed in the turn.
+                    if batched:
                         self.mailbox.add(envelope)
                     else:
                         self.mailbox.put_nowait(envelope, plain)
                 except MailboxFull:
+                    batched = False
                     await self.mailbox.put(envelope)
-                reply = await pump.wait(msg_id, waiter)
+                reply = await pump.wait(msg_id, waiter, batched)
         finally:
             pending.discard(msg_id)
             pump.waiters.pop(msg_id, None)

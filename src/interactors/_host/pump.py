@@ -28,6 +28,7 @@ from .mailbox import Coalescer
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
 _EXITED = P.EXITED  # notices are kinds from here on
+_BATCHED = backend.BATCHED
 _SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
 
@@ -175,11 +176,23 @@ class ReplyPump:
             envelope: Any = get(qid)
             if envelope is unbound:
                 continue
+            if envelope[0] == _BATCHED:  # the answers to asks of one batch (_inside/batches.py)
+                self._resolve_all(envelope[1])
+                continue
             waiter = waiters.pop(envelope[1], None) if envelope[0] < _EXITED else None
             if waiter is not None:
                 waiter.resolve(envelope)
             elif envelope[0] >= _EXITED:
                 self.on_notice(envelope)
+
+    def _resolve_all(self, item: int) -> None:
+        answers = backend.batch_envelopes(item) or ()  # (none if the actor is gone)
+        backend.free_batch(item)
+        waiters = self.waiters
+        for envelope in answers:
+            waiter = waiters.pop(envelope[1], None)
+            if waiter is not None:
+                waiter.resolve(envelope)
 
     def close(self) -> None:
         if self._closed:
@@ -209,14 +222,19 @@ class ReplyPump:
         if waiter is not None:
             waiter.resolve(envelope)
 
-    async def wait(self, msg_id: int, waiter: Any) -> tuple[Any, ...]:
-        """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work."""
+    async def wait(self, msg_id: int, waiter: Any, batched: bool = False) -> tuple[Any, ...]:
+        """The reply to ``msg_id``. On cancellation the waiter is dropped, not the actor's work.
+
+        ``batched``: the ask leaves with the turn's batch, so its answer cannot be there yet
+        (the caller does not look for it before it suspends)."""
         self.asking += 1
         alone = self.asking == 1
         start = time.perf_counter() if alone else 0.0  # (only a lone caller's spin adapts)
         try:
             envelope = None
-            if self.streak < _INLINE_STREAK:
+            if batched:
+                pass
+            elif self.streak < _INLINE_STREAK:
                 envelope = self._inline(waiter)
             else:  # the loop runs once: a lone caller then looks, others wait their turn
                 self.streak = 0

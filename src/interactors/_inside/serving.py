@@ -102,6 +102,7 @@ class Server(BatchReader):
         self.running_handlers = 0
         self.handler_tasks: set[Any] = set()
         self.cancel_acked = False
+        self.quick_methods: set[str] = set()  # see batches.py (answers held in a batch)
         self.logs: LogShipper | None = None  # set once the actor's code uses logging
 
     def send(self, qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
