@@ -115,21 +115,24 @@ class BatchReader:
                         return False
                     fields[taken] += 1  # taken before it runs: a crash in it does not repeat it
                     kind, method = envelope[0], envelope[2]
-                    fast = (
-                        (kind == _TELL or (kind == _ASK and envelope[7] < 0))  # (the host's)
-                        and envelope[3] == _PLAIN
-                        and method in methods
-                    )
+                    if (
+                        envelope[3] != _PLAIN
+                        or method not in methods
+                        or (kind != _TELL and (kind != _ASK or envelope[7] >= 0))  # (the host's)
+                    ):
+                        if held:
+                            _put_answers(asker, held)
+                        handle(envelope)
+                        continue
+                    # A handler is timed when answers would wait for it (to learn what is
+                    # quick): the ask's own, or held ones. Tells alone cost no clock.
+                    timed = kind == _ASK or held
                     if held and (
-                        not fast
-                        or method not in quick
+                        method not in quick
                         or _now_ns() - held_since > HOLD_NS
                         or (kind == _ASK and envelope[5] != asker[5])
                     ):
                         _put_answers(asker, held)
-                    if not fast:
-                        handle(envelope)
-                        continue
                     seq = fields[handled] + 1
                     fields[busy_since] = start = _now_ns()
                     if kind == _ASK:
@@ -152,7 +155,9 @@ class BatchReader:
                         if not held:
                             held_since, asker = _now_ns(), envelope
                         held.append(reply)
-                    if _now_ns() - start < HOLD_NS:
+                    if not timed:
+                        pass
+                    elif _now_ns() - start < HOLD_NS:
                         quick.add(method)
                     else:
                         quick.discard(method)
