@@ -18,10 +18,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
+
 from .bench_actors import AsyncPinger, Echo, Pinger, profile_steps
 
 TOP = 8
 MESSAGES = {"smoke": 2_000, "quick": 10_000, "full": 20_000}
+CALLERS = 100  # the concurrent callers of the "100 callers" path
 Steps = list[tuple[str, float, int]]
 
 
@@ -68,6 +71,15 @@ def measure(messages: int) -> list[dict[str, Any]]:
                 for i in range(messages):
                     await echo.ask.ping(i)
 
+            async def many_callers() -> None:
+                async def caller(count: int) -> None:
+                    for i in range(count):
+                        await echo.ask.ping(i)
+
+                async with anyio.create_task_group() as tg:
+                    for _ in range(CALLERS):
+                        tg.start_soon(caller, messages // CALLERS)
+
             async def tells() -> None:
                 put_nowait, put = echo.tell_nowait.put, echo.tell.put
                 for _ in range(messages):
@@ -81,8 +93,10 @@ def measure(messages: int) -> list[dict[str, Any]]:
                 for _ in range(copies):
                     await echo.ask.length(big)
 
+            many = messages // CALLERS * CALLERS
             for name, run, n in (
                 ("ask from the host, 1 caller", asks, messages),
+                (f"ask from the host, {CALLERS} callers", many_callers, many),
                 ("tell from the host, one sender", tells, messages),
                 ("64 MiB bytes, one way", large, copies),
             ):

@@ -120,6 +120,7 @@ def test_where_the_time_goes_profiles_every_message_path() -> None:
     names = [p["path"] for p in paths]
     assert names == [
         "ask from the host, 1 caller",
+        "ask from the host, 100 callers",
         "tell from the host, one sender",
         "64 MiB bytes, one way",
         "actor→actor, sync handler (.result())",
@@ -130,10 +131,10 @@ def test_where_the_time_goes_profiles_every_message_path() -> None:
         for side, steps in path["sides"].items():
             assert steps, (path["path"], side)
     # the sending side of a tell spends its time in interactors' own code (the batch)
-    tell_steps = " ".join(s["step"] for s in paths[1]["sides"]["host"])
+    tell_steps = " ".join(s["step"] for s in paths[2]["sides"]["host"])
     assert "mailbox.py" in tell_steps
     text = where.markdown(paths)
-    assert text.count("### ") == 5
+    assert text.count("### ") == 6
     assert "| step | µs/msg | calls/msg |" in text
 
 
