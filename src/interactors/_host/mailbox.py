@@ -9,7 +9,8 @@ to 5 ms between tries (the queues have no "not full" notification).
 
 The host's own tells (``tell_nowait``) to an actor in an interpreter are coalesced: those
 it makes one after the other to the same actor within one turn of the event loop go as one
-queue item (up to ``BATCH_MAX``). The batch is put when the loop turns, or before the host
+queue item (up to ``BATCH_MAX``), with the asks of concurrent callers (see
+``CellMessaging.ask``). The batch is put when the loop turns, or before the host
 sends anything else to any actor, so what one message caused never overtakes it. The bound
 counts messages, not items: a batch counts as many as it holds, in ``depth`` and for
 ``MailboxFull``.
@@ -138,8 +139,8 @@ class Mailbox:
     # -- the host's tells, coalesced -----------------------------------------------------
 
     def add(self, envelope: tuple[Any, ...]) -> None:
-        """Send one of the host's small tells with this turn's batch (MailboxFull when
-        the mailbox holds ``maxsize`` messages)."""
+        """Send one of the host's small tells (or a concurrent caller's ask) with this
+        turn's batch (MailboxFull when the mailbox holds ``maxsize`` messages)."""
         batch = self.batch
         n = len(batch)
         if n >= self.room:  # the first of a batch, or the room seen is used
