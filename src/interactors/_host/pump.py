@@ -366,14 +366,18 @@ class _TrioWaiter:
         self.task = None
         return (_TRIO or _trio_api()).SUCCEEDED
 
-    async def wait(self) -> tuple[Any, ...]:
+    def wait(self) -> Any:
+        """What to await: trio's own park, with no coroutine of this waiter's between
+        (each layer is one more frame to resume on every answer)."""
         api = _TRIO or _trio_api()
         if self.value is not None:
-            await api.checkpoint_if_cancelled()
-            return self.value  # type: ignore[no-any-return]
+            return self._ready()
         self.task = api.current_task()
-        result: tuple[Any, ...] = await api.wait_task_rescheduled(self._abort)
-        return result
+        return api.wait_task_rescheduled(self._abort)
+
+    async def _ready(self) -> tuple[Any, ...]:
+        await (_TRIO or _trio_api()).checkpoint_if_cancelled()
+        return self.value  # type: ignore[return-value]
 
 
 _TRIO: Any = None  # trio's low-level calls, looked up once (see _trio_api)
