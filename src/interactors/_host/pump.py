@@ -24,6 +24,7 @@ from .. import _backend as backend
 from .._backend.ring import fence
 from .._wire import envelope as P
 from .mailbox import Coalescer
+from .on_trio import Flusher, TrioWaiter
 
 # Inline replies in a row before a task must yield to the loop; spin bounds (seconds).
 _INLINE_STREAK = 64
@@ -76,6 +77,7 @@ class ReplyPump:
         self._task_group: Any = None
         self.watched: dict[int, object] = {}  # trio: the fds watched, and their watch
         self.tells = Coalescer()  # the host's tells of one turn of the loop
+        self._flusher: Flusher | None = None  # trio: the task that sends them
 
     # -- lifecycle (called from the system's task) ---------------------------------------
 
@@ -93,7 +95,11 @@ class ReplyPump:
 
             self._task_group = task_group
             task_group.start_soon(self._trio_reader)
-            self.tells.soon = trio.lowlevel.current_trio_token().run_sync_soon
+            self._flusher = Flusher(trio.lowlevel.current_trio_token().run_sync_soon)
+            # (protected from Ctrl-C, as run_sync_soon's callbacks are: a batch half sent
+            # would be lost, and the KeyboardInterrupt belongs to the main task)
+            task_group.start_soon(trio.lowlevel.enable_ki_protection(self._flusher.run))
+            self.tells.soon = self._flusher.soon
             self.tells.later = self._trio_later
 
     def _trio_later(self, delay: float, fn: Callable[[], None]) -> None:
@@ -199,6 +205,8 @@ class ReplyPump:
             return
         self._closed = True
         self.tells.close()  # (the loop may be gone: tells are put at once from now on)
+        if self._flusher is not None:
+            self._flusher.close()
         if self._loop is not None:
             self._loop.remove_reader(self.fd)
         elif self.library == "trio":
@@ -212,7 +220,7 @@ class ReplyPump:
 
     def waiter(self, msg_id: int) -> Any:
         """Register interest in the reply to ``msg_id`` (before sending the message)."""
-        waiter = _AsyncioWaiter(self._loop) if self._loop is not None else _TrioWaiter()
+        waiter = _AsyncioWaiter(self._loop) if self._loop is not None else TrioWaiter()
         self.waiters[msg_id] = waiter
         return waiter
 
@@ -341,64 +349,3 @@ class _AsyncioWaiter:
     def wait(self) -> Any:
         """The future itself: awaiting it costs no coroutine of its own."""
         return self.future
-
-
-class _TrioWaiter:
-    __slots__ = ("task", "value")
-
-    def __init__(self) -> None:
-        self.task: Any = None
-        self.value: Any = None
-
-    def resolve(self, envelope: tuple[Any, ...]) -> None:
-        if self.task is not None:
-            task, self.task = self.task, None
-            api = _TRIO or _trio_api()
-            api.reschedule(task, api.Value(envelope))
-        else:
-            self.value = envelope
-
-    def take(self) -> tuple[Any, ...] | None:
-        value: tuple[Any, ...] | None = self.value
-        return value
-
-    def _abort(self, _raise_cancel: Any) -> Any:
-        self.task = None
-        return (_TRIO or _trio_api()).SUCCEEDED
-
-    def wait(self) -> Any:
-        """What to await: trio's own park, with no coroutine of this waiter's between
-        (each layer is one more frame to resume on every answer)."""
-        api = _TRIO or _trio_api()
-        if self.value is not None:
-            return self._ready()
-        self.task = api.current_task()
-        return api.wait_task_rescheduled(self._abort)
-
-    async def _ready(self) -> tuple[Any, ...]:
-        await (_TRIO or _trio_api()).checkpoint_if_cancelled()
-        return self.value  # type: ignore[return-value]
-
-
-_TRIO: Any = None  # trio's low-level calls, looked up once (see _trio_api)
-
-
-def _trio_api() -> Any:
-    """What a trio waiter calls, bound once: importing trio and outcome on every ask and
-    answer cost more than the rest of the trio waiter (profile of 100 callers)."""
-    global _TRIO
-    from types import SimpleNamespace
-
-    import outcome
-    import trio
-
-    low = trio.lowlevel
-    _TRIO = SimpleNamespace(
-        reschedule=low.reschedule,
-        Value=outcome.Value,
-        current_task=low.current_task,
-        wait_task_rescheduled=low.wait_task_rescheduled,
-        checkpoint_if_cancelled=low.checkpoint_if_cancelled,
-        SUCCEEDED=low.Abort.SUCCEEDED,
-    )
-    return _TRIO

@@ -1,0 +1,134 @@
+"""The reply pump's trio side: the waiter of an ask, and the task that sends each turn's batch.
+
+trio is imported lazily (an asyncio host never loads it) and its low-level calls are bound
+once: importing trio and outcome on every ask and answer cost more than the rest of the
+waiter (profile of 100 callers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_TRIO: Any = None  # trio's low-level calls, looked up once (see api)
+
+
+def api() -> Any:
+    """trio's low-level calls that the pump uses, bound once."""
+    global _TRIO
+    if _TRIO is not None:
+        return _TRIO
+    from types import SimpleNamespace
+
+    import outcome
+    import trio
+
+    low = trio.lowlevel
+    _TRIO = SimpleNamespace(
+        reschedule=low.reschedule,
+        Value=outcome.Value,
+        current_task=low.current_task,
+        wait_task_rescheduled=low.wait_task_rescheduled,
+        checkpoint_if_cancelled=low.checkpoint_if_cancelled,
+        SUCCEEDED=low.Abort.SUCCEEDED,
+    )
+    return _TRIO
+
+
+class TrioWaiter:
+    """The reply to one ask, for a task parked with ``wait_task_rescheduled``."""
+
+    __slots__ = ("task", "value")
+
+    def __init__(self) -> None:
+        self.task: Any = None
+        self.value: Any = None
+
+    def resolve(self, envelope: tuple[Any, ...]) -> None:
+        if self.task is not None:
+            task, self.task = self.task, None
+            trio = _TRIO or api()
+            trio.reschedule(task, trio.Value(envelope))
+        else:
+            self.value = envelope
+
+    def take(self) -> tuple[Any, ...] | None:
+        value: tuple[Any, ...] | None = self.value
+        return value
+
+    def _abort(self, _raise_cancel: Any) -> Any:
+        self.task = None
+        return (_TRIO or api()).SUCCEEDED
+
+    def wait(self) -> Any:
+        """What to await: trio's own park, with no coroutine of this waiter's between
+        (each layer is one more frame to resume on every answer)."""
+        trio = _TRIO or api()
+        if self.value is not None:
+            return self._ready()
+        self.task = trio.current_task()
+        return trio.wait_task_rescheduled(self._abort)
+
+    async def _ready(self) -> tuple[Any, ...]:
+        await (_TRIO or api()).checkpoint_if_cancelled()
+        return self.value  # type: ignore[no-any-return]
+
+
+class Flusher:
+    """Runs what the host's :class:`~.mailbox.Coalescer` schedules on the next turn.
+
+    ``TrioToken.run_sync_soon`` would do, but it wakes trio's I/O loop through a socket
+    (a send, an epoll wake-up and a recv) and a system task, once per batch of tells and
+    asks. This task is parked instead, and woken with ``reschedule``: it runs in the
+    scheduler's next batch, as that callback would. Only the loop's thread calls
+    :meth:`soon` (refs refuse other threads). While the task is not there (before it
+    starts, once it ends) ``fallback`` runs the calls.
+    """
+
+    def __init__(self, fallback: Callable[[Callable[[], None]], object]) -> None:
+        self.fallback = fallback
+        self.calls: list[Callable[[], None]] = []
+        self.parked: Any = None  # the task, while it waits for calls
+        self.running = False
+        self.closed = False
+
+    def soon(self, fn: Callable[[], None]) -> None:
+        if not self.running:
+            self.fallback(fn)
+            return
+        self.calls.append(fn)
+        self._wake()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        task, self.parked = self.parked, None
+        if task is not None:
+            (_TRIO or api()).reschedule(task)
+
+    def _abort(self, _raise_cancel: Any) -> Any:
+        self.parked = None
+        return (_TRIO or api()).SUCCEEDED
+
+    async def run(self) -> None:
+        trio = _TRIO or api()
+        self.running = True
+        try:
+            while True:
+                self._call()
+                if self.closed:
+                    return
+                self.parked = trio.current_task()
+                await trio.wait_task_rescheduled(self._abort)
+        finally:
+            self.running = False
+            self.parked = None
+            self._call()  # (what came while it was cancelled: at once)
+
+    def _call(self) -> None:
+        while self.calls:
+            calls, self.calls = self.calls, []
+            for fn in calls:
+                fn()
