@@ -7,7 +7,8 @@ waiter (profile of 100 callers).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Generator
 from typing import Any
 
 _TRIO: Any = None  # trio's low-level calls, looked up once (see api)
@@ -29,10 +30,38 @@ def api() -> Any:
         Value=outcome.Value,
         current_task=low.current_task,
         wait_task_rescheduled=low.wait_task_rescheduled,
+        park=_parking_trap() or low.wait_task_rescheduled,
         checkpoint_if_cancelled=low.checkpoint_if_cancelled,
         SUCCEEDED=low.Abort.SUCCEEDED,
     )
     return _TRIO
+
+
+def _parking_trap() -> Callable[[Callable[[Any], Any]], Any] | None:
+    """``wait_task_rescheduled`` in one frame instead of two, or None where this trio
+    does not have what it takes (then the public call is used).
+
+    ``wait_task_rescheduled(abort)`` is ``(await _async_yield(WaitTaskRescheduled(abort)))
+    .unwrap()``: a coroutine that awaits a generator that yields the trap to trio's
+    scheduler. Yielding the same trap from one generator does what it does with a frame
+    less to create and to resume, on every ask that waits (100 callers on trio: 180k ->
+    186k asks/s). ``WaitTaskRescheduled`` is not public, hence the fallback; the tests
+    run both."""
+    probe = object()
+    try:
+        from trio._core import _traps
+
+        trap: Any = _traps.WaitTaskRescheduled
+        if trap(abort_func=probe).abort_func is not probe:
+            return None  # pragma: no cover - a trio whose trap holds something else
+    except Exception:  # pragma: no cover - a trio that moved or changed it
+        return None
+
+    @types.coroutine
+    def park(abort: Callable[[Any], Any]) -> Generator[Any, Any, Any]:
+        return (yield trap(abort)).unwrap()
+
+    return park
 
 
 class TrioWaiter:
@@ -67,7 +96,7 @@ class TrioWaiter:
         if self.value is not None:
             return self._ready()
         self.task = trio.current_task()
-        return trio.wait_task_rescheduled(self._abort)
+        return trio.park(self._abort)
 
     async def _ready(self) -> tuple[Any, ...]:
         await (_TRIO or api()).checkpoint_if_cancelled()
