@@ -5,7 +5,9 @@
 - 100 concurrent callers: ``size.concurrent_asks`` asks in total from 100 tasks (asyncio, and
   trio where the framework runs on it); peers without async callers keep 100 requests in
   flight with their own futures instead (noted);
-- actor to actor: one actor asks another ``size.asks`` times and waits for each answer.
+- actor to actor: one actor asks another ``size.asks`` times and waits for each answer;
+- the event loop alone (raw baseline): 100 tasks parked and resumed on asyncio and on trio
+  (``parking.py``), the floor of the trio/asyncio ratio for 100 callers.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from . import bench_actors, raw
+from . import bench_actors, parking, raw
 from .bench_actors import AsyncPinger, Echo, Pinger
 from .measure import (
     Size,
@@ -45,6 +47,7 @@ def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
 
 
 A2A_ASYNC = "actor→actor round trips/s, async handler"
+PARK = "task park+resume/s"
 
 
 async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total: int) -> float:
@@ -119,6 +122,9 @@ def raw_baseline(size: Size) -> list[dict[str, Any]]:
     with raw.RawServer() as server:
         rows = asyncio.run(on_asyncio(server))
         rows.append(_many_row(anyio.run(on_trio, server, backend="trio"), "trio"))
+    for library, rate in parking.park_resume_rates(size.concurrent_asks, size.repeat).items():
+        note = "the event loop alone: 100 tasks parked and resumed, no messages"
+        rows.append(row(f"{PARK}, {CALLERS} tasks ({library})", rate, "/s", "higher", note))
     raw.spinning_ping_pong(max(1, size.asks // 10))
     a2a = max(raw.spinning_ping_pong(size.asks) for _ in range(size.repeat))
     note = "two interpreters spinning on their queues"

@@ -283,6 +283,14 @@ SPEED_CHECKS: tuple[Check, ...] = (
         lambda r: r >= 0.8,
     ),
     Check(
+        "the event loop alone: trio's park+resume vs asyncio's",
+        ("ask", "raw", "task park+resume/s, 100 tasks (trio)"),
+        ("ask", "raw", "task park+resume/s, 100 tasks (asyncio)"),
+        _more,
+        "(no target)",
+        lambda r: True,
+    ),
+    Check(
         "speed: fan-in 8→1 tells vs Pykka",
         ("tell", "interactors", "fan-in 8→1 msgs/s, small"),
         ("tell", "pykka", "fan-in 8→1 msgs/s, small"),
