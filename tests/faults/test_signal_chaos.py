@@ -42,10 +42,11 @@ def _run_once(rng: random.Random, log: Path) -> tuple[int, str, str]:
     )
     signum = rng.choice([signal.SIGINT, signal.SIGTERM])
     try:
-        # From 0.2 s on: before that the interpreter itself may still be starting, and a
-        # signal that arrives before any of our code runs ends any Python program by that
-        # signal (the launcher installs its handlers ~10 ms into its own code).
-        time.sleep(rng.uniform(0.2, 1.5))
+        # From the moment the launcher handles SIGTERM on: before that the interpreter
+        # itself may still be starting (for longer than a fixed delay on a loaded machine),
+        # and a signal that arrives before any of our code runs ends any Python program.
+        _wait_for_handlers(process.pid)
+        time.sleep(rng.uniform(0.0, 1.3))
         process.send_signal(signum)
         if rng.random() < 0.4:
             time.sleep(rng.uniform(0.0, 0.3))
@@ -57,6 +58,19 @@ def _run_once(rng: random.Random, log: Path) -> tuple[int, str, str]:
             process.kill()
             process.communicate()
     return process.returncode, out, err
+
+
+def _wait_for_handlers(pid: int) -> None:
+    """Wait until process ``pid`` catches SIGTERM (the launcher's first instructions)."""
+    bit = 1 << (signal.SIGTERM - 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            caught = next(line for line in status if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & bit:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the launcher did not handle SIGTERM within 30 s (pid {pid})")
 
 
 @pytest.mark.timeout(240)
