@@ -68,7 +68,7 @@ async def test_a_tell_from_a_process_actor_to_a_stopped_actor_is_never_silent(
             async def tell_until_refused() -> None:
                 nonlocal handed
                 for _ in range(100):  # the host's word reaches the child a moment later,
-                    await forwarder.ask.forward_tell(3)  # so a tell may still get through
+                    await forwarder.ask.forward_tell(3)  # so a tell may still reach it
                     handed += 1
                     await anyio.sleep(0.01)
 
