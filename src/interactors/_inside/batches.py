@@ -124,15 +124,15 @@ class BatchReader:
                             _put_answers(asker, held)
                         handle(envelope)
                         continue
-                    # A handler is timed when answers would wait for it (to learn what is
-                    # quick): the ask's own, or held ones. Tells alone cost no clock.
-                    timed = kind == _ASK or held
                     if held and (
                         method not in quick
                         or _now_ns() - held_since > HOLD_NS
                         or (kind == _ASK and envelope[5] != asker[5])
                     ):
                         _put_answers(asker, held)
+                    # A handler is timed when answers would wait for it (to learn what is
+                    # quick): the ask's own, or those still held. Tells alone cost no clock.
+                    timed = kind == _ASK or bool(held)
                     seq = fields[handled] + 1
                     fields[busy_since] = start = _now_ns()
                     if kind == _ASK:
@@ -155,12 +155,11 @@ class BatchReader:
                         if not held:
                             held_since, asker = _now_ns(), envelope
                         held.append(reply)
-                    if not timed:
-                        pass
-                    elif _now_ns() - start < HOLD_NS:
-                        quick.add(method)
-                    else:
-                        quick.discard(method)
+                    if timed:
+                        if _now_ns() - start < HOLD_NS:
+                            quick.add(method)
+                        else:
+                            quick.discard(method)
         finally:
             if held:
                 _put_answers(asker, held)
