@@ -65,7 +65,7 @@ class Watchdog:
         fields, base = worker.fields, worker.base
         interrupt_fd = worker.interrupt_fd
         limit_ns = int(worker.handler_timeout * 1e9)
-        fired_for = 0
+        fired_for = (0, 0)  # the handler last interrupted: (sequence number, start)
         watched = [interrupt_fd]
         while True:
             ready, _, _ = select.select(watched, [], [], self.poll)
@@ -93,10 +93,12 @@ class Watchdog:
                 stuck, since = beat, beat
             else:
                 stuck, since = fields[base + S.CURRENT_SEQ], fields[base + S.BUSY_SINCE]
-            if not stuck or stuck == fired_for:
+            # (A number alone is not enough: a handler that ends between its last line and
+            # the count, by an injection landing late, leaves its number to the next one.)
+            if not stuck or (stuck, since) == fired_for:
                 continue
             if _now_ns() - since > limit_ns:
-                fired_for = stuck
+                fired_for = (stuck, since)
                 self.inject(
                     HandlerTimeout, (base + (S.HEARTBEAT if beat else S.CURRENT_SEQ), stuck)
                 )

@@ -1,0 +1,124 @@
+"""The watchdog's deadline check, run on a thread of this interpreter.
+
+An actor's watchdog injects HandlerTimeout into the worker's thread when the handler named
+by the slot's CURRENT_SEQ has run past ``handler_timeout``. Each handler is interrupted at
+most once; a handler that reuses the number of an interrupted one (an incarnation that
+ended between a handler's last line and its count) must still be interrupted.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import threading
+import time
+from typing import Any
+
+from interactors import HandlerTimeout
+from interactors._inside.watchdog import Watchdog
+from interactors._wire import slots as S
+
+
+class _Worker:
+    """What the watchdog reads of a worker: its slot, its thread and its fds."""
+
+    def __init__(self, thread_id: int) -> None:
+        self.handler_timeout = 0.05
+        self.fields = array.array("Q", bytes(8 * S.FIELDS))
+        self.base = 0
+        self.token = 7
+        self.fields[S.OWNER] = self.token
+        self.interrupt_fd = os.eventfd(0, os.EFD_NONBLOCK)
+        self.thread_id = thread_id
+        self.loop: Any = None
+
+
+def _spin(seconds: float) -> None:
+    """A CPU loop. (Called, not inlined in a ``try``: an exception injected at a loop's
+    backward jump can skip a ``try`` of the same function, cpython#108214. The worker
+    calls handlers from its own ``try``, as here.)"""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def _handler(worker: _Worker, seq: int, outcome: list[str]) -> None:
+    """Run a CPU loop as handler ``seq`` until interrupted, at most 5 s."""
+    worker.fields[S.BUSY_SINCE] = time.monotonic_ns()
+    worker.fields[S.CURRENT_SEQ] = seq
+    try:
+        _spin(5.0)
+        outcome.append("ran to the end")
+    except HandlerTimeout:
+        outcome.append("interrupted")
+    finally:
+        worker.fields[S.CURRENT_SEQ] = 0
+
+
+def test_a_handler_reusing_an_interrupted_handlers_number_is_interrupted_too() -> None:
+    outcome: list[str] = []
+    ready = threading.Event()
+    go = threading.Event()
+    worker: _Worker | None = None
+
+    def serve() -> None:
+        ready.wait(5)
+        assert worker is not None
+        _handler(worker, 41, outcome)
+        go.wait(5)
+        _handler(worker, 41, outcome)  # the same number, a later start
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    assert thread.ident is not None
+    worker = _Worker(thread.ident)
+    watchdog = Watchdog(worker)  # type: ignore[arg-type]
+    try:
+        ready.set()
+        go.set()
+        thread.join(12)
+        assert not thread.is_alive()
+        assert outcome == ["interrupted", "interrupted"]
+    finally:
+        watchdog.close()
+        os.close(worker.interrupt_fd)
+
+
+def test_a_handler_is_interrupted_once() -> None:
+    """After its injection, the same handler (same number and start) is left alone: a
+    handler that catches HandlerTimeout and goes on is not interrupted again."""
+    outcome: list[str] = []
+    caught = threading.Event()
+    worker: _Worker | None = None
+    ready = threading.Event()
+
+    def serve() -> None:
+        ready.wait(5)
+        assert worker is not None
+        worker.fields[S.BUSY_SINCE] = time.monotonic_ns()
+        worker.fields[S.CURRENT_SEQ] = 9
+        try:
+            _spin(5.0)
+        except HandlerTimeout:
+            caught.set()
+        try:
+            _spin(0.5)  # ten deadlines more in the same handler
+            outcome.append("left alone")
+        except HandlerTimeout:
+            outcome.append("interrupted twice")
+        worker.fields[S.CURRENT_SEQ] = 0
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    assert thread.ident is not None
+    worker = _Worker(thread.ident)
+    watchdog = Watchdog(worker)  # type: ignore[arg-type]
+    try:
+        ready.set()
+        thread.join(12)
+        assert not thread.is_alive()
+        assert caught.is_set()
+        assert outcome == ["left alone"]
+    finally:
+        watchdog.close()
+        os.close(worker.interrupt_fd)
