@@ -91,11 +91,24 @@ THREADS_TIMEOUT: Final = 5.0
 
 
 def open_fds() -> frozenset[str]:
-    """The process's open file descriptors (Linux: ``/proc/self/fd``; else empty)."""
+    """The process's open file descriptors (Linux: ``/proc/self/fd``; else empty).
+
+    The listing shows the directory's own fd too, closed by the time it returns: the lowest
+    number then free, which the next file opened takes. It is left out (the first listed
+    fd that is closed now), or a file opened next would look as if it was open before.
+    """
     try:
-        return frozenset(os.listdir("/proc/self/fd"))
+        names = os.listdir("/proc/self/fd")
     except OSError:
         return frozenset()
+    found = set(names)
+    for fd in sorted(map(int, names)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            found.discard(str(fd))
+            break
+    return frozenset(found)
 
 
 def close_leaked_init_files(before: frozenset[str]) -> None:
@@ -104,16 +117,29 @@ def close_leaked_init_files(before: frozenset[str]) -> None:
     CPython 3.13 sometimes fails to create an interpreter with "Failed to import encodings
     module" (racy static-type state, cpython#127108) and abandons the half-built
     interpreter without finalizing it, so the ``encodings`` file it was reading stays open
-    for good. Only that package's files are closed: nothing else imports it while creations
-    are serialized, and the abandoned file object is never finalized (no double close).
+    for good. Only that package's files are closed, and the abandoned file object is never
+    finalized (no double close):
+
+    * any fd on the package's ``__init__`` (source or cached): only an interpreter's
+      creation reads it, and creations are serialized, so an open one is abandoned. (It may
+      have the number of an fd that another thread closed during the creation, so it is
+      not always new to ``before``);
+    * an fd on another of its modules only if its number is new: an actor that imports a
+      codec (``encodings.idna``, say) reads one of those files meanwhile.
     """
-    for fd in open_fds() - before:
+    for fd in open_fds():
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        if f"{os.sep}encodings{os.sep}" in target and target.endswith((".py", ".pyc")):
-            try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
-                os.close(int(fd))
-            except OSError:
-                pass
+        folder, _, name = target.rpartition(os.sep)
+        if folder.endswith(f"{os.sep}__pycache__"):
+            folder = folder.rpartition(os.sep)[0]
+        if not folder.endswith(f"{os.sep}encodings") or not name.endswith((".py", ".pyc")):
+            continue
+        if fd in before and not name.startswith("__init__."):
+            continue
+        try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
+            os.close(int(fd))
+        except OSError:
+            pass
