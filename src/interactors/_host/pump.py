@@ -32,6 +32,7 @@ _EXITED = P.EXITED  # notices are kinds from here on
 _BATCHED = backend.BATCHED
 _SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
+_yield_cpu = os.sched_yield  # in a spin: another thread on this CPU runs meanwhile
 
 
 def _next_spin(start: float) -> float:
@@ -288,6 +289,7 @@ class ReplyPump:
                         return envelope
                     if perf() >= deadline:
                         break
+                    _yield_cpu()  # (as in _inline)
             self.streak = 0
             sleeping(1)
             try:
@@ -310,7 +312,9 @@ class ReplyPump:
         A quick actor answers within tens of microseconds, while suspending and resuming a
         task costs more than the whole round trip. A lone caller spins for its reply for
         up to ``_SPIN_MAX`` (``_SPIN_MIN`` while its last awaited answer took longer than
-        that); while other tasks wait for replies (``asking`` counts them until they
+        that), yielding the CPU at each look: on a busy machine the actor's thread may be
+        waiting for this very CPU, and a spin that kept it would hold it for a whole time
+        slice. While other tasks wait for replies (``asking`` counts them until they
         resume) it only looks, so callers keep pipelining. After ``_INLINE_STREAK``
         answers taken in a row, :meth:`wait` yields to the loop once.
         """
@@ -318,7 +322,7 @@ class ReplyPump:
         if not count(qid) and self.asking == 1:
             deadline = time.perf_counter() + self.spin
             while not count(qid) and time.perf_counter() < deadline:
-                pass
+                _yield_cpu()
         if count(qid):
             self.drain()
             envelope: tuple[Any, ...] | None = waiter.take()
