@@ -23,9 +23,11 @@ import anyio
 from . import bench_actors, parking, raw
 from .bench_actors import AsyncPinger, Echo, Pinger
 from .measure import (
+    BUSY,
     Size,
     best_rate,
     best_rate_async,
+    busy_cpu,
     latency,
     latency_async,
     latency_rows,
@@ -40,6 +42,10 @@ CALLERS = 100
 
 def _many_row(rate: float, library: str, note: str = "") -> dict[str, Any]:
     return row(f"asks/s, {CALLERS} callers ({library})", rate, "/s", "higher", note)
+
+
+def _busy_row(rate: float, what: str = "asks/s, 1 caller", note: str = "") -> dict[str, Any]:
+    return row(f"{what}, {BUSY}", rate, "/s", "higher", note)
 
 
 def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
@@ -66,6 +72,28 @@ async def _many_callers(size: Size, call: Callable[[int], Awaitable[Any]], total
     return await best_rate_async(size.repeat, each * CALLERS, all_callers)
 
 
+async def _sequential_async(size: Size, call: Callable[[int], Awaitable[Any]]) -> float:
+    """Best rate of a quarter of ``size.asks`` sequential awaited calls."""
+    n = max(1, size.asks // 4)
+
+    async def calls() -> None:
+        for i in range(n):
+            await call(i)
+
+    return await best_rate_async(size.repeat, n, calls)
+
+
+def _sequential(size: Size, call: Callable[[int], Any]) -> float:
+    """Best rate of a quarter of ``size.asks`` sequential blocking calls."""
+    n = max(1, size.asks // 4)
+
+    def calls() -> None:
+        for i in range(n):
+            call(i)
+
+    return best_rate(size.repeat, n, calls)
+
+
 def interactors(size: Size) -> list[dict[str, Any]]:
     import interactors as ia
 
@@ -84,12 +112,15 @@ def interactors(size: Size) -> list[dict[str, Any]]:
             a2a_async = await best_rate_async(
                 size.repeat, size.asks, lambda: awaiting.ask.ping_many(echo, size.asks)
             )
+            with busy_cpu():
+                busy = await _sequential_async(size, echo.ask.ping)
         note = "`await ref.ask.ping(i)` in an async def handler"
         return [
             *latency_rows(lat),
             _many_row(many, "asyncio"),
             _a2a_row(a2a),
             row(A2A_ASYNC, a2a_async, "/s", "higher", note),
+            _busy_row(busy),
         ]
 
     async def on_trio() -> float:
@@ -180,6 +211,9 @@ def processes(size: Size) -> list[dict[str, Any]]:
         rows = _executor_rows(size, pool, n, anyio.to_process)
     pipe = max(raw.pipe_echo(size.asks) for _ in range(size.repeat))
     rows.append(row("Pipe echo round trips/s", pipe, "/s", "higher", "multiprocessing Pipe"))
+    with busy_cpu():
+        busy = max(raw.pipe_echo(max(1, size.asks // 4)) for _ in range(size.repeat))
+    rows.append(_busy_row(busy, "Pipe echo round trips/s"))
     return rows
 
 
@@ -199,11 +233,13 @@ def pykka(size: Size) -> list[dict[str, Any]]:
 
         many = best_rate(size.repeat, rounds * CALLERS, in_flight)
         a2a = best_rate(size.repeat, size.asks, lambda: pinger.ask(("ping_many", echo, size.asks)))
+        with busy_cpu():
+            busy = _sequential(size, lambda i: echo.ask(("ping", i)))
     finally:
         echo.stop()
         pinger.stop()
     note = "100 futures in flight (pykka.get_all)"
-    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a)]
+    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a), _busy_row(busy)]
 
 
 def thespian(size: Size) -> list[dict[str, Any]]:

@@ -102,6 +102,14 @@ CHECKS: tuple[Check, ...] = (
         lambda r: r >= 3,
     ),
     Check(
+        "sequential asks with 1 CPU busy vs Pykka",
+        ("ask", "interactors", "asks/s, 1 caller, 1 CPU busy"),
+        ("ask", "pykka", "asks/s, 1 caller, 1 CPU busy"),
+        _more,
+        "≥ 1x",
+        lambda r: r >= 1,
+    ),
+    Check(
         "100 callers, asyncio",
         ("ask", "interactors", "asks/s, 100 callers (asyncio)"),
         None,

@@ -242,6 +242,25 @@ async def latency_async(repeat: int, call: Callable[[int], Awaitable[Any]], n: i
     return Latency.merge([await sequential_latency_async(call, n) for _ in range(repeat)])
 
 
+@contextmanager
+def busy_cpu() -> Iterator[None]:
+    """Another process spinning on a CPU meanwhile: a busy machine, where the code measured
+    shares a CPU (a spin that does not yield it then takes whole time slices)."""
+    import subprocess
+    import sys
+
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.1)  # (running)
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+BUSY = "1 CPU busy"
+
+
 def latency_rows(lat: Latency, what: str = "ask") -> list[dict[str, Any]]:
     return [
         row(f"{what} p50, 1 caller", lat.percentile_us(0.5), "µs", "lower"),

@@ -6,7 +6,8 @@ Rows (each interactors row next to its peers, measured in the same run):
 
 - ask, 1 caller: sequential asks to a process actor vs a ``multiprocessing`` Pipe echo
   (spawned child) vs ``ProcessPoolExecutor.submit().result()`` vs a Ray actor (if
-  installed); round trips per second;
+  installed); round trips per second; and the same with another process spinning on a
+  CPU (process actor vs Pipe echo);
 - numpy work: 2 process actors computing in parallel vs the same work on one thread (one
   BLAS thread each; warmed up, the spare process settled; median of the repeats), next to
   the same work in 2 ProcessPoolExecutor workers, timed in alternation with the actors;
@@ -37,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .measure import fresh_bytecode
+from .measure import busy_cpu, fresh_bytecode
 
 RESULTS = Path(__file__).parent / "results"
 ARRAY_MIB = 64
@@ -211,6 +212,9 @@ async def interactors_rows(plan: dict[str, int]) -> dict[str, Any]:
             return plan["asks"] / (time.perf_counter() - start)
 
         out["ask_rate"] = statistics.median([await ask_rate() for _ in range(plan["repeats"])])
+        with busy_cpu():
+            rates = [await ask_rate() for _ in range(plan["repeats"])]
+        out["ask_rate_busy"] = statistics.median(rates)
 
         array = np.random.default_rng(0).random(ARRAY_MIB * 1024 * 1024 // 8)
         await echo.ask.echo(array)
@@ -307,6 +311,8 @@ def main() -> None:
 
     ours = anyio.run(interactors_rows, plan)
     pipe = pipe_echo_rate(plan["asks"], plan["repeats"])
+    with busy_cpu():
+        pipe_busy = pipe_echo_rate(plan["asks"], plan["repeats"])
     pool = pool_rate(plan["asks"] // 3, plan["repeats"])
     ray = ray_rate(plan["asks"] // 3, plan["repeats"])
     pipe_array = pipe_array_round_trip(plan["repeats"])
@@ -317,6 +323,8 @@ def main() -> None:
         ("", f"{pool:,.0f}", "ProcessPoolExecutor submit+result"),
         ("", "not installed" if ray is None else f"{ray:,.0f}", "Ray actor"),
         ("  ratio to Pipe (target >= 1.5)", f"{ours['ask_rate'] / pipe:.2f}x", ""),
+        ("ask, 1 caller, 1 CPU busy", f"{ours['ask_rate_busy']:,.0f}", "process actor"),
+        ("", f"{pipe_busy:,.0f}", "multiprocessing Pipe echo"),
         ("numpy work, 2 actors vs 1 thread", f"{ours['numpy_speedup']:.2f}x", "target >= 1.8"),
         ("", f"{ours['pool_numpy_speedup']:.2f}x", "2 ProcessPoolExecutor workers vs 1 thread"),
         (
@@ -353,6 +361,7 @@ def main() -> None:
         "quick": quick,
         "interactors": ours,
         "pipe_echo_rate": pipe,
+        "pipe_echo_rate_busy": pipe_busy,
         "pool_rate": pool,
         "ray_rate": ray,
         "pipe_array_round_trip_s": pipe_array,
