@@ -1,7 +1,8 @@
 """Asks awaited on trio: answers, cancellation and late answers, with both ways of parking.
 
-On trio the host parks an asking task with trio's trap yielded in one frame where the
-installed trio allows it, and with ``trio.lowlevel.wait_task_rescheduled`` otherwise
+On trio the host parks an asking task with trio's trap yielded in one frame, and resumes
+it through the task's runner with the answer as it is, where the installed trio allows
+it; otherwise with ``trio.lowlevel.wait_task_rescheduled`` and ``reschedule``
 (``_host/on_trio.py``): each test runs with both.
 """
 
@@ -23,16 +24,17 @@ pytestmark = pytest.mark.parametrize("anyio_backend", ["trio"])
 @pytest.fixture(params=["trap", "public"])
 def park(request: pytest.FixtureRequest) -> Iterator[str]:
     calls = on_trio.api()
-    fast = calls.park
+    fast = calls.park, calls.wake
     if request.param == "trap":
-        # (this trio has what the trap takes: the fast path is the one under test)
-        assert fast is not trio.lowlevel.wait_task_rescheduled
+        # (this trio has what the fast path takes: it is the one under test)
+        assert fast == (calls.park, on_trio._wake_direct)
+        assert calls.park is not trio.lowlevel.wait_task_rescheduled
     else:
-        calls.park = trio.lowlevel.wait_task_rescheduled
+        calls.park, calls.wake = trio.lowlevel.wait_task_rescheduled, on_trio._wake_public
     try:
         yield request.param
     finally:
-        calls.park = fast
+        calls.park, calls.wake = fast
 
 
 async def test_concurrent_asks_on_trio_each_get_their_own_answer(
