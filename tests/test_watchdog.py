@@ -12,6 +12,7 @@ import array
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from interactors import HandlerTimeout
@@ -55,70 +56,59 @@ def _handler(worker: _Worker, seq: int, outcome: list[str]) -> None:
         worker.fields[S.CURRENT_SEQ] = 0
 
 
-def test_a_handler_reusing_an_interrupted_handlers_number_is_interrupted_too() -> None:
-    outcome: list[str] = []
+def _run_watched(serve: Callable[[_Worker], None]) -> None:
+    """Run ``serve(worker)`` on a thread that a watchdog watches, until it returns."""
     ready = threading.Event()
-    go = threading.Event()
-    worker: _Worker | None = None
+    workers: list[_Worker] = []
 
-    def serve() -> None:
+    def run() -> None:
         ready.wait(5)
-        assert worker is not None
-        _handler(worker, 41, outcome)
-        go.wait(5)
-        _handler(worker, 41, outcome)  # the same number, a later start
+        serve(workers[0])
 
-    thread = threading.Thread(target=serve)
+    thread = threading.Thread(target=run)
     thread.start()
     assert thread.ident is not None
     worker = _Worker(thread.ident)
+    workers.append(worker)
     watchdog = Watchdog(worker)  # type: ignore[arg-type]
     try:
         ready.set()
-        go.set()
         thread.join(12)
         assert not thread.is_alive()
-        assert outcome == ["interrupted", "interrupted"]
     finally:
         watchdog.close()
         os.close(worker.interrupt_fd)
+
+
+def test_a_handler_reusing_an_interrupted_handlers_number_is_interrupted_too() -> None:
+    outcome: list[str] = []
+
+    def serve(worker: _Worker) -> None:
+        _handler(worker, 41, outcome)
+        _handler(worker, 41, outcome)  # the same number, a later start
+
+    _run_watched(serve)
+    assert outcome == ["interrupted", "interrupted"]
 
 
 def test_a_handler_is_interrupted_once() -> None:
     """After its injection, the same handler (same number and start) is left alone: a
     handler that catches HandlerTimeout and goes on is not interrupted again."""
     outcome: list[str] = []
-    caught = threading.Event()
-    worker: _Worker | None = None
-    ready = threading.Event()
 
-    def serve() -> None:
-        ready.wait(5)
-        assert worker is not None
+    def serve(worker: _Worker) -> None:
         worker.fields[S.BUSY_SINCE] = time.monotonic_ns()
         worker.fields[S.CURRENT_SEQ] = 9
         try:
             _spin(5.0)
         except HandlerTimeout:
-            caught.set()
+            outcome.append("interrupted")
         try:
             _spin(0.5)  # ten deadlines more in the same handler
             outcome.append("left alone")
         except HandlerTimeout:
-            outcome.append("interrupted twice")
+            outcome.append("interrupted again")
         worker.fields[S.CURRENT_SEQ] = 0
 
-    thread = threading.Thread(target=serve)
-    thread.start()
-    assert thread.ident is not None
-    worker = _Worker(thread.ident)
-    watchdog = Watchdog(worker)  # type: ignore[arg-type]
-    try:
-        ready.set()
-        thread.join(12)
-        assert not thread.is_alive()
-        assert caught.is_set()
-        assert outcome == ["left alone"]
-    finally:
-        watchdog.close()
-        os.close(worker.interrupt_fd)
+    _run_watched(serve)
+    assert outcome == ["interrupted", "left alone"]
