@@ -38,6 +38,7 @@ def test_ask_scenario_runs_on_interactors_in_process() -> None:
         "asks/s, 100 callers (trio)",
         "actor→actor round trips/s",
         "actor→actor round trips/s, async handler",
+        "asks/s, 1 caller, 1 CPU busy",
     )
 
 
@@ -49,7 +50,9 @@ def test_tell_scenario_runs_on_threads_in_process() -> None:
 def test_ask_scenario_runs_on_pykka_in_process() -> None:
     pytest.importorskip("pykka")
     rows = ask.pykka(SMOKE)
-    _check_rows(rows, "ask p99, 1 caller", "actor→actor round trips/s")
+    _check_rows(
+        rows, "ask p99, 1 caller", "actor→actor round trips/s", "asks/s, 1 caller, 1 CPU busy"
+    )
 
 
 def test_suite_writes_results(tmp_path: Path) -> None:
