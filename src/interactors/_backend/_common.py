@@ -94,21 +94,21 @@ def open_fds() -> frozenset[str]:
     """The process's open file descriptors (Linux: ``/proc/self/fd``; else empty).
 
     The listing shows the directory's own fd too, closed by the time it returns: the lowest
-    number then free, which the next file opened takes. It is left out (the first listed
-    fd that is closed now), or a file opened next would look as if it was open before.
+    number then free, which the next file opened takes. It is left out, or a file opened
+    next would look as if it was open before. That number is found by opening the
+    directory once first (the lowest free number, taken again by the listing); an fd
+    opened by another thread in between makes it miss, as before.
     """
+    try:
+        probe = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return frozenset()
+    os.close(probe)
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:
         return frozenset()
-    found = set(names)
-    for fd in sorted(map(int, names)):
-        try:
-            os.fstat(fd)
-        except OSError:
-            found.discard(str(fd))
-            break
-    return frozenset(found)
+    return frozenset(names).difference((str(probe),))
 
 
 def close_leaked_init_files(before: frozenset[str]) -> None:
