@@ -142,9 +142,11 @@ def _threads() -> set[threading.Thread]:
 
 
 def _open_fds() -> set[int]:
-    if sys.platform != "linux":  # no /proc/self/fd to read
-        return set()
-    return {int(name) for name in os.listdir("/proc/self/fd")}
+    """Open fds, without the listing's own (which a leaked fd would then reuse unseen).
+    (Imported here: the backend is loaded only where the leak check runs.)"""
+    from ._backend._common import open_fds
+
+    return {int(name) for name in open_fds()}
 
 
 def _children() -> set[int]:
