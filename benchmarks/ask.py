@@ -44,8 +44,8 @@ def _many_row(rate: float, library: str, note: str = "") -> dict[str, Any]:
     return row(f"asks/s, {CALLERS} callers ({library})", rate, "/s", "higher", note)
 
 
-def _busy_row(rate: float, what: str = "asks/s, 1 caller", note: str = "") -> dict[str, Any]:
-    return row(f"{what}, {BUSY}", rate, "/s", "higher", note)
+def _busy_row(rate: float, what: str = "asks/s, 1 caller") -> dict[str, Any]:
+    return row(f"{what}, {BUSY}", rate, "/s", "higher")
 
 
 def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
