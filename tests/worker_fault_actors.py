@@ -135,3 +135,76 @@ class ThreadLeaver(interactors.Actor):
                 done.write("done")
 
         threading.Thread(target=nap, name="napper").start()
+
+
+class PeerAsker(interactors.Actor):
+    """Asks another actor from inside, and says how the ask ended."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def ask_peer(self, method: str, *args: Any) -> tuple[str, str]:
+        try:
+            value = getattr(self.target.ask, method)(*args).result(timeout=20)
+        except Exception as error:
+            return type(error).__name__, str(error)
+        return "answered", repr(value)
+
+    async def ask_peer_async(self, method: str, *args: Any) -> tuple[str, str]:
+        try:
+            value = await getattr(self.target.ask, method)(*args)
+        except Exception as error:
+            return type(error).__name__, str(error)
+        return "answered", repr(value)
+
+
+class Concurrent(interactors.Actor):
+    """Async handlers that run side by side (spawn it with max_concurrency > 1)."""
+
+    async def nap(self, seconds: float) -> float:
+        import asyncio
+
+        await asyncio.sleep(seconds)
+        return seconds
+
+    async def exit_soon(self, code: int) -> None:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        raise SystemExit(code)
+
+    async def fail_soon(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        raise RuntimeError("boom")
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class Napper(interactors.Actor):
+    """A handler that runs Python for a while (interruptible, unlike a sleep in C)."""
+
+    def nap(self, seconds: float) -> float:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.005)
+        return seconds
+
+    def ping(self) -> str:
+        return "pong"
+
+
+class WithStaticAndClassMethods(interactors.Actor):
+    @staticmethod
+    def double(x: int) -> int:
+        return 2 * x
+
+    @classmethod
+    def triple(cls, x: int) -> int:
+        return 3 * x
+
+
+def not_an_actor_class() -> None:
+    """A function: spawning it by path is refused with what it is."""

@@ -20,6 +20,7 @@ hung past handler_timeout   abandoned; a fresh interpreter replaces it  yes
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -30,6 +31,7 @@ import anyio
 from .. import _backend as backend
 from .._wire import envelope as P
 from .._wire import slots as S
+from .mailbox import MailboxClosed
 from .messaging import (
     CRASHED,
     INTERRUPT_AFTER,
@@ -45,7 +47,7 @@ from .messaging import (
     CellMessaging,
 )
 from .process_actor import ProcessLink
-from .worker_thread import refuse_queued, run_interpreter, start_error
+from .worker_thread import answer_peer, refuse_queued, run_interpreter, start_error
 
 __all__ = ("ActorCell",)
 
@@ -184,7 +186,8 @@ class ActorCell(CellMessaging):
             with anyio.move_on_after(timeout) as scope:
                 # No child task here: a KeyboardInterrupt must reach the caller as it is.
                 with anyio.move_on_after(timeout * INTERRUPT_AFTER) as patience:
-                    await self.mailbox.put(envelope)
+                    with contextlib.suppress(MailboxClosed):  # (it exited meanwhile)
+                        await self.mailbox.put(envelope)
                     sent = True
                     self._log_stop_error(await self.pump.wait(stop_id, waiter))
                     await self._exited.wait()
@@ -192,7 +195,8 @@ class ActorCell(CellMessaging):
                     waiter = self.pump.waiter(stop_id)  # (no checkpoint since the cancel)
                     self.interrupt(S.INTERRUPT_STOP)
                     if not sent and not self._closed:
-                        await self.mailbox.put(envelope)  # it was waiting for room
+                        with contextlib.suppress(MailboxClosed):  # (it left meanwhile)
+                            await self.mailbox.put(envelope)  # it was waiting for room
                     await self._exited.wait()
                     reply = waiter.take()
                     if reply is not None:
@@ -300,17 +304,26 @@ class ActorCell(CellMessaging):
         self.system._forget(self)
 
     def _fail_in_flight(self, reason: str) -> None:
-        msg_id = self.fields[self.base + S.IN_FLIGHT_ASK]
-        self.fields[self.base + S.IN_FLIGHT_ASK] = 0
-        self.fields[self.base + S.CURRENT_SEQ] = 0
-        if msg_id and msg_id in self.pending:
-            error = (
-                "ActorCrashed",
-                f"actor {self.name!r} died handling this message: {reason}",
-                "",
-                None,
-            )
-            self.pump.fail(msg_id, (P.REPLY_CRASHED, msg_id, P.PLAIN, error))
+        """Answer the ask the worker was handling when it died or was abandoned: its
+        asker gets ActorCrashed, whether it is the host or another actor."""
+        fields, base = self.fields, self.base
+        msg_id, peer = fields[base + S.IN_FLIGHT_ASK], fields[base + S.IN_FLIGHT_PEER]
+        fields[base + S.IN_FLIGHT_ASK] = fields[base + S.IN_FLIGHT_PEER] = 0
+        fields[base + S.CURRENT_SEQ] = 0
+        if not msg_id:
+            return
+        error = (
+            "ActorCrashed",
+            f"actor {self.name!r} died handling this message: {reason}",
+            "",
+            None,
+        )
+        envelope = (P.REPLY_CRASHED, msg_id, P.PLAIN, error)
+        if not peer:
+            if msg_id in self.pending:
+                self.pump.fail(msg_id, envelope)
+        elif self.process is None:  # (a process actor's transport answers those itself)
+            answer_peer(peer >> S.PEER_SHIFT, peer & (1 << S.PEER_SHIFT) - 1, envelope)
 
     def on_crashed(self, payload: tuple[Any, ...]) -> None:
         """A handler failed under on_error="restart" or "stop" (CRASHED notice)."""
@@ -370,8 +383,8 @@ class ActorCell(CellMessaging):
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason
         )
+        self._fail_in_flight(reason)  # (as it ended: "SystemExit: 0" says more than normal)
         reason = reason if abnormal else "normal"  # SystemExit(0): it returned
-        self._fail_in_flight(reason)
         self.exit_reason = reason
         self.state = RESTARTING
         self.system._count("crashed" if abnormal else "exited")

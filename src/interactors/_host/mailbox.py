@@ -91,6 +91,11 @@ class Coalescer:
         self.soon = self.later = None
 
 
+class MailboxClosed(Exception):
+    """Raised by :meth:`Mailbox.put` when the mailbox is closed (its actor gone for good)
+    while the put waited for room: the caller says so in its own terms."""
+
+
 class Mailbox:
     """A bounded queue of envelopes for one actor."""
 
@@ -98,6 +103,7 @@ class Mailbox:
         "base",
         "batch",
         "batched",
+        "closed",
         "coalescer",
         "fd",
         "fields",
@@ -128,6 +134,7 @@ class Mailbox:
         self.coalescer = coalescer
         self.batch: list[tuple[Any, ...]] = []  # the host's tells of this turn
         self.room = 0  # how many the batch may hold (0: look again)
+        self.closed = False
         self.batched = 0  # messages put in batches, less the batches: what depth adds
 
     def _full(self) -> MailboxFull:
@@ -225,6 +232,8 @@ class Mailbox:
         delay = 1e-5
         while True:
             await anyio.sleep(delay)
+            if self.closed:  # the actor stopped for good meanwhile: its queue is freed
+                raise MailboxClosed
             try:
                 if not self._send_first():
                     raise queue.Full
@@ -260,5 +269,6 @@ class Mailbox:
         if item:  # the actor's last incarnation left a batch unfinished
             self.fields[self.base + S.BATCH_ITEM] = 0
             backend.free_batch(item)
+        self.closed = True
         backend.destroy_queue(self.qid)
         os.close(self.fd)

@@ -20,7 +20,7 @@ from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec_protocol import Codec
-from .mailbox import SMALL, Mailbox
+from .mailbox import SMALL, Mailbox, MailboxClosed
 from .statistics import ActorStatistics
 
 if TYPE_CHECKING:
@@ -214,7 +214,10 @@ class CellMessaging:
                         self.mailbox.put_nowait(envelope, plain)
                 except MailboxFull:
                     batched = False
-                    await self.mailbox.put(envelope)
+                    try:
+                        await self.mailbox.put(envelope)
+                    except MailboxClosed:
+                        raise self._refuse() from None
                 reply = await pump.wait(msg_id, waiter, batched)
         finally:
             pending.discard(msg_id)
@@ -236,7 +239,10 @@ class CellMessaging:
         fmt, payload = _encode_call(self.codec, args, kwargs)
         envelope = (_TELL, 0, method, fmt, payload, 0, 0, -1)
         if not self._lane_send(envelope):  # (awaited: in the mailbox when it returns)
-            await self.mailbox.put(envelope)
+            try:
+                await self.mailbox.put(envelope)
+            except MailboxClosed:
+                raise self._refuse() from None
 
     def tell_nowait(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.state not in _SENDING:

@@ -81,11 +81,17 @@ def refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
     """Answer an ask left in a dead actor's mailbox, so its asker never hangs."""
     if envelope is backend.UNBOUND or envelope[0] != P.ASK:
         return
+    answer_peer(envelope[5], envelope[6], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
+
+
+def answer_peer(qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
+    """Put an answer on an asker's reply queue and wake it (nothing if the asker is gone:
+    its queue is destroyed before its fd is closed, by this thread)."""
     try:
-        backend.put(envelope[5], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
-        os.eventfd_write(envelope[6], 1)
+        backend.put(qid, envelope)
+        os.eventfd_write(fd, 1)
     except Exception:
-        log.debug("could not refuse a queued ask (its sender is gone)")
+        log.debug("could not answer an ask (its sender is gone)")
 
 
 _OUT_OF_FDS = "[Errno 24]"  # EMFILE, as str(OSError) renders it

@@ -103,6 +103,7 @@ class BatchReader:
         owner, taken, handled = base + S.OWNER, base + S.BATCH_TAKEN, base + S.HANDLED
         current, busy_since = base + S.CURRENT_SEQ, base + S.BUSY_SINCE
         in_flight = base + S.IN_FLIGHT_ASK
+        fields[base + S.IN_FLIGHT_PEER] = 0  # (a batch holds the host's messages only)
         handle, methods, instance = self.handle, self.method_set, self.instance
         quick, answer = self.quick_methods, self.result_envelope
         held: list[tuple[Any, ...]] = []

@@ -97,6 +97,9 @@ class Server(BatchReader):
         self.peers = PeerContext(self)
         self.init_payload: tuple[int, Any] = (P.PLAIN, ())
         self.leaving: Leave | None = None
+        # Why the incarnation is ending, for the asks its other async handlers still run
+        # (they are cancelled and answered ActorCrashed; see AsyncServer.handle_async).
+        self.ending = ""
         self.thread_id = _thread.get_ident()
         # Async handlers running now, and the tasks running them (a stop cancels them).
         self.running_handlers = 0
@@ -183,6 +186,9 @@ class Server(BatchReader):
         fields, base = self.fields, self.base
         fields[base + S.BUSY_SINCE] = _now_ns()
         fields[base + S.IN_FLIGHT_ASK] = envelope[1]
+        fields[base + S.IN_FLIGHT_PEER] = (
+            envelope[5] << S.PEER_SHIFT | envelope[6] if envelope[7] >= 0 else 0
+        )
         fields[base + S.CURRENT_SEQ] = fields[base + S.HANDLED] + 1
 
     def end(self, failed: bool) -> None:
@@ -286,7 +292,9 @@ class Server(BatchReader):
                 file=sys.stderr,
             )
         policy = "stop" if self.on_error == "stop" else "restart"
-        self.tell_host(P.CRASHED, self.actor_id, (policy, self.token, *error_payload(exc)[:3]))
+        type_name, message, text = error_payload(exc)[:3]
+        self.ending = f"{type_name}: {message}" if message else type_name
+        self.tell_host(P.CRASHED, self.actor_id, (policy, self.token, type_name, message, text))
         self.instance = None
         raise Leave("crashed" if policy == "restart" else "stopped_after_error")
 

@@ -52,11 +52,16 @@ class AsyncServer(Server):
             finally:
                 self.running_handlers -= 1
                 self.handler_tasks.discard(task)
-        except (SystemExit, KeyboardInterrupt):
+        except (SystemExit, KeyboardInterrupt) as exc:
+            self.ending = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise
         except (ActorInterrupted, asyncio.CancelledError) as exc:
             if not self.fields[self.base + S.INTERRUPT] and isinstance(exc, asyncio.CancelledError):
-                raise  # not ours: the loop is shutting down
+                # Not ours: the incarnation ends under this handler (another one crashed,
+                # say) and its loop is shutting down. Its asker must not wait forever.
+                if envelope[0] == P.ASK:
+                    self.reply(envelope, self.died_with(envelope))
+                raise
             if task is not None and task.cancelling():
                 task.uncancel()
             self.end(True)
@@ -71,6 +76,12 @@ class AsyncServer(Server):
         self.end(False)
         if reply is not None:
             self.reply(envelope, reply)
+
+    def died_with(self, envelope: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The ActorCrashed answer to an ask whose handler the incarnation's end cut off."""
+        why = self.ending or "its incarnation ended"
+        message = f"actor {self.name!r} died handling this message: {why}"
+        return (P.REPLY_CRASHED, envelope[1], P.PLAIN, ("ActorCrashed", message, "", None))
 
     async def serve_async(self) -> None:
         import asyncio
@@ -97,10 +108,19 @@ class AsyncServer(Server):
             finally:
                 limit.release()
 
+        concurrent = self.max_concurrency > 1
+        self.ending = ""
         try:
             while True:
                 if self.leaving is not None:
                     raise self.leaving
+                if concurrent and limit.locked():
+                    # Room for one more handler first: a message taken from the mailbox
+                    # while the others run could be lost if one of them ends the
+                    # incarnation meanwhile (queued messages outlive a restart).
+                    await limit.acquire()
+                    limit.release()
+                    continue
                 self.check_owner()
                 while _count(self.ctl_q):
                     self.control(_get(self.ctl_q))  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 16
+FIELDS: Final = 17
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -35,6 +35,11 @@ BATCH_ITEM: Final = 12  # the batch being handled, 0 for none
 BATCH_BASE: Final = 13  # BATCH_TAKEN when it was taken
 BATCH_ITEMS: Final = 14  # batches taken from the mailbox, ever
 BATCH_TAKEN: Final = 15  # messages of batches begun, ever (the host counts what it put)
+# Where the answer to the ask in flight goes when another actor asked it (0 for the host's
+# asks and tells): ``reply_qid << PEER_SHIFT | reply_fd``. Should the worker die or be
+# abandoned with it, the host answers that actor (its asks never hang either).
+IN_FLIGHT_PEER: Final = 16
+PEER_SHIFT: Final = 20  # above any fd a queue item can name (_arena's _FD_BITS is 17)
 
 # Values of INTERRUPT: why the host breaks the running handler.
 INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good

@@ -1,0 +1,137 @@
+"""An ask in flight never hangs, whoever asked: when the actor handling it exits, is killed
+or abandoned, or its incarnation ends under other async handlers, the asker (the host or
+another actor) gets ActorCrashed. And stopping an actor whose mailbox is full stops it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import anyio
+import pytest
+
+import interactors
+from actors import Exiter
+from worker_fault_actors import Concurrent, Napper, PeerAsker
+
+pytestmark = pytest.mark.anyio
+
+
+def _actor_threads(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"interactors-actor-{name}"]
+
+
+@pytest.mark.parametrize("code", [3, 0])
+async def test_an_actors_ask_in_flight_fails_when_its_target_exits(code: int) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            target = await system.spawn(Concurrent)
+            asker = await system.spawn(PeerAsker, target)
+            how, message = await asker.ask.ask_peer("exit_soon", code)
+            assert how == "ActorCrashed"
+            assert f"died handling this message: SystemExit: {code}" in message
+            how, message = await asker.ask.ask_peer_async("exit_soon", code)
+            assert (how, f"SystemExit: {code}" in message) == ("ActorCrashed", True)
+            assert await target.ask.ping() == "pong"  # restarted (permanent)
+
+
+async def test_an_actors_ask_in_flight_fails_when_its_target_is_killed() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            target = await system.spawn(Napper, name="napper")
+            asker = await system.spawn(PeerAsker, target)
+            async with anyio.create_task_group() as tg:
+                outcome: list[tuple[str, str]] = []
+
+                async def ask() -> None:
+                    outcome.append(await asker.ask.ask_peer("nap", 2.0))
+
+                tg.start_soon(ask)
+                while target.statistics().busy_seconds is None:  # noqa: ASYNC110
+                    await anyio.sleep(0.01)  # (until the nap has begun: its ask is in flight)
+                await target.stop(0)
+            # Not the nap's result, which the abandoned handler would have sent later.
+            how, message = outcome[0]
+            assert how == "ActorCrashed", message
+            assert "was killed" in message
+            deadline = time.monotonic() + 10
+            while _actor_threads("napper") and time.monotonic() < deadline:  # noqa: ASYNC110
+                await anyio.sleep(0.02)
+            assert not _actor_threads("napper"), "the abandoned worker never left"
+
+
+@pytest.mark.parametrize("ending", ["exit_soon", "fail_soon"])
+async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(ending: str) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            target = await system.spawn(Concurrent, max_concurrency=4, on_error="restart")
+            asker = await system.spawn(PeerAsker, target)
+            outcomes: dict[str, tuple[str, str]] = {}
+
+            async def host_nap(key: str) -> None:
+                try:
+                    outcomes[key] = ("answered", repr(await target.ask.nap(10.0)))
+                except interactors.ActorError as error:
+                    outcomes[key] = (type(error).__name__, str(error))
+
+            async def peer_nap() -> None:
+                outcomes["peer"] = await asker.ask.ask_peer_async("nap", 10.0)
+
+            async def end_it() -> None:
+                with pytest.raises(interactors.ActorCrashed):
+                    await getattr(target.ask, ending)(*((1,) if ending == "exit_soon" else ()))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(host_nap, "host 1")
+                tg.start_soon(host_nap, "host 2")
+                tg.start_soon(peer_nap)
+                await anyio.sleep(0.02)
+                tg.start_soon(end_it)
+            assert set(outcomes) == {"host 1", "host 2", "peer"}
+            for how, message in outcomes.values():
+                assert how == "ActorCrashed", message
+                cause = "SystemExit: 1" if ending == "exit_soon" else "RuntimeError: boom"
+                assert cause in message
+            assert await target.ask.ping() == "pong"  # restarted; nothing left hanging
+
+
+async def test_stopping_an_actor_whose_mailbox_is_full() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem(shutdown_timeout=1.0) as system:
+            target = await system.spawn(Napper, mailbox_size=1)
+            await target.tell.nap(5.0)  # busy (a Python loop: a stop interrupts it)
+            while target.statistics().busy_seconds is None:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            await target.tell.ping()  # the mailbox is full now
+            refused: list[BaseException] = []
+
+            async def tell_when_room() -> None:
+                try:
+                    await target.tell.ping()
+                except interactors.ActorStopped as error:
+                    refused.append(error)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(tell_when_room)
+                await anyio.sleep(0.05)
+                await target.stop()  # waits for room for its STOP, then interrupts the nap
+            assert not target.is_alive()
+            assert len(refused) == 1  # the tell that waited for room: refused, not lost
+
+
+async def test_leaving_the_system_with_a_full_mailbox() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem(shutdown_timeout=1.0) as system:
+            target = await system.spawn(Napper, mailbox_size=1)
+            await target.tell.nap(5.0)
+            await target.tell.ping()
+        assert not target.is_alive()
+
+
+async def test_an_actor_exiting_under_its_host_ask() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            exiter = await system.spawn(Exiter)
+            with pytest.raises(interactors.ActorCrashed, match="SystemExit: 3"):
+                await exiter.ask.exit()
+            assert await exiter.ask.ping() == "pong"
