@@ -96,3 +96,45 @@ async def test_asking_a_stopped_actor_from_an_actor_fails_fast() -> None:
             await counter.stop()
             with pytest.raises(interactors.ActorError, match="ActorStopped"):
                 await forwarder.ask.forward_add(1)
+
+
+async def test_an_actor_module_may_import_actorref_at_run_time() -> None:
+    # `from interactors import ActorRef` at the top of an actor's module (for annotations)
+    # loads the host's ref module inside the actor: refs must still arrive as PeerRefs.
+    from ref_import_actors import Keeper
+
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            first = await system.spawn(Keeper)
+            second = await system.spawn(Keeper, first)
+            assert await second.ask.ping_other() == "pong"
+            await first.ask.keep("ref", second)  # a ref as a handler's argument too
+            assert await first.ask.give("ref") == second
+
+
+async def test_typed_call_form_takes_static_and_class_methods() -> None:
+    from worker_fault_actors import WithStaticAndClassMethods as Methods
+
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            ref = await system.spawn(Methods)
+            assert await ref.ask(Methods.double, 2) == 4
+            assert await ref.ask(Methods.triple, 2) == 6
+            with pytest.raises(TypeError, match=r"write ref\.ask\.double\(\.\.\.\)"):
+                ref.ask("double", 2)  # type: ignore[call-overload]
+            with pytest.raises(interactors.UnknownMethodError):
+                await ref.ask(SyncCounter.add, 1)  # type: ignore[arg-type]
+
+
+def test_blocking_refs_come_back_from_actors_as_blocking_refs() -> None:
+    from ref_import_actors import Keeper
+
+    with interactors.BlockingActorSystem() as system:
+        keeper = system.spawn(Keeper)
+        other = system.spawn(Keeper)
+        keeper.ask.keep("ref", other).result(timeout=10)
+        back = keeper.ask.give("ref").result(timeout=10)
+        assert isinstance(back, interactors.BlockingActorRef)
+        assert back == other
+        assert len({back, other}) == 1
+        assert back.ask.ping().result(timeout=10) == "pong"  # usable from this thread

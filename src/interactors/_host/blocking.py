@@ -37,7 +37,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .._exceptions import SystemClosed
 from .exit_guard import leave_now
-from .ref import ActorRef, method_name
+from .ref import ActorRef, method_name, ref_wrapper
 from .statistics import ActorStatistics, SystemStatistics
 from .system import ActorSystem
 from .target import check_not_importing_main
@@ -67,6 +67,17 @@ class _Link:
             )
         _refuse_in_event_loop(what)
         return portal
+
+
+async def _asking(
+    link: _Link, send: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Ask on the system's loop: refs in the answer come back as BlockingActorRefs."""
+    token = ref_wrapper.set(functools.partial(BlockingActorRef, link))
+    try:
+        return await send(*args, **kwargs)
+    finally:
+        ref_wrapper.reset(token)
 
 
 def _refuse_in_event_loop(what: str) -> None:
@@ -106,8 +117,9 @@ class _Methods:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             portal = link.get(what)
-            bound = functools.partial(send, *args, **kwargs)
-            return portal.start_task_soon(bound) if submit else portal.call(bound)
+            if submit:
+                return portal.start_task_soon(_asking, link, send, args, kwargs)
+            return portal.call(functools.partial(send, *args, **kwargs))
 
         call.__name__ = call.__qualname__ = method
         return call

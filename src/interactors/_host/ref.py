@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from inspect import markcoroutinefunction
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -44,12 +45,12 @@ def method_name(cell: ActorCell, method: Callable[..., Any]) -> str:
 
     A function of another class raises :class:`UnknownMethodError`, as an unknown name does.
     """
-    name = getattr(method, "__name__", "")
+    name = P.named_method(method)
     module, _, qualname = cell.target.partition(":")
     cls: Any = sys.modules.get(module)
     for part in qualname.split("."):
         cls = getattr(cls, part, None)
-    if isinstance(cls, type) and not any(vars(k).get(name) is method for k in cls.__mro__):
+    if isinstance(cls, type) and not any(_is(vars(k).get(name), method) for k in cls.__mro__):
         raise UnknownMethodError.of(
             f"{cell.name!r} ({cell.target})",
             getattr(method, "__qualname__", name),
@@ -57,6 +58,16 @@ def method_name(cell: ActorCell, method: Callable[..., Any]) -> str:
         )
     cell.check_method(name)  # not a public method (``_helper``, ``__init__``): refused too
     return name
+
+
+def _is(attribute: Any, method: Any) -> bool:
+    """Whether ``method`` (``Cls.name``) is the class attribute ``attribute``: a function,
+    or the function a ``staticmethod`` / ``classmethod`` wraps (``Cls.name`` of a
+    classmethod is a new bound method at each look-up)."""
+    if attribute is method:
+        return True
+    function = getattr(attribute, "__func__", None)
+    return function is not None and function in (method, getattr(method, "__func__", None))
 
 
 class _Proxy:
@@ -277,12 +288,24 @@ def wrong_thread(what: str) -> RuntimeError:
 systems: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
 
+# Set while a BlockingActorSystem's call decodes its result: the refs in it come back as
+# that system's BlockingActorRef, usable from the synchronous code that asked.
+ref_wrapper: ContextVar[Callable[[ActorRef[Any]], Any] | None] = ContextVar(
+    "interactors_ref_wrapper", default=None
+)
+
+
 def host_ref_from_address(address: P.Address) -> Any:
     """Unpickling on the host: the live ref of that actor in its system."""
     system = systems.get(address[0])
     if system is None:
         raise SystemClosed(f"actor {address[2]!r} belongs to an ActorSystem that is closed")
-    return system._ref_for(address[1], address[2])
+    ref = system._ref_for(address[1], address[2])
+    wrap = ref_wrapper.get()
+    return ref if wrap is None else wrap(ref)
 
 
-P.ref_factory = host_ref_from_address
+# Inside an actor, the worker has set its own (refs that work from there) before the
+# actor's module, which may import this one (``from interactors import ActorRef``), loads.
+if P.ref_factory is None:
+    P.ref_factory = host_ref_from_address

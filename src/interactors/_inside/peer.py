@@ -116,7 +116,7 @@ class _PeerMethods:
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         # Only the name is checked here (the class is not known inside): type checkers see
         # a method of another class (see _PeerAsk below).
-        name = getattr(method, "__name__", "")
+        name = P.named_method(method)
         return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
 
 

@@ -113,6 +113,23 @@ def encode_value(codec: Any, value: Any) -> Any:
         raise EncodeError(f"codec {codec.spec!r} cannot encode a value: {why}") from exc
 
 
+def named_method(method: Any) -> str:
+    """The name of the method passed to the call form (``ref.ask(Counter.add, 5)``)."""
+    if isinstance(method, str):
+        raise TypeError(
+            f"ref.ask(...) and ref.tell(...) take a method of the actor's class, as in "
+            f"ref.ask(Counter.add, 5), not its name: write ref.ask.{method}(...), or "
+            f"getattr(ref.ask, {method!r})(...) for a name known at run time"
+        )
+    name = getattr(method, "__name__", None)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"ref.ask(...) and ref.tell(...) take a method of the actor's class, as in "
+            f"ref.ask(Counter.add, 5); got {method!r}"
+        )
+    return name
+
+
 # Builds a ref from an address where it lands: set by the host's ref module on the host,
 # and by the worker inside an actor's interpreter (refs that work from there).
 ref_factory: Any = None
