@@ -144,6 +144,62 @@ def test_class_in_main_script_works_like_multiprocessing_spawn(tmp_path: Path) -
     assert result.stdout.strip() == "hello script from __mp_main__"
 
 
+def test_values_of_main_script_classes_reach_actors_of_other_modules(tmp_path: Path) -> None:
+    # As with multiprocessing's spawn: the actor loads the main script (as __mp_main__)
+    # when a value of one of its classes arrives, and the value comes back as the host's.
+    (tmp_path / "echo_actors.py").write_text(
+        textwrap.dedent(
+            """
+            import interactors
+
+            class Echo(interactors.Actor):
+                def echo(self, value):
+                    return value
+
+                def describe(self, value):
+                    return f"{type(value).__module__}.{type(value).__qualname__}"
+            """
+        )
+    )
+    script = tmp_path / "values_app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import dataclasses
+            import interactors
+            from echo_actors import Echo
+
+            @dataclasses.dataclass
+            class Point:
+                x: int
+                y: int
+
+            async def main(system):
+                for isolation in ("isolated", "process"):
+                    echo = await system.spawn(Echo, isolation=isolation)
+                    back = await echo.ask.echo(Point(3, 4))
+                    print(isolation, back == Point(3, 4), await echo.ask.describe(back))
+
+            if __name__ == "__main__":
+                interactors.run(main)
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "isolated True __mp_main__.Point",
+        "process True __mp_main__.Point",
+    ]
+
+
 def test_class_in_interactive_code_is_refused() -> None:
     code = textwrap.dedent(
         """

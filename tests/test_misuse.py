@@ -181,3 +181,11 @@ def test_running_out_of_file_descriptors_refuses_the_spawn_and_nothing_else(
     escaped = result.stderr.replace("ignored in running getpath:\nTraceback", "")
     assert "Traceback" not in escaped
     assert "Exception in thread" not in escaped
+
+
+async def test_spawning_a_function_by_path_says_it_is_not_a_class() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            with pytest.raises(interactors.SpawnError, match="is a function, not a class"):
+                await system.spawn("worker_fault_actors:not_an_actor_class")
+            assert await (await system.spawn(Counter)).ask.get() == 0  # the system goes on

@@ -20,7 +20,7 @@ def resolve_target(actor: type | str) -> tuple[str, str]:
             module, _, qualname = actor.rpartition(".")
         if not (_DOTTED.match(module or "") and _DOTTED.match(qualname or "")):
             raise SpawnError(f"bad actor path {actor!r}: write it as 'package.module:ClassName'")
-        return f"{module}:{qualname}", ""
+        return f"{module}:{qualname}", host_main_path()
     if not isinstance(actor, type):
         raise TypeError(f"spawn() takes an actor class or 'module:Class', got {actor!r}")
     qualname = actor.__qualname__
@@ -31,21 +31,31 @@ def resolve_target(actor: type | str) -> tuple[str, str]:
         )
     module = actor.__module__
     if module != "__main__":
-        return f"{module}:{qualname}", ""
-    main = sys.modules["__main__"]
-    spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name not in (None, "__main__"):
-        return f"__main__:{qualname}", f"module:{spec.name}"
-    path = getattr(main, "__file__", None)
-    if not path:
+        return f"{module}:{qualname}", host_main_path()
+    main_path = host_main_path()
+    if not main_path:
         raise SpawnError(
             f"cannot spawn {qualname}: it is defined in an interactive session or a -c "
             "string, which the actor's interpreter cannot import. Put it in a module."
         )
+    return f"__main__:{qualname}", main_path
+
+
+def host_main_path() -> str:
+    """How an actor loads the host's main script, if it needs to (its class is defined
+    there, or a value of one of its classes arrives): the script's path, ``module:NAME``
+    for ``python -m NAME``, or ``""`` (an interactive session, a ``-c`` string)."""
+    main = sys.modules["__main__"]
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name not in (None, "__main__"):
+        return f"module:{spec.name}"
+    path = getattr(main, "__file__", None)
+    if not path:
+        return ""
     # Objects of classes from the main script come back named __mp_main__ (as with
     # multiprocessing's spawn start method): make that name resolve here too.
     sys.modules.setdefault("__mp_main__", main)
-    return f"__main__:{qualname}", os.path.abspath(path)
+    return os.path.abspath(str(path))
 
 
 class UnguardedMainError(RuntimeError):

@@ -147,6 +147,23 @@ def _import_main(main_path: str) -> Any:
     return module
 
 
+def main_loader(main_path: str) -> Any:
+    """For the codec (``_wire.codec.load_main``): load the host's main script once, when a
+    value of one of its classes first arrives; True if it was loaded just now."""
+
+    def load_main() -> bool:
+        if not main_path or "__mp_main__" in sys.modules:
+            return False
+        try:
+            _import_main(main_path)
+        except BaseException:
+            sys.modules.pop("__mp_main__", None)  # (the next value tries again, and says why)
+            raise
+        return True
+
+    return load_main
+
+
 def resolve_class(target: str, main_path: str) -> Any:
     """The object named by ``"module:Qual.Name"``, importing the module (raises on failure)."""
     module_name, _, qualname = target.partition(":")
@@ -157,7 +174,16 @@ def resolve_class(target: str, main_path: str) -> Any:
     obj: Any = module
     for part in qualname.split("."):
         obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise TypeError(
+            f"{target} is {_a(type(obj).__name__)}, not a class: spawn takes an actor class "
+            "(an interactors.Actor subclass) or its import path 'package.module:Class'"
+        )
     return obj
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 # Imported for their side effects alone: never imported ahead of an actor that wants them.

@@ -20,11 +20,18 @@ import os
 
 from .._actor import public_methods
 from .._exceptions import ActorInterrupted, HandlerTimeout
+from .._wire import codec as _codec
 from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec import codec_from_spec
 from . import faults as _faults
-from .loading import error_payload, is_async, isolation_extension, resolve_recording
+from .loading import (
+    error_payload,
+    is_async,
+    isolation_extension,
+    main_loader,
+    resolve_recording,
+)
 from .log_shipping import before_park, on_levels
 from .log_shipping import install as install_log_shipping
 from .serving import Leave, _count, _get, _now_ns
@@ -49,6 +56,7 @@ class Worker(AsyncServer):
         Also notes which standard library modules the class needed (:attr:`imported`):
         the host's spare interpreters may import them ahead of the next actors."""
         why = P.FAIL_CODEC
+        _codec.load_main = main_loader(self.main_path)
         try:
             self.codec = codec_from_spec(self.codec_spec)
             why = P.FAIL_IMPORT

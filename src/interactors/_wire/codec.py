@@ -15,6 +15,7 @@ from .._exceptions import ActorInterrupted, DecodeError, EncodeError, HandlerTim
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
     from .codec_protocol import Codec, Encoded
@@ -175,14 +176,43 @@ class PickleCodec:
             ) from exc
 
     def decode(self, data: Encoded) -> Any:
-        import pickle
-
         try:
-            if isinstance(data, bytes):
-                return pickle.loads(data)
-            return pickle.loads(data[0], buffers=data[1:])
+            return _unpickle(data)
         except Exception as exc:
-            raise DecodeError(f"cannot unpickle a payload: {exc!r}") from exc
+            failure = exc
+        # An object of a class defined in the host's main script, where that script is not
+        # loaded yet (an actor of another module): load it, as multiprocessing's spawn
+        # does, and try again.
+        if load_main is not None and _names_main(failure):
+            try:
+                if load_main():
+                    return _unpickle(data)
+            except Exception as exc:
+                raise DecodeError(
+                    f"cannot unpickle a payload: it holds an object of a class defined in "
+                    f"the main script, and loading that script here failed: {exc!r}. Move "
+                    "the class into a module of its own."
+                ) from exc
+        raise DecodeError(f"cannot unpickle a payload: {failure!r}") from failure
+
+
+# Set inside an actor's interpreter (or process): loads the host's main script as
+# ``__mp_main__``; True if it did so just now (False: nothing to load, it is there).
+load_main: Callable[[], bool] | None = None
+
+
+def _unpickle(data: Encoded) -> Any:
+    import pickle
+
+    if isinstance(data, bytes):
+        return pickle.loads(data)
+    return pickle.loads(data[0], buffers=data[1:])
+
+
+def _names_main(exc: BaseException) -> bool:
+    """Whether unpickling failed for want of the main script's module or one of its names."""
+    text = str(exc)
+    return ("'__main__'" in text and isinstance(exc, AttributeError)) or "__mp_main__" in text
 
 
 class MsgspecCodec:
