@@ -45,7 +45,7 @@ def test_settings_precedence_is_file_then_environment_then_command_line(tmp_path
         "--config",
         str(config),
         "--backend",
-        "asyncio",
+        "AsyncIO",  # (words in any case)
         "launcher_apps:show",
         INTERACTORS_BACKEND="trio",  # the command line wins over it
         INTERACTORS_ISOLATION="shared_gil",  # wins over the file
@@ -62,7 +62,7 @@ def test_every_option_reads_its_environment_variable(tmp_path: Path) -> None:
         env=_env(
             INTERACTORS_APP_DIR=str(APPS),
             INTERACTORS_FACTORY="true",
-            INTERACTORS_LOG_LEVEL="warning",
+            INTERACTORS_LOG_LEVEL="WARNING",  # (words in any case)
             INTERACTORS_MAILBOX_SIZE="7",
         ),
         capture_output=True,
@@ -78,7 +78,8 @@ def test_every_option_reads_its_environment_variable(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("INTERACTORS_MAILBOX_SIZE", "big", "environment variable INTERACTORS_MAILBOX_SIZE: "),
+        ("INTERACTORS_MAILBOX_SIZE", "big", "INTERACTORS_MAILBOX_SIZE: Expected `int`, got `str`"),
+        ("INTERACTORS_MAILBOX_SIZE", "big", "(got 'big')"),
         ("INTERACTORS_BACKEND", "tokio", "environment variable INTERACTORS_BACKEND: "),
         ("INTERACTORS_FACTORY", "maybe", "INTERACTORS_FACTORY: expected 1/true/yes/on"),
     ],
@@ -198,6 +199,16 @@ def test_factory_returns_the_app() -> None:
         (("launcher_apps:make_app",), "or pass --factory if it returns the app"),
         (("--factory", "launcher_apps:show"), "is `async def`; a factory is a plain function"),
         (
+            ("--factory", "launcher_apps:makes_a_plain_function"),
+            'the result of --factory "launcher_apps:makes_a_plain_function" is a plain '
+            "function; make it `async def` (an `async def main(system)`, an `async def "
+            "main()` or a Supervisor tree)\n",
+        ),
+        (
+            ("--factory", "launcher_apps:makes_nothing"),
+            'the result of --factory "launcher_apps:makes_nothing" is None; expected',
+        ),
+        (
             ("--factory", "launcher_apps:failing_factory"),
             'calling "launcher_apps:failing_factory" raised RuntimeError: no database configured',
         ),
@@ -266,3 +277,20 @@ def test_reload_watches_the_reload_dirs_with_include_and_exclude(
     for ignored in (b"skip_me", b"notes.txt", b"reloadable.py"):
         assert ignored not in err
     assert b"excluding skip_*" in err
+
+
+def test_metrics_port_taken_exits_2_with_one_error() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_app("--metrics-port", str(port), "launcher_apps:show")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, result.stderr
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in errors[0]
+    assert "choose another port" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert "argv" not in result.stdout  # the app never ran

@@ -201,3 +201,23 @@ async def test_metrics_port_in_use_fails_cleanly(anyio_backend: str) -> None:
             async with interactors.ActorSystem(metrics_port=port, control=True):
                 pass
     assert not control.control_path().exists()
+
+
+async def test_control_removes_sockets_of_dead_processes(
+    anyio_backend: str, runtime_dir: Path
+) -> None:
+    import sys
+
+    directory = runtime_dir / "interactors"
+    directory.mkdir(mode=0o700)
+    with anyio.fail_after(20):
+        gone = await anyio.run_process([sys.executable, "-c", "import os; print(os.getpid())"])
+        dead = directory / f"{int(gone.stdout)}.sock"  # a process killed before removing it
+        live = directory / f"{os.getppid()}.sock"  # a live process's: left alone
+        for path in (dead, live):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.bind(str(path))
+        async with interactors.ActorSystem(control=True):
+            assert not dead.exists()
+            assert live.exists()
+    live.unlink()

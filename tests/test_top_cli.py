@@ -147,6 +147,13 @@ def test_top_without_rich_says_what_to_install(runtime_dir: Path) -> None:
     assert "pip install 'interactors[top]'" in done.stderr
 
 
+def test_top_without_a_terminal_says_to_use_stats(runtime_dir: Path) -> None:
+    done = interactors(runtime_dir, "top")  # output captured: not a terminal
+    assert done.returncode == 2
+    assert "needs a terminal" in done.stderr
+    assert "interactors stats" in done.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

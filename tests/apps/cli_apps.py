@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import anyio
 
@@ -139,3 +140,16 @@ answer = 42
 
 async def too_many(system: interactors.ActorSystem, other: int) -> None:
     """Takes a parameter the launcher cannot give."""
+
+
+async def keyword_system(*, system: interactors.ActorSystem) -> None:
+    """The system as a keyword-only parameter: the launcher passes it positionally."""
+
+
+async def yields(system: interactors.ActorSystem) -> Any:
+    """An async generator, not a coroutine function."""
+    yield system
+
+
+async def one_more(system: interactors.ActorSystem, other: int, more: int) -> None:
+    """Takes parameters the launcher cannot give."""

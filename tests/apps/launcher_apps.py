@@ -46,3 +46,16 @@ def make_app() -> object:
 
 def failing_factory() -> object:
     raise RuntimeError("no database configured")
+
+
+def makes_a_plain_function() -> object:
+    """A factory whose app is a plain function."""
+
+    def main(system: interactors.ActorSystem) -> None:
+        pass
+
+    return main
+
+
+def makes_nothing() -> None:
+    """A factory that forgets to return the app."""

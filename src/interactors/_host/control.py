@@ -21,6 +21,7 @@ import os
 import socket
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -65,6 +66,33 @@ def _private_dir(path: Path) -> None:
         )
 
 
+def socket_pids() -> Iterator[int]:
+    """The pids that have (or had: see :func:`alive_pid`) a socket in :func:`control_dir`."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(control_dir()):
+            stem, dot, suffix = entry.name.partition(".")
+            if dot and suffix == "sock" and stem.isdigit():
+                yield int(stem)
+
+
+def alive_pid(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_dead_sockets() -> None:
+    """Remove the sockets of processes that died without removing theirs (killed)."""
+    for pid in list(socket_pids()):
+        if pid != os.getpid() and not alive_pid(pid):
+            with contextlib.suppress(OSError):
+                control_path(pid).unlink()
+
+
 class ControlServer:
     """Serves snapshots of ``system`` on this process's control socket."""
 
@@ -76,6 +104,7 @@ class ControlServer:
     async def open(self) -> None:
         """Create the socket (0600, in a private directory); raise OSError if it cannot."""
         _private_dir(self.path.parent)
+        _remove_dead_sockets()
         if self.path.is_socket():
             # Left by a dead process that had our pid; a live server in this process
             # would own the path: the caller makes sure there is only one.

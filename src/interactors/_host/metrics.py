@@ -59,6 +59,10 @@ UP_STATES: Final = ("running",)
 AskMethod = Callable[[str, tuple[Any, ...], dict[str, Any]], Coroutine[Any, Any, Any]]
 
 
+class MetricsPortError(OSError):
+    """The metrics port cannot be bound (taken, or not allowed): a setting to change."""
+
+
 class _Histogram:
     __slots__ = ("counts", "name", "total")
 
@@ -203,7 +207,7 @@ class MetricsServer:
                 local_host=self.host, local_port=self.port, reuse_port=False
             )
         except OSError as exc:
-            raise OSError(
+            raise MetricsPortError(
                 exc.errno,
                 f"cannot serve metrics on {self.host}:{self.port}: {exc.strerror}; "
                 "choose another port (--metrics-port / metrics_port=)",

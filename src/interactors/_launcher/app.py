@@ -78,7 +78,8 @@ def load_app(spec: str, app_dir: str = ".", factory: bool = False) -> App:
             ) from None
     if factory:
         target = _call_factory(spec, target)
-    return App(spec, _classify(spec, target), target)
+        return App(spec, _classify(f'the result of --factory "{spec}"', target, True), target)
+    return App(spec, _classify(f'"{spec}"', target), target)
 
 
 def _call_factory(spec: str, factory: Any) -> Any:
@@ -91,7 +92,7 @@ def _call_factory(spec: str, factory: Any) -> Any:
         )
     required = required_positional(factory)
     if required:
-        raise AppError(f'--factory: "{spec}" takes {required} required parameters; give it none')
+        raise AppError(f'--factory: "{spec}" takes {_required(required)}; give it none')
     try:
         return factory()
     except Exception as exc:
@@ -127,29 +128,47 @@ def _raised(what: str, exc: Exception, fix: str) -> AppError:
     )
 
 
-def _classify(spec: str, target: Any) -> AppKind:
+def _classify(what: str, target: Any, from_factory: bool = False) -> AppKind:
+    """The kind of app ``target`` is (``what`` names it in errors)."""
     if isinstance(target, Supervisor):
         return "tree"
     if isinstance(target, type):
         raise AppError(
-            f'"{spec}" is a class ({target.__qualname__}); expected {_EXPECTED} '
+            f"{what} is a class ({target.__qualname__}); expected {_EXPECTED} "
             "(an actor class is spawned from such a main, with `await system.spawn(...)`)"
         )
     if not callable(target):
-        raise AppError(f'"{spec}" is {_describe(target)}; expected {_EXPECTED}')
+        raise AppError(f"{what} is {_describe(target)}; expected {_EXPECTED}")
+    if inspect.isasyncgenfunction(target):
+        raise AppError(f"{what} is an async generator function (it yields); expected {_EXPECTED}")
     if not _is_async(target):
+        hint = "" if from_factory else ", or pass --factory if it returns the app"
+        raise AppError(f"{what} is a plain function; make it `async def` ({_EXPECTED}){hint}")
+    keyword_only = _required_keyword_only(target)
+    if keyword_only:
         raise AppError(
-            f'"{spec}" is a plain function; make it `async def` ({_EXPECTED}), '
-            "or pass --factory if it returns the app"
+            f"{what} has a required keyword-only parameter ({', '.join(keyword_only)}); the "
+            "launcher passes the ActorSystem as the only positional argument: write "
+            "`async def main(system)` or `async def main()`"
         )
     required = required_positional(target)
     if required == 0:
         return "main"
     if required == 1:
         return "main_with_system"
-    raise AppError(
-        f'"{spec}" takes {required} required parameters; give it none or one (the ActorSystem)'
-    )
+    raise AppError(f"{what} takes {_required(required)}; give it none or one (the ActorSystem)")
+
+
+def _required(count: int | None) -> str:
+    return f"{count} required parameter{'' if count == 1 else 's'}"
+
+
+def _required_keyword_only(target: Any) -> list[str]:
+    try:
+        params = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
 
 
 def _is_async(target: Any) -> bool:
@@ -159,5 +178,7 @@ def _is_async(target: Any) -> bool:
 
 
 def _describe(target: Any) -> str:
+    if target is None:
+        return "None"
     kind = type(target).__name__
     return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind} ({target!r:.40})"

@@ -100,20 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
         "mailbox_size, shutdown_timeout, spare_interpreters, log_level, log_format; "
         "options given here override it",
     )
-    run.add_argument("--backend", choices=("asyncio", "trio"), help="event loop (default: asyncio)")
+    run.add_argument(
+        "--backend",
+        type=str.lower,
+        choices=("asyncio", "trio"),
+        help="event loop (default: asyncio)",
+    )
     run.add_argument(
         "--isolation",
+        type=str.lower,
         choices=("isolated", "shared_gil", "process", "auto"),
         help="where actors run: own-GIL interpreter, shared-GIL interpreter, own process, "
         "or own-GIL with a fallback to a process (default: isolated)",
     )
     run.add_argument(
         "--log-level",
+        type=str.lower,
         choices=("debug", "info", "warning", "error", "critical"),
         help="lowest level logged to stderr (default: info)",
     )
     run.add_argument(
-        "--log-format", choices=("text", "json"), help="log lines as text or JSON (default: text)"
+        "--log-format",
+        type=str.lower,
+        choices=("text", "json"),
+        help="log lines as text or JSON (default: text)",
     )
     run.add_argument(
         "--log-config",

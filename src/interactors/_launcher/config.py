@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
@@ -98,6 +98,8 @@ def load_settings(
         name = PREFIX + key.upper()
         text = environ.get(name, "").strip() if environ is not None else ""
         if text:  # strings from the environment: "5000" is an int here
+            if key in _WORDS:
+                text = text.lower()  # INTERACTORS_LOG_LEVEL=WARNING, as --log-level takes it
             changes[key] = _check(key, text, f"environment variable {name}", strict=False)
     for key, value in (overrides or {}).items():
         if value is not None:
@@ -105,11 +107,16 @@ def load_settings(
     return msgspec.structs.replace(settings, **changes)
 
 
+# Keys whose values are words, taken in any case from the environment and the command line.
+_WORDS: Final = frozenset({"backend", "isolation", "log_level", "log_format"})
+
+
 def _check(key: str, value: Any, origin: str, *, strict: bool) -> Any:
     try:
         checked = msgspec.convert({key: value}, Settings, strict=strict)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{origin}: {_explain(exc)}") from None
+        got = f" (got {value!r})" if isinstance(value, str) else ""
+        raise ConfigError(f"{origin}: {_explain(exc)}{got}") from None
     return getattr(checked, key)
 
 

@@ -20,6 +20,7 @@ the same grace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -34,6 +35,7 @@ import anyio.abc
 
 from .._exceptions import SupervisorGaveUp
 from .._host.exit_guard import leave_now
+from .._host.metrics import MetricsPortError
 from .._host.system import ActorSystem
 from .._version import __version__
 from .app import App
@@ -114,7 +116,14 @@ class Launcher:
             if self.app.kind == "main":
                 await self._cancellable(self._run_target, None)
             else:
-                async with ActorSystem(**self.settings.system_options()) as system:
+                async with contextlib.AsyncExitStack() as stack:
+                    try:
+                        system = await stack.enter_async_context(
+                            ActorSystem(**self.settings.system_options())
+                        )
+                    except MetricsPortError as exc:  # a setting to change: bad usage
+                        log.error("%s", exc)
+                        return ExitCode.USAGE
                     self._system = system
                     await self._cancellable(self._run_target, system)
                 if not system.statistics().abandoned:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from .._host.control import control_dir, control_path, exchange
+from .._host.control import alive_pid, control_dir, control_path, exchange, socket_pids
 from .._host.snapshot import ActorRow, ProcessSnapshot, TreeNode
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def find_pid(pid: int | None) -> int:
                 "`interactors run` app (or an ActorSystem(control=True)) of this user?"
             )
         return pid
-    alive = sorted(p for p in _socket_pids() if _alive(p))
+    alive = sorted(p for p in socket_pids() if alive_pid(p))
     if not alive:
         raise TopError(
             f"no running interactors app of this user found (no socket in {control_dir()}); "
@@ -69,24 +69,6 @@ def find_pid(pid: int | None) -> int:
     if len(alive) > 1:
         raise TopError(f"several interactors apps are running; choose a PID: {alive}")
     return alive[0]
-
-
-def _socket_pids() -> Iterator[int]:
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(control_dir()):
-            stem, dot, suffix = entry.name.partition(".")
-            if dot and suffix == "sock" and stem.isdigit():
-                yield int(stem)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _connect(pid: int) -> socket.socket:
@@ -135,6 +117,11 @@ def top_main(pid: int | None) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         _need_rich("interactors top")
+        if not sys.stdout.isatty():
+            raise TopError(
+                "interactors top draws a live screen and needs a terminal (its output is "
+                "not one): use `interactors stats [--json] [PID]` for a snapshot"
+            )
         pid = find_pid(pid)
         sock = _connect(pid)
     except TopError as exc:
