@@ -128,10 +128,14 @@ async def test_leaving_the_system_with_a_full_mailbox() -> None:
         assert not target.is_alive()
 
 
-async def test_an_actor_exiting_under_its_host_ask() -> None:
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_actor_exiting_under_its_host_ask(isolation: str) -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            exiter = await system.spawn(Exiter)
-            with pytest.raises(interactors.ActorCrashed, match="SystemExit: 3"):
+            exiter = await system.spawn(Exiter, isolation=isolation)
+            # The same words whatever the isolation: what ended the worker, and why.
+            with pytest.raises(
+                interactors.ActorCrashed, match="died handling this message: SystemExit: 3"
+            ):
                 await exiter.ask.exit()
             assert await exiter.ask.ping() == "pong"

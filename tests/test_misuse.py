@@ -189,3 +189,12 @@ async def test_spawning_a_function_by_path_says_it_is_not_a_class() -> None:
             with pytest.raises(interactors.SpawnError, match="is a function, not a class"):
                 await system.spawn("worker_fault_actors:not_an_actor_class")
             assert await (await system.spawn(Counter)).ask.get() == 0  # the system goes on
+
+
+async def test_a_method_named_like_a_reserved_attribute_is_refused() -> None:
+    from worker_fault_actors import NamedMethod
+
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            with pytest.raises(TypeError, match=r"NamedMethod\.name is a method.*rename"):
+                await system.spawn(NamedMethod)

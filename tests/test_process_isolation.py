@@ -20,6 +20,7 @@ async def test_numpy_actors_under_auto_run_in_parallel_processes() -> None:
             with pytest.warns(interactors.IsolationFallbackWarning) as warned:
                 first = await system.spawn("numpy_actors:Numeric")
             message = str(warned[0].message)
+            assert warned[0].filename == __file__  # it points at the spawn that fell back
             assert "numpy" in message
             assert 'isolation="process"' in message
             # the module is remembered: no second attempt, no second warning

@@ -96,3 +96,13 @@ def test_test_module_in_the_guide_runs(marker: str, code: str, tmp_path: Path) -
     passed = re.search(r"(\d+) passed", output)
     assert passed is not None, output
     assert int(passed[1]) >= tests > 0  # once per anyio backend
+
+
+def test_testing_is_an_attribute_of_the_package() -> None:
+    # `import interactors` then `interactors.testing.crash(...)`, in a fresh interpreter.
+    code = "import interactors; print(interactors.testing.crash.__module__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "interactors.testing"

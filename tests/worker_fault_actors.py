@@ -208,3 +208,10 @@ class WithStaticAndClassMethods(interactors.Actor):
 
 def not_an_actor_class() -> None:
     """A function: spawning it by path is refused with what it is."""
+
+
+class NamedMethod(interactors.Actor):
+    """A method called like an attribute interactors sets on every actor."""
+
+    def name(self) -> str:  # type: ignore[override]
+        return "mine"

@@ -130,11 +130,15 @@ __all__ = (
 
 
 def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name == "testing":  # the submodule, as `import interactors.testing` would give it
+        value = import_module(".testing", __name__)
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'interactors' has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(module, __name__), name)
     globals()[name] = value
     return value

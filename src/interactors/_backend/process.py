@@ -367,7 +367,12 @@ class ChildProcess(LaneHandover):
             info = ("ProcessExit", f"the actor's process exited with code {code}", "")
         else:
             info = ("ProcessExit", "the actor's process exited", "")
-        reason = info[1] if info else "it exited"
+        if not info:
+            reason = "it exited"
+        elif info[0] in ("Killed", "ProcessExit"):
+            reason = info[1]  # (says it all)
+        else:  # an exception ended the worker: as an interpreter actor's answer says it
+            reason = f"{info[0]}: {info[1]}" if info[1] else info[0]
         error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {reason}", "")
         with self.lock:  # nothing more goes on the lane
             self.detached = True

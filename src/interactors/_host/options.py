@@ -124,6 +124,13 @@ def check_class_options(cls: type) -> None:
         value = getattr(cls, attribute, None)
         if value is not None:
             check(value)
+    for attribute, what in (("name", "its name"), ("ref", "its own ref")):
+        if callable(getattr(cls, attribute, None)):
+            raise TypeError(
+                f"{cls.__qualname__}.{attribute} is a method, but interactors sets "
+                f"self.{attribute} on every actor ({what}), so it could never be called as a "
+                "message: rename the method"
+            )
 
 
 def check_shutdown(name: str, value: object) -> None:

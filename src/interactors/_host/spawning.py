@@ -9,6 +9,7 @@ remembered, so its next actors go there directly.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ("spawn_cell",)
 
 log = logging.getLogger("interactors")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # (interactors/)
 
 
 async def spawn_cell(
@@ -102,9 +104,10 @@ async def spawn_cell(
                 IsolationFallbackWarning(
                     f"actor {name!r}: {module} imports {exc.extension!r}, which cannot "
                     'load in an own-GIL interpreter; running it with isolation="process" '
-                    "instead (its own OS process: parallel, messages cross a socket)"
+                    "instead (its own OS process: still parallel; messages and answers "
+                    "cross between processes)"
                 ),
-                stacklevel=5,
+                skip_file_prefixes=(_PACKAGE,),  # (points at the caller's spawn)
             )
             cell.isolation = "process"
             cell.state = STARTING

@@ -193,7 +193,14 @@ class PickleCodec:
                     f"the main script, and loading that script here failed: {exc!r}. Move "
                     "the class into a module of its own."
                 ) from exc
-        raise DecodeError(f"cannot unpickle a payload: {failure!r}") from failure
+        hint = ""
+        if "more than once per process" in str(failure):
+            hint = (
+                ". A single-phase-init extension module (numpy, for one) loads in one "
+                "interpreter per process, and another one has it: run the actors that use "
+                'it with isolation="process"'
+            )
+        raise DecodeError(f"cannot unpickle a payload: {failure!r}{hint}") from failure
 
 
 # Set inside an actor's interpreter (or process): loads the host's main script as
