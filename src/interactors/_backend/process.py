@@ -22,8 +22,8 @@ every ask forwarded to it that it did not answer, and posts EXITED to the host's
 queue with the exit code or the signal, as an interpreter's thread does when it returns.
 
 This is the interface another transport (a remote node) implements: ``start()``,
-``kill()``, ``join()``, ``pid``, and EXITED on the reply queue when the
-actor is gone. Stdlib and ``_wire`` only.
+``kill()``, ``join()``, ``pid``, and EXITED on the reply queue when the actor is gone.
+Stdlib and ``_wire`` only.
 """
 
 from __future__ import annotations
@@ -367,13 +367,10 @@ class ChildProcess(LaneHandover):
             info = ("ProcessExit", f"the actor's process exited with code {code}", "")
         else:
             info = ("ProcessExit", "the actor's process exited", "")
-        if not info:
-            reason = "it exited"
-        elif info[0] in ("Killed", "ProcessExit"):
-            reason = info[1]  # (says it all)
-        else:  # an exception ended the worker: as an interpreter actor's answer says it
-            reason = f"{info[0]}: {info[1]}" if info[1] else info[0]
-        error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {reason}", "")
+        kind, why = info[:2] if info else ("", "it exited")
+        if kind not in ("", "Killed", "ProcessExit"):  # as an interpreter actor's answer says
+            why = f"{kind}: {why}" if why else kind
+        error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {why}", "")
         with self.lock:  # nothing more goes on the lane
             self.detached = True
             unanswered = list(self.outstanding.items())
@@ -391,11 +388,9 @@ class ChildProcess(LaneHandover):
         with self._wake_lock:
             os.close(self.wake_fd)
             self.wake_fd = -1
-        try:
+        with contextlib.suppress(Exception):  # (unless the system is gone: reaped late)
             put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info)))
             os.eventfd_write(self.pump_fd, 1)
-        except Exception:  # the system is gone (a killed child reaped late)
-            pass
 
 
 def _signal_name(number: int) -> str:

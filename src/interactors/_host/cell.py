@@ -47,7 +47,7 @@ from .messaging import (
     CellMessaging,
 )
 from .process_actor import ProcessLink
-from .worker_thread import answer_peer, refuse_queued, run_interpreter, start_error
+from .worker_thread import refuse_queued, run_interpreter, start_error
 
 __all__ = ("ActorCell",)
 
@@ -275,7 +275,7 @@ class ActorCell(CellMessaging):
         self.thread = None
         self.worker = W_NONE
         self._exited.set()
-        self._fail_in_flight(f"hung: {why}")
+        self.fail_in_flight(f"hung: {why}")
 
     def finish(self, crashed: bool) -> None:
         """The actor is gone for good: fail what waits for it, refuse what comes."""
@@ -302,28 +302,6 @@ class ActorCell(CellMessaging):
         if self.owner is not None:
             self.owner.cell_finished(self)
         self.system._forget(self)
-
-    def _fail_in_flight(self, reason: str) -> None:
-        """Answer the ask the worker was handling when it died or was abandoned: its
-        asker gets ActorCrashed, whether it is the host or another actor."""
-        fields, base = self.fields, self.base
-        msg_id, peer = fields[base + S.IN_FLIGHT_ASK], fields[base + S.IN_FLIGHT_PEER]
-        fields[base + S.IN_FLIGHT_ASK] = fields[base + S.IN_FLIGHT_PEER] = 0
-        fields[base + S.CURRENT_SEQ] = 0
-        if not msg_id:
-            return
-        error = (
-            "ActorCrashed",
-            f"actor {self.name!r} died handling this message: {reason}",
-            "",
-            None,
-        )
-        envelope = (P.REPLY_CRASHED, msg_id, P.PLAIN, error)
-        if not peer:
-            if msg_id in self.pending:
-                self.pump.fail(msg_id, envelope)
-        elif self.process is None:  # (a process actor's transport answers those itself)
-            answer_peer(peer >> S.PEER_SHIFT, peer & (1 << S.PEER_SHIFT) - 1, envelope)
 
     def on_crashed(self, payload: tuple[Any, ...]) -> None:
         """A handler failed under on_error="restart" or "stop" (CRASHED notice)."""
@@ -383,7 +361,7 @@ class ActorCell(CellMessaging):
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason
         )
-        self._fail_in_flight(reason)  # (as it ended: "SystemExit: 0" says more than normal)
+        self.fail_in_flight(reason)  # (as it ended: "SystemExit: 0" says more than normal)
         reason = reason if abnormal else "normal"  # SystemExit(0): it returned
         self.exit_reason = reason
         self.state = RESTARTING

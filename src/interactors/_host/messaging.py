@@ -227,6 +227,28 @@ class CellMessaging:
             return reply[3]
         return P.raise_reply(reply, self.name, self.codec.decode)
 
+    def fail_in_flight(self, reason: str) -> None:
+        """Answer the ask the worker was handling when it died or was abandoned: its
+        asker gets ActorCrashed, whether it is the host or another actor."""
+        fields, base = self.fields, self.base
+        msg_id, peer = fields[base + S.IN_FLIGHT_ASK], fields[base + S.IN_FLIGHT_PEER]
+        fields[base + S.IN_FLIGHT_ASK] = fields[base + S.IN_FLIGHT_PEER] = 0
+        fields[base + S.CURRENT_SEQ] = 0
+        if not msg_id:
+            return
+        error = (
+            "ActorCrashed",
+            f"actor {self.name!r} died handling this message: {reason}",
+            "",
+            None,
+        )
+        envelope = (P.REPLY_CRASHED, msg_id, P.PLAIN, error)
+        if not peer:
+            if msg_id in self.pending:
+                self.pump.fail(msg_id, envelope)
+        elif self.process is None:  # (a process actor's transport answers those itself)
+            answer_peer(peer >> S.PEER_SHIFT, peer & (1 << S.PEER_SHIFT) - 1, envelope)
+
     def fail_pending(self, error: tuple[str, str, str, bytes | None]) -> None:
         """Fail every ask waiting for this actor with ``error`` (type, message, text, blob)."""
         for msg_id in list(self.pending):
@@ -358,3 +380,13 @@ class CellMessaging:
         os.close(self.reply_fd)
         os.close(self.interrupt_fd)
         self.system._slots.release(self.slot_fd, self.slot_index)
+
+
+def answer_peer(qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
+    """Put an answer on an asker's reply queue and wake it (nothing if the asker is gone:
+    its queue is destroyed before its fd is closed, by this thread)."""
+    try:
+        backend.put(qid, envelope)
+        os.eventfd_write(fd, 1)
+    except Exception:
+        log.debug("could not answer an ask (its sender is gone)")

@@ -16,6 +16,7 @@ from .. import _backend as backend
 from .._exceptions import IsolationError, SpawnError
 from .._wire import envelope as P
 from .actor_logs import host_log_levels
+from .messaging import answer_peer
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -82,16 +83,6 @@ def refuse_queued(envelope: Any, error: tuple[Any, ...]) -> None:
     if envelope is backend.UNBOUND or envelope[0] != P.ASK:
         return
     answer_peer(envelope[5], envelope[6], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
-
-
-def answer_peer(qid: int, fd: int, envelope: tuple[Any, ...]) -> None:
-    """Put an answer on an asker's reply queue and wake it (nothing if the asker is gone:
-    its queue is destroyed before its fd is closed, by this thread)."""
-    try:
-        backend.put(qid, envelope)
-        os.eventfd_write(fd, 1)
-    except Exception:
-        log.debug("could not answer an ask (its sender is gone)")
 
 
 _OUT_OF_FDS = "[Errno 24]"  # EMFILE, as str(OSError) renders it
