@@ -266,3 +266,44 @@ async def test_asks_pending_when_a_root_gives_up_fail_saying_why() -> None:
         "user task": "interactors.SupervisorGaveUp",
         "body task": "interactors.SupervisorGaveUp",
     }
+
+
+@pytest.mark.parametrize("strategy", ["rest_for_one", "one_for_all"])
+@pytest.mark.parametrize("fresh", [False, True], ids=["in_place", "fresh_interpreter"])
+async def test_a_nested_child_crashing_while_its_parent_restarts_the_subtree(
+    strategy: str, fresh: bool, tmp_path: Path
+) -> None:
+    # c2's crash makes the parent restart the subtree g3, while g3 handles d1's own crash
+    # at the same moment: one of the two restarts must win, never both (a second start of
+    # a running actor left it "restarting" forever, or its interpreter undestroyable).
+    log = tmp_path / "events"
+    d1 = ChildSpec(Recorder, str(log), name="d1", fresh_interpreter=fresh)
+    tree = Supervisor(
+        name="g2",
+        strategy=strategy,  # type: ignore[arg-type]
+        max_restarts=1000,
+        within=1.0,
+        backoff=FAST,
+        children=[
+            ChildSpec(Recorder, str(log), name="c2"),
+            Supervisor(name="g3", max_restarts=1000, within=1.0, backoff=FAST, children=[d1]),
+        ],
+    )
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            g2 = await system.start(tree)
+            for round_ in range(12):
+                c2, d1_ref = g2.child("c2"), g2.supervisor("g3").child("d1")
+                async with anyio.create_task_group() as tg:  # both crash at once
+                    tg.start_soon(testing.crash, c2)
+                    tg.start_soon(testing.crash, d1_ref)
+                for ref in (c2, d1_ref):
+                    with anyio.fail_after(10):
+                        assert await ref.ask.add(round_) == round_  # a fresh instance each
+            # (The parent's restart of the subtree may still be finishing: both settle.)
+            with anyio.fail_after(10):
+                while {a.state for a in system.statistics().actors} != {"running"}:
+                    await anyio.sleep(0.01)
+            for ref in (g2.child("c2"), g2.supervisor("g3").child("d1")):
+                assert await ref.ask.add(1) in (1, 12)  # (12: the last round's instance)
+            assert system.statistics().abandoned == ()

@@ -64,6 +64,8 @@ class ActorCell(CellMessaging):
         interpreter when only the thread ended, and takes a new interpreter when there is
         none or ``fresh`` is asked for.
         """
+        if self.worker == W_SERVING:  # (a restart racing another: end this incarnation first)
+            await self.terminate()
         start_id = self._start_id = self.system._next_id()
         if self.worker == W_WAITING and not fresh:
             self.fields[self.base + S.INTERRUPT] = 0

@@ -119,7 +119,8 @@ class DynamicSupervisorNode(SupervisorNode):
         self.children.clear()
         self.children_changed()
 
-    async def terminate(self) -> None:
+    async def _terminate_children(self) -> None:
+        """Terminate every instance at once (each within its own shutdown timeout)."""
         async with anyio.create_task_group() as tg:
             for node in list(self.children):
                 tg.start_soon(node.terminate)

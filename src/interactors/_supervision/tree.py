@@ -58,6 +58,7 @@ class ChildNode:
         self.ref: ActorRef | None = None
         self.attempt = 0
         self.started_at = 0.0
+        self.generation = 0  # restarts begun: tells an old incarnation's end from a new one's
         self.terminated = False  # by terminate_child: its spec is kept for restart_child
         # Its own shutdown timeout, else its supervisor's default, else the system's.
         self.shutdown = spec.shutdown if spec.shutdown is not None else parent.spec.shutdown
@@ -83,6 +84,7 @@ class ChildNode:
 
     async def restart_now(self) -> None:
         assert self.cell is not None
+        self.generation += 1
         quiet = time.monotonic() - self.started_at > self.parent.spec.backoff.quiet_period()
         self.attempt = 1 if quiet else self.attempt + 1
         delay = self.parent.spec.backoff.delay(self.attempt)
@@ -97,6 +99,9 @@ class ChildNode:
         log.info("restarted actor %r (restart %d)", self.name, self.cell.statistics().restarts)
 
     async def terminate(self) -> None:
+        """End the incarnation for a restart of its group (by its supervisor or a parent's):
+        an end of the old one that its supervisor has not handled yet is old news then."""
+        self.generation += 1
         if self.cell is not None:
             await self.cell.terminate(self.shutdown)
 
@@ -142,6 +147,10 @@ class SupervisorNode:
         self.stopping = anyio.Event()
         self.ended = anyio.Event()  # its children are stopped: by stop() or auto_shutdown
         self.terminated = False  # by terminate_child: its spec is kept for restart_child
+        self.generation = 0  # restarts of this subtree by its parent (see ChildNode)
+        # Terminated by its parent for a restart of the parent's group: until that restart,
+        # the ends of its children are the parent's to handle (it restarts them all).
+        self.held = False
         self.restarts = 0
         self.exit_reason = ""  # once stopped: "normal", "shutdown" or why it gave up
 
@@ -185,11 +194,18 @@ class SupervisorNode:
     # -- failures --------------------------------------------------------------------------
 
     def child_ended(self, child: ChildNode | SupervisorNode, reason: str, abnormal: bool) -> None:
-        self.system._schedule(self._handle, child, reason, abnormal)
+        self.system._schedule(self._handle, child, reason, abnormal, child.generation)
 
-    async def _handle(self, child: ChildNode | SupervisorNode, reason: str, abnormal: bool) -> None:
+    async def _handle(
+        self, child: ChildNode | SupervisorNode, reason: str, abnormal: bool, generation: int
+    ) -> None:
         async with self.lock:
             if self.failed or self.stopped or child.terminated or child not in self.children:
+                return
+            if child.generation != generation or self.held:
+                # Restarted since that incarnation ended: by this supervisor (its group
+                # restarted with a sibling) or by a parent that restarted this whole
+                # subtree. The new incarnation is running; this end is old news.
                 return
             if not should_restart(child.restart, abnormal):
                 log.info(
@@ -294,7 +310,7 @@ class SupervisorNode:
         log.error("%s", message)
         self.exit_reason = message  # kept if it is not restarted
         self.system._count("gave_up")
-        await self.terminate()
+        await self._terminate_children()  # (under its lock already)
         if self.parent is not None:
             self.parent.child_ended(self, message, abnormal=True)
         else:
@@ -302,8 +318,13 @@ class SupervisorNode:
 
     # -- as a child of another supervisor --------------------------------------------------------
 
+    # Its parent restarts or terminates the subtree under this supervisor's lock: never
+    # while this supervisor restarts one of its own children (two starts of one actor at
+    # once, or a start racing its terminate, would leave it restarting forever).
+
     async def restart_now(self) -> None:
         """Restart the whole subtree (its children in order), with a fresh intensity."""
+        self.generation += 1
         self.failed = False
         self.exit_reason = ""
         self.restarts += 1
@@ -311,13 +332,23 @@ class SupervisorNode:
         if self.stopped:  # it ended by auto_shutdown: start it again from its spec
             self.stopped = False
             self.stopping, self.ended = anyio.Event(), anyio.Event()
-            await self.start()
+            self.held = False
+            await self.start()  # (a failed start stops it, which takes the lock)
             return
-        for node in self.children:
-            if not node.terminated:
-                await node.restart_now()
+        async with self.lock:
+            try:
+                for node in self.children:
+                    if not node.terminated:
+                        await node.restart_now()
+            finally:
+                self.held = False  # (its children's ends are its own again)
 
     async def terminate(self) -> None:
+        async with self.lock:
+            self.held = True
+            await self._terminate_children()
+
+    async def _terminate_children(self) -> None:
         for node in reversed(self.children):
             await node.terminate()
 
