@@ -52,7 +52,12 @@ class Watchdog:
         self.closing = False
         self.done = _thread.allocate_lock()
         self.done.acquire()
-        _thread.start_new_thread(self.watch, ())
+        # Joinable where it can be (3.13+): close() then waits until the thread's state is
+        # gone from the interpreter, which may be destroyed next ("not the last thread").
+        start = getattr(_thread, "start_joinable_thread", None)
+        self.handle = start(self.watch) if start is not None else None
+        if self.handle is None:
+            _thread.start_new_thread(self.watch, ())
 
     def watch(self) -> None:
         try:
@@ -143,4 +148,6 @@ class Watchdog:
         while True:
             os.eventfd_write(fd, 1)
             if self.done.acquire(timeout=0.05):
-                return
+                break
+        if self.handle is not None:
+            self.handle.join()  # (it has returned: only its thread state is left to go)
