@@ -302,7 +302,7 @@ async def test_a_nested_child_crashing_while_its_parent_restarts_the_subtree(
                         assert await ref.ask.add(round_) == round_  # a fresh instance each
             # (The parent's restart of the subtree may still be finishing: both settle.)
             with anyio.fail_after(10):
-                while {a.state for a in system.statistics().actors} != {"running"}:
+                while {a.state for a in system.statistics().actors} != {"running"}:  # noqa: ASYNC110
                     await anyio.sleep(0.01)
             for ref in (g2.child("c2"), g2.supervisor("g3").child("d1")):
                 assert await ref.ask.add(1) in (1, 12)  # (12: the last round's instance)
