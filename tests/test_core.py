@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 import interactors
@@ -442,3 +443,19 @@ async def test_run_passes_a_system_to_main() -> None:
 
     with anyio.fail_after(20):
         assert await anyio.to_thread.run_sync(call_run) == 42
+
+
+async def test_actors_lists_only_actors_that_take_messages() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            keeper = await system.spawn(Counter)
+            failing = await system.spawn(Failing, on_error="stop")
+            assert system.actors() == [keeper, failing]
+            with pytest.raises(interactors.ActorCrashed):
+                await failing.ask.fail("bye")
+            # From the moment it takes no more messages (stopping, then stopped), it is
+            # not listed, whatever the step its stop has reached.
+            while failing.statistics().state != "stopped":
+                assert failing.is_alive() == (failing in system.actors())
+                await anyio.lowlevel.checkpoint()
+            assert system.actors() == [keeper]

@@ -255,8 +255,8 @@ class ActorSystem:
         return None if cell is None else self._refs.get(cell.actor_id)
 
     def actors(self) -> list[ActorRef]:
-        """Refs of the live actors, in start order."""
-        return [self._refs[i] for i in sorted(self._refs)]
+        """Refs of the live actors (those that take messages), in start order."""
+        return [ref for _, ref in sorted(self._refs.items()) if ref.is_alive()]
 
     def _ref_for(self, actor_id: int, name: str) -> ActorRef:
         ref = self._refs.get(actor_id)
