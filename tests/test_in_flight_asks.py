@@ -12,7 +12,7 @@ import pytest
 
 import interactors
 from actors import Exiter
-from worker_fault_actors import Concurrent, Napper, PeerAsker
+from worker_fault_actors import Concurrent, ConcurrentWithPlainExit, Napper, PeerAsker
 
 pytestmark = pytest.mark.anyio
 
@@ -60,11 +60,13 @@ async def test_an_actors_ask_in_flight_fails_when_its_target_is_killed() -> None
             assert not _actor_threads("napper"), "the abandoned worker never left"
 
 
-@pytest.mark.parametrize("ending", ["exit_soon", "fail_soon"])
+@pytest.mark.parametrize("ending", ["exit_soon", "fail_soon", "exit_now"])
 async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(ending: str) -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
-            target = await system.spawn(Concurrent, max_concurrency=4, on_error="restart")
+            target = await system.spawn(
+                ConcurrentWithPlainExit, max_concurrency=4, on_error="restart"
+            )
             asker = await system.spawn(PeerAsker, target)
             outcomes: dict[str, tuple[str, str]] = {}
 
@@ -79,7 +81,7 @@ async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(endin
 
             async def end_it() -> None:
                 with pytest.raises(interactors.ActorCrashed):
-                    await getattr(target.ask, ending)(*((1,) if ending == "exit_soon" else ()))
+                    await getattr(target.ask, ending)(*(() if ending == "fail_soon" else (1,)))
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(host_nap, "host 1")
@@ -90,7 +92,7 @@ async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(endin
             assert set(outcomes) == {"host 1", "host 2", "peer"}
             for how, message in outcomes.values():
                 assert how == "ActorCrashed", message
-                cause = "SystemExit: 1" if ending == "exit_soon" else "RuntimeError: boom"
+                cause = "RuntimeError: boom" if ending == "fail_soon" else "SystemExit: 1"
                 assert cause in message
             assert await target.ask.ping() == "pong"  # restarted; nothing left hanging
 

@@ -215,3 +215,10 @@ class NamedMethod(interactors.Actor):
 
     def name(self) -> str:  # type: ignore[override]
         return "mine"
+
+
+class ConcurrentWithPlainExit(Concurrent):
+    """An async actor whose plain (sync) handler exits while async ones run."""
+
+    def exit_now(self, code: int) -> None:
+        raise SystemExit(code)

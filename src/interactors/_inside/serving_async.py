@@ -53,7 +53,7 @@ class AsyncServer(Server):
                 self.running_handlers -= 1
                 self.handler_tasks.discard(task)
         except (SystemExit, KeyboardInterrupt) as exc:
-            self.ending = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.ending = _described(exc)
             raise
         except (ActorInterrupted, asyncio.CancelledError) as exc:
             if not self.fields[self.base + S.INTERRUPT] and isinstance(exc, asyncio.CancelledError):
@@ -159,8 +159,15 @@ class AsyncServer(Server):
                     task = loop.create_task(run_limited(envelope))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+        except (SystemExit, KeyboardInterrupt) as exc:  # (from a plain handler too)
+            self.ending = self.ending or _described(exc)
+            raise
         finally:
             loop.remove_reader(self.mbox_fd)
             for task in tasks:
                 task.cancel()
             self.leaving = None
+
+
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
