@@ -209,3 +209,49 @@ async def test_terminate_child_takes_a_ref_as_well_as_a_name(tmp_path: Path) -> 
             ]
             with pytest.raises(TypeError, match="a child's name or ref"):
                 await top.terminate_child(3)  # type: ignore[arg-type]
+
+
+async def test_a_restarted_subtree_is_not_stopped_for_wait_stopped(tmp_path: Path) -> None:
+    spec = Supervisor(
+        name="top",
+        backoff=FAST,
+        children=[
+            Supervisor(name="sub", children=[ChildSpec(Recorder, str(tmp_path / "e"), name="a")]),
+            interactors.Pool(Recorder, str(tmp_path / "p"), size=1, name="calcs"),
+        ],
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            top = await system.start(spec)
+            for name in ("sub", "calcs"):
+                await top.terminate_child(name)
+                child = await top.restart_child(name)
+                sub = child if isinstance(child, interactors.SupervisorRef) else child.supervisor
+                assert not sub.stopped
+                with anyio.move_on_after(0.3) as waited:
+                    await sub.wait_stopped()  # (it runs: this waits)
+                assert waited.cancelled_caught, f"{name}: wait_stopped() returned while it runs"
+
+
+async def test_a_subtree_stopped_by_its_own_handle_leaves_its_parent(tmp_path: Path) -> None:
+    spec = Supervisor(
+        name="top",
+        backoff=FAST,
+        children=[
+            ChildSpec(Recorder, str(tmp_path / "e"), name="solo"),
+            interactors.Pool(Recorder, str(tmp_path / "p"), size=2, name="calcs"),
+            Supervisor(name="sub", children=[ChildSpec(Recorder, str(tmp_path / "s"), name="a")]),
+        ],
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            top = await system.start(spec)
+            await top.child("solo").stop()
+            await top.pool("calcs").stop()
+            await top.supervisor("sub").stop()
+            assert top.children() == []  # as the actor stopped by its ref: gone, not "stopping"
+            assert top.count_children() == counts(0, 0)
+            pool = await top.start_child(
+                interactors.Pool(Recorder, str(tmp_path / "p"), size=2, name="calcs")
+            )
+            assert await pool.ask.add(1) == 1  # the name is free again

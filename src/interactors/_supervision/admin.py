@@ -184,7 +184,8 @@ async def restart_child(sup: SupervisorNode, name: str) -> ChildNode | Superviso
         if isinstance(node, SupervisorNode):
             node.stopped = node.failed = False
             node.exit_reason = ""
-            node.stopping = anyio.Event()
+            node.stopping, node.ended = anyio.Event(), anyio.Event()
+            node.held = False
             node.restart_times.clear()
         await node.start()  # raises SpawnError and stays terminated if the start fails
         node.terminated = False

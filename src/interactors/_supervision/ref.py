@@ -163,8 +163,10 @@ class SupervisorRef:
 
     async def stop(self) -> None:
         """Stop every child for good, in reverse start order (a dynamic supervisor's
-        instances all at once). Its reason is ``"normal"``, its children's ``"shutdown"``."""
+        instances all at once). Its reason is ``"normal"``, its children's ``"shutdown"``.
+        A nested one leaves its parent's children, as an actor stopped by its ref does."""
         await self._node.stop(reason="normal")
+        leave_parent(self._node)
 
     @property
     def stopped(self) -> bool:
@@ -186,6 +188,13 @@ class SupervisorRef:
 
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
+
+
+def leave_parent(node: SupervisorNode) -> None:
+    """A subtree stopped for good through its own handle: its parent forgets it (it would
+    stay a "stopping" child forever, its name taken)."""
+    if node.parent is not None and not node.terminated:
+        node.parent.remove(node)
 
 
 def ref_of(node: ChildNode | SupervisorNode) -> ActorRef | SupervisorRef | ActorPool | None:
@@ -301,8 +310,10 @@ class ActorPool:
         )
 
     async def stop(self) -> None:
-        """Stop every member (after their queued messages) and the pool's supervisor."""
+        """Stop every member (after their queued messages) and the pool's supervisor; the
+        pool leaves its parent's children."""
         await self._node.stop(reason="normal")
+        leave_parent(self._node)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ActorPool) and other._node is self._node
