@@ -166,6 +166,33 @@ def test_a_users_suite_on_both_backends(tmp_path: Path) -> None:
     assert "test_counter[trio] PASSED" in result.stdout
 
 
+def test_a_root_giving_up_in_the_fixtures_system_fails_the_test(tmp_path: Path) -> None:
+    # The fixture's system cannot cancel the test body: the asks fail saying why, the
+    # teardown raises SupervisorGaveUp, and the run ends (it used to hang, bare-cancelled).
+    (tmp_path / "test_gives_up.py").write_text(
+        "import anyio, pytest\n"
+        "from actors import SyncCounter\n"
+        "from interactors import ChildSpec, Supervisor\n\n"
+        "pytestmark = pytest.mark.anyio\n\n"
+        "@pytest.fixture(params=['asyncio', 'trio'])\n"
+        "def anyio_backend(request):\n"
+        "    return request.param\n\n"
+        "async def test_gives_up(actor_system, actor_faults, anyio_backend):\n"
+        "    spec = Supervisor(max_restarts=0, children=[\n"
+        "        ChildSpec(SyncCounter, name='c', on_error='restart')])\n"
+        "    root = await actor_system.start(spec)\n"
+        "    await actor_faults.crash(root.child('c'))\n"
+        "    await anyio.sleep(0.3)\n"
+    )
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+    )
+    result = run_pytest(tmp_path)
+    assert outcomes(result) == {"passed": 2, "errors": 2}, result.stdout + result.stderr
+    assert "SupervisorGaveUp" in result.stdout
+    assert "CancelledError" not in result.stdout + result.stderr
+
+
 def test_an_unrelated_suite_runs_as_before(tmp_path: Path) -> None:
     (tmp_path / "test_plain.py").write_text("def test_nothing_to_do_with_actors():\n    pass\n")
     result = run_pytest(tmp_path, "-W", "error", "-p", "no:anyio")

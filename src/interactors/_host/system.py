@@ -10,9 +10,7 @@ Leaving the block stops every actor and tree in reverse start order (each within
 shutdown timeout), destroys their interpreters and joins their threads. An exception raised
 in the block propagates unchanged (never wrapped in an ExceptionGroup). If a root
 supervisor gives up, asks still waiting fail with :class:`ActorCrashed` (saying why), the
-block is cancelled and :class:`SupervisorGaveUp` is raised, also when the block was
-already ending.
-"""
+block is cancelled and :class:`SupervisorGaveUp` is raised, also when it was ending."""
 
 from __future__ import annotations
 
@@ -121,8 +119,8 @@ class ActorSystem:
         self._isolation_refused: dict[str, str] = {}
         self._events: Counter[str] = Counter()
         self._failure: SupervisorGaveUp | None = None
-        self._running = False
-        self._closing = False
+        self._cancels_body = True  # (the pytest plugin's fixture: the body is the test)
+        self._running = self._closing = False
         self._watching_deadlines = False
         self._observe = (control, metrics_port, metrics_host)
         self.metrics_port = metrics_port
@@ -362,6 +360,8 @@ class ActorSystem:
         error = ("interactors.SupervisorGaveUp", f"the system is stopping: {failure}", "", None)
         for cell in list(self._cells.values()):
             cell.fail_pending(error)
+        if not self._cancels_body:
+            return  # raised when the system is left
 
         async def cancel_body() -> None:
             # Let the askers just failed resume with their ActorCrashed first.
