@@ -186,3 +186,17 @@ async def test_hash_accepts_equal_keys_alike_and_refuses_other_types() -> None:
                 with pytest.raises(TypeError, match=r"str, bytes, int or a tuple of them, got"):
                     await pool.ask.whoami(bad)
             assert pool.statistics().messages_handled == 6
+
+
+async def test_a_member_terminated_through_the_pools_supervisor_does_not_count() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            pool = await system.spawn_pool(PoolWorker, size=3, name="e")
+            await pool.supervisor.terminate_child("e-1")
+            assert [m.name for m in pool.members] == ["e-0", "e-2"]
+            assert pool.size == 2
+            await pool.resize(3)  # starts one, up to 3 serving members
+            assert [m.name for m in pool.members] == ["e-0", "e-2", "e-3"]
+            await pool.resize(2)  # stops the last serving member
+            assert [m.name for m in pool.members] == ["e-0", "e-2"]
+            assert {await pool.ask.whoami() for _ in range(4)} == {"e-0", "e-2"}

@@ -200,13 +200,15 @@ class PoolNode(SupervisorNode):
             if self.stopped or self.failed:
                 why = "stopped" if self.stopped else "gave up"
                 raise ChildError(f"pool {self.name!r} has {why}: it cannot resize", "stopped", "")
-            while len(self.children) < size:
+            # Members terminated through ``pool.supervisor`` are not counted (nor stopped).
+            while len(active := [n for n in self.children if not n.terminated]) < size:
                 node = ChildNode(self._member_spec(f"{self.name}-{next(self.numbers)}"), self)
                 await node.start()
                 self.children.append(node)
                 self.children_changed()
-            while len(self.children) > size:
-                last = self.children.pop()  # out of the rotation before it stops
+            while len(active := [n for n in self.children if not n.terminated]) > size:
+                last = active[-1]
+                self.children.remove(last)  # out of the rotation before it stops
                 self.children_changed()
                 last.terminated = True  # its end is not a failure to handle
                 await last.stop()

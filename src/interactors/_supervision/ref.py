@@ -280,7 +280,8 @@ class ActorPool:
 
     @property
     def size(self) -> int:
-        return len(self._node.children)
+        """How many members serve (one terminated through ``pool.supervisor`` does not)."""
+        return len(self._node.refs)
 
     @property
     def members(self) -> list[ActorRef]:
