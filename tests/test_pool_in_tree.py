@@ -152,3 +152,12 @@ def test_pool_checks_its_arguments() -> None:
     assert repr(spec) == f"Pool({PoolWorker!r}, size=2, name='p', policy='hash')"
     assert spec.child is not None
     assert (spec.child.args, spec.child.options) == ((1,), {"on_error": "stop"})
+
+
+def test_a_pool_cannot_be_significant() -> None:
+    with pytest.raises(ValueError, match="a pool cannot be significant"):
+        Pool(PoolWorker, size=1, restart="transient", significant=True)
+    with pytest.raises(ValueError, match="a Supervisor child is significant and permanent"):
+        Supervisor(significant=True)
+    with pytest.raises(ValueError, match=r"the child of .*PoolWorker.* significant and perm"):
+        ChildSpec(PoolWorker, significant=True)

@@ -90,6 +90,11 @@ class Pool(Supervisor):
             raise ValueError(f"key= is for policy='hash', not {policy!r}")
         if key is not None and not callable(key):
             raise TypeError(f"key must be a function of the message's arguments, got {key!r}")
+        if kwargs.get("significant"):
+            raise ValueError(
+                "a pool cannot be significant: it never ends by itself (its members are "
+                "restarted, or it gives up); make a ChildSpec or Supervisor significant"
+            )
         fields = {
             "child": ChildSpec(actor, *args, restart=restart, shutdown=shutdown, **kwargs),
             "size": size,

@@ -82,12 +82,14 @@ class Backoff:
         return self.reset_after if self.reset_after is not None else max(1.0, self.max * 4)
 
 
-def check_significant(name: str | None, restart: str, significant: object) -> None:
+def check_significant(name: str | None, restart: str, significant: object, what: str) -> None:
+    """``what`` names the child when it has no name (its actor, or "a supervisor")."""
     if not isinstance(significant, bool):
         raise TypeError(f"significant must be a bool, got {significant!r}")
     if significant and restart == "permanent":
+        child = f"child {name!r}" if name is not None else what
         raise ValueError(
-            f"child {name!r} is significant and permanent: a significant child must be "
+            f"{child} is significant and permanent: a significant child must be "
             'restart="transient" or "temporary" (a permanent one would never end by itself)'
         )
 
@@ -118,7 +120,7 @@ class ChildSpec:
         check_name("name", name)
         check_choice("restart", restart, RESTARTS)
         check_shutdown("shutdown", shutdown)
-        check_significant(name, restart, significant)
+        check_significant(name, restart, significant, f"the child of {actor!r}")
         self.actor = actor
         self.args = args
         self.name = name
@@ -158,7 +160,9 @@ class Supervisor:
 
     def __post_init__(self) -> None:
         check_choice("auto_shutdown", self.auto_shutdown, AUTO_SHUTDOWNS)
-        check_significant(self.name, self.restart, self.significant)
+        check_significant(
+            self.name, self.restart, self.significant, f"a {type(self).__name__} child"
+        )
         check_choice("strategy", self.strategy, STRATEGIES)
         check_count("max_restarts", self.max_restarts, 0)
         check_seconds("within", self.within)
