@@ -105,6 +105,7 @@ async def test_max_children_is_a_bound_with_a_typed_error(tmp_path: Path) -> Non
             await sup.terminate_child("jobs-1")  # frees a place
             c = await sup.start_child("c")
             assert await c.ask.args() == ["tpl", "c"]
+            assert c.name == "jobs-3"  # (the refused start took no number)
     with pytest.raises(ValueError, match="takes no children"):
         DynamicSupervisor(child=ChildSpec(Instance), children=[ChildSpec(Instance)])
     with pytest.raises(TypeError, match="needs child=ChildSpec"):

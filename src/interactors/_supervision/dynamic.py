@@ -80,20 +80,20 @@ class DynamicSupervisorNode(SupervisorNode):
         assert template is not None  # checked by the spec
         limit = self.spec.max_children
         prefix = template.name or self.name
-        name = f"{prefix}-{next(self._numbers)}"
         async with self.lock:
             if self.stopped or self.failed:
                 why = "stopped" if self.stopped else "gave up"
                 raise ChildError(
-                    f"supervisor {self.name!r} has {why}: it takes no child", "stopped", name
+                    f"supervisor {self.name!r} has {why}: it takes no child", "stopped", prefix
                 )
             if limit is not None and len(self.children) >= limit:
                 raise ChildError(
                     f"dynamic supervisor {self.name!r} already runs max_children={limit} "
                     "instances: wait for one to end, terminate_child one, or raise the bound",
                     "max_children",
-                    name,
+                    prefix,
                 )
+            name = f"{prefix}-{next(self._numbers)}"  # (a refused start takes no number)
             spec = ChildSpec(
                 template.actor,
                 *template.args,
