@@ -369,15 +369,14 @@ class ChildProcess(LaneHandover):
             info = ("ProcessExit", "the actor's process exited", "")
         kind, why = info[:2] if info else ("", "it exited")
         if kind not in ("", "Killed", "ProcessExit"):  # as an interpreter actor's answer says
-            why = f"{kind}: {why}" if why else kind
-        error = ("ActorCrashed", f"actor {self.name!r} died handling this message: {why}", "")
+            why = P.cause(kind, why)
         with self.lock:  # nothing more goes on the lane
             self.detached = True
             unanswered = list(self.outstanding.items())
             self.outstanding.clear()
         for (qid, msg_id), (_q, fd, _flag) in unanswered:
             with contextlib.suppress(Exception):
-                put(qid, (P.REPLY_CRASHED, msg_id, P.PLAIN, (*error, None)))
+                put(qid, P.died_handling(self.name, msg_id, why))
                 os.eventfd_write(fd, 1)
         for area, view in self._maps.values():
             view.release()

@@ -358,7 +358,7 @@ class ActorCell(CellMessaging):
             reason, abnormal = "normal", False
         else:
             type_name, message, _text = info
-            reason = f"{type_name}: {message}" if message else type_name
+            reason = P.cause(type_name, message)
             abnormal = not (type_name == "SystemExit" and message in ("", "0", "None"))
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason

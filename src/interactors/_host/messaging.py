@@ -236,13 +236,7 @@ class CellMessaging:
         fields[base + S.CURRENT_SEQ] = 0
         if not msg_id:
             return
-        error = (
-            "ActorCrashed",
-            f"actor {self.name!r} died handling this message: {reason}",
-            "",
-            None,
-        )
-        envelope = (P.REPLY_CRASHED, msg_id, P.PLAIN, error)
+        envelope = P.died_handling(self.name, msg_id, reason)
         if not peer:
             if msg_id in self.pending:
                 self.pump.fail(msg_id, envelope)

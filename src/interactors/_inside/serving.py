@@ -293,7 +293,7 @@ class Server(BatchReader):
             )
         policy = "stop" if self.on_error == "stop" else "restart"
         type_name, message, text = error_payload(exc)[:3]
-        self.ending = f"{type_name}: {message}" if message else type_name
+        self.ending = P.cause(type_name, message)
         self.tell_host(P.CRASHED, self.actor_id, (policy, self.token, type_name, message, text))
         self.instance = None
         raise Leave("crashed" if policy == "restart" else "stopped_after_error")

@@ -79,9 +79,7 @@ class AsyncServer(Server):
 
     def died_with(self, envelope: tuple[Any, ...]) -> tuple[Any, ...]:
         """The ActorCrashed answer to an ask whose handler the incarnation's end cut off."""
-        why = self.ending or "its incarnation ended"
-        message = f"actor {self.name!r} died handling this message: {why}"
-        return (P.REPLY_CRASHED, envelope[1], P.PLAIN, ("ActorCrashed", message, "", None))
+        return P.died_handling(self.name, envelope[1], self.ending or "its incarnation ended")
 
     async def serve_async(self) -> None:
         import asyncio
@@ -170,4 +168,4 @@ class AsyncServer(Server):
 
 
 def _described(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return P.cause(type(exc).__name__, str(exc))

@@ -113,6 +113,19 @@ def encode_value(codec: Any, value: Any) -> Any:
         raise EncodeError(f"codec {codec.spec!r} cannot encode a value: {why}") from exc
 
 
+def cause(type_name: str, message: str) -> str:
+    """What ended a worker, as answers and logs say it: ``"SystemExit: 3"``, or the type
+    alone when its message is empty."""
+    return f"{type_name}: {message}" if message else type_name
+
+
+def died_handling(actor: str, msg_id: int, why: str) -> tuple[Any, ...]:
+    """The ActorCrashed answer to ask ``msg_id``, whose handler never finished: its worker
+    died or was abandoned, or its incarnation ended under it (``why``)."""
+    message = f"actor {actor!r} died handling this message: {why}"
+    return (REPLY_CRASHED, msg_id, PLAIN, ("ActorCrashed", message, "", None))
+
+
 def named_method(method: Any) -> str:
     """The name of the method passed to the call form (``ref.ask(Counter.add, 5)``)."""
     if isinstance(method, str):
