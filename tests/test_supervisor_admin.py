@@ -76,6 +76,8 @@ async def test_terminate_then_restart_starts_the_child_again_from_its_spec(
             assert (b.name, b.ref, b.state) == ("b", sup.child("b"), "running")
             with pytest.raises(dataclasses.FrozenInstanceError):
                 a.state = "running"  # type: ignore[misc]
+            with pytest.raises(KeyError, match=r"'a' of 'top' is terminated: restart_child\('a'\)"):
+                sup.child("a")
             await sup.terminate_child("a")  # terminating twice is harmless, as in OTP
             new = await sup.restart_child("a")
             assert isinstance(new, interactors.ActorRef)
@@ -173,6 +175,8 @@ async def test_nested_supervisor_as_a_child(tmp_path: Path) -> None:
                 "terminated",
                 True,
             )
+            with pytest.raises(KeyError, match="is terminated"):
+                sup.supervisor("inner")
             again = await sup.restart_child("inner")
             assert isinstance(again, interactors.SupervisorRef)
             assert await again.child("x").ask.add(1) == 1

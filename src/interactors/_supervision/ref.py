@@ -30,7 +30,8 @@ class SupervisorRef:
     def child(self, name: str) -> ActorRef:
         """The ref of the child actor ``name`` (it survives the child's restarts).
 
-        Raises ``KeyError`` when there is no such child, ``TypeError`` when it is a
+        Raises ``KeyError`` when there is no such child or it is terminated
+        (:meth:`restart_child` starts it again, with a new ref), ``TypeError`` when it is a
         supervisor (use :meth:`supervisor`) or a pool (use :meth:`pool`).
         """
         from .pool_spec import PoolNode
@@ -39,6 +40,7 @@ class SupervisorRef:
         node = self._node.find(name)
         if node is None:
             raise KeyError(f"supervisor {self.name!r} has no child {name!r}")
+        self._refuse_terminated(node)
         if not isinstance(node, ChildNode) or node.ref is None:
             what, use = (
                 ("a pool", "pool") if isinstance(node, PoolNode) else ("a supervisor", "supervisor")
@@ -57,6 +59,7 @@ class SupervisorRef:
         node = self._node.find(name)
         if not isinstance(node, PoolNode):
             raise KeyError(f"supervisor {self.name!r} has no child pool {name!r}")
+        self._refuse_terminated(node)
         return ActorPool(node)
 
     def supervisor(self, name: str) -> SupervisorRef:
@@ -66,7 +69,15 @@ class SupervisorRef:
         node = self._node.find(name)
         if not isinstance(node, SupervisorNode):
             raise KeyError(f"supervisor {self.name!r} has no child supervisor {name!r}")
+        self._refuse_terminated(node)
         return SupervisorRef(node)
+
+    def _refuse_terminated(self, node: ChildNode | SupervisorNode) -> None:
+        if node.terminated:
+            raise KeyError(
+                f"child {node.name!r} of {self.name!r} is terminated: "
+                f"restart_child({node.name!r}) starts it again"
+            )
 
     def children(self) -> list[str]:
         """Names of the current children, in start order."""
