@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 import interactors
-from interactors import testing
+from interactors import ChildSpec, testing
 from sup_actors import PoolWorker
 
 pytestmark = pytest.mark.anyio
@@ -188,7 +188,7 @@ async def test_hash_accepts_equal_keys_alike_and_refuses_other_types() -> None:
             assert pool.statistics().messages_handled == 6
 
 
-async def test_a_member_terminated_through_the_pools_supervisor_does_not_count() -> None:
+async def test_members_administered_through_the_pools_supervisor() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:
             pool = await system.spawn_pool(PoolWorker, size=3, name="e")
@@ -200,3 +200,11 @@ async def test_a_member_terminated_through_the_pools_supervisor_does_not_count()
             await pool.resize(2)  # stops the last serving member
             assert [m.name for m in pool.members] == ["e-0", "e-2"]
             assert {await pool.ask.whoami() for _ in range(4)} == {"e-0", "e-2"}
+            await pool.supervisor.restart_child("e-1")  # back in the rotation
+            assert [m.name for m in pool.members] == ["e-0", "e-1", "e-2"]
+            await pool.supervisor.terminate_child("e-2")
+            await pool.supervisor.delete_child("e-2")
+            assert pool.supervisor.children() == ["e-0", "e-1"]
+            with pytest.raises(TypeError, match=r"pool's supervisor.*ActorPool\.resize\(n\)"):
+                await pool.supervisor.start_child(ChildSpec(PoolWorker, name="other"))
+            assert {await pool.ask.whoami() for _ in range(4)} == {"e-0", "e-1"}

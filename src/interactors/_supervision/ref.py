@@ -102,11 +102,19 @@ class SupervisorRef:
         **kwargs)`` starts an instance of its child template, the arguments appended to the
         template's; raises ``ChildError`` (``"max_children"``) when ``max_children`` run.
 
-        Both raise :class:`~interactors.SpawnError` when the child does not start.
+        Both raise :class:`~interactors.SpawnError` when the child does not start. A
+        pool's supervisor (``ActorPool.supervisor``) takes no ``start_child``
+        (``TypeError``): ``ActorPool.resize`` starts members.
         """
         from .admin import start_child
         from .dynamic import DynamicSupervisorNode
+        from .pool_spec import PoolNode
 
+        if isinstance(self._node, PoolNode):
+            raise TypeError(
+                f"{self.name!r} is a pool's supervisor: its members are copies of one actor; "
+                f"start more with ActorPool.resize(n)"
+            )
         if isinstance(self._node, DynamicSupervisorNode):
             return _live_ref(await self._node.start_child(args, kwargs))
         if len(args) != 1 or kwargs:
