@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import array
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -112,3 +113,66 @@ def test_a_handler_is_interrupted_once() -> None:
 
     _run_watched(serve)
     assert outcome == ["interrupted", "left alone"]
+
+
+class _EndsDuringInjection:
+    """A slot whose handler ends while the watchdog injects: its CURRENT_SEQ reads ``seq``
+    once, then 0 (every other field as the real slot has it)."""
+
+    def __init__(self, fields: array.array[int], seq: int) -> None:
+        self.fields, self.seq = fields, seq
+
+    def __getitem__(self, index: int) -> int:
+        if index != S.CURRENT_SEQ:
+            return self.fields[index]
+        seq, self.seq = self.seq, 0
+        return seq
+
+
+def _until(stop: threading.Event) -> None:
+    while not stop.is_set():
+        pass
+
+
+def test_an_injection_for_a_handler_that_ended_meanwhile_is_taken_back() -> None:
+    """The watchdog looked at the slot, then the handler ended before the injection: the
+    exception must not break what the worker runs next (it is taken back while pending)."""
+    for ends in (False, True):
+        outcome: list[str] = []
+        stop = threading.Event()
+
+        def serve(
+            worker: _Worker, outcome: list[str] = outcome, stop: threading.Event = stop
+        ) -> None:
+            try:
+                _until(stop)
+                outcome.append("left alone")
+            except HandlerTimeout:
+                outcome.append("interrupted")
+
+        thread = threading.Thread(target=serve, args=(None,))
+        thread.start()
+        assert thread.ident is not None
+        worker = _Worker(thread.ident)
+        worker.handler_timeout = 0  # (its loop stays out of it: only the injection here)
+        watchdog = Watchdog(worker)  # type: ignore[arg-type]
+        real = worker.fields
+        try:
+            worker.fields = _EndsDuringInjection(real, 5) if ends else real  # type: ignore[assignment]
+            real[S.CURRENT_SEQ] = 5
+            previous = sys.getswitchinterval()
+            sys.setswitchinterval(1.0)  # (the worker thread cannot run between the two reads)
+            try:
+                watchdog.inject(HandlerTimeout, (S.CURRENT_SEQ, 5))
+            finally:
+                sys.setswitchinterval(previous)
+            time.sleep(0.2)
+            stop.set()
+            thread.join(5)
+            assert not thread.is_alive()
+        finally:
+            worker.fields = real
+            real[S.CURRENT_SEQ] = 0
+            watchdog.close()
+            os.close(worker.interrupt_fd)
+        assert outcome == (["left alone"] if ends else ["interrupted"])

@@ -131,13 +131,24 @@ class Watchdog:
 
     def inject(self, exception: type[BaseException], guard: tuple[int, int]) -> None:
         """Raise ``exception`` in the worker's thread. ``guard``: the slot field and the
-        value it must still hold for the exception to be wanted (used by subclasses that
-        deliver it later)."""
+        value it must still hold for the exception to be wanted.
+
+        The handler may end between the watchdog's look at the slot and the injection (the
+        watchdog can lose the GIL in between, when the machine is busy). The guard is read
+        again on both sides of the injection, and an exception that is no longer wanted is
+        taken back before it is raised: it would break the *next* handler, or the worker
+        between handlers, instead of the one that ran too long."""
         import ctypes
 
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(self.worker.thread_id), ctypes.py_object(exception)
-        )
+        field, value = guard
+        fields = self.worker.fields
+        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        thread_id = ctypes.c_ulong(self.worker.thread_id)
+        if fields[field] != value:
+            return
+        set_async_exc(thread_id, ctypes.py_object(exception))
+        if fields[field] != value:
+            set_async_exc(thread_id, None)  # (NULL: clears it if it is still pending)
 
     def close(self) -> None:
         """Stop the thread. It is woken through the cell's interrupt fd, which an abandoned
