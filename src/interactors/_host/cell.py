@@ -313,6 +313,11 @@ class ActorCell(CellMessaging):
         self._endings += 1
         reason = f"{type_name}: {message}"
         self.exit_reason = reason  # kept if its supervisor does not restart it
+        if self.fields[self.base + S.CURRENT_SEQ]:
+            # Ended outside the handler's own error path (an interruption that landed as
+            # the handler returned): its ask has no answer yet. The worker waits for the
+            # host's START now, so the slot's in-flight fields are still that handler's.
+            self.fail_in_flight(reason)
         log.error("actor %r crashed: %s", self.name, reason)
         self.system._count("crashed")
         if self.state == STOPPING:

@@ -124,8 +124,14 @@ class Watchdog:
             busy = worker.running_handlers or worker.fields[worker.base + S.CURRENT_SEQ]
             if worker.cancel_acked or not busy:
                 return
-        elif not worker.fields[worker.base + S.CURRENT_SEQ]:
-            return  # between handlers: the worker reaches the STOP by itself
+        else:
+            # A plain handler: interrupted only while it runs (between handlers the worker
+            # reaches the STOP by itself, and an injection there could lose a message).
+            current = worker.base + S.CURRENT_SEQ
+            seq = worker.fields[current]
+            if seq:
+                self.inject(ActorInterrupted, (current, seq))
+            return
         why = worker.base + S.INTERRUPT
         self.inject(ActorInterrupted, (why, worker.fields[why]))
 
