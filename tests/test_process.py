@@ -65,6 +65,20 @@ async def test_handler_errors_and_unknown_methods_behave_as_in_interpreters() ->
                 await failing.ask.nope()
 
 
+async def test_memoryviews_arrive_as_memoryviews_of_any_size_as_in_interpreters() -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            for isolation in ("isolated", "process"):
+                journal = await system.spawn("process_actors:Journal", isolation=isolation)
+                for size in (10, 64 * 1024 - 1, 200_000):  # marshalled, then out of band
+                    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+                    back = await journal.ask.echo(memoryview(data))
+                    assert type(back) is memoryview, (isolation, size)
+                    assert back == data
+                    assert type(await journal.ask.echo(data)) is bytes
+                await journal.stop()
+
+
 async def test_lifecycle_hooks_run_in_the_child(tmp_path: Path) -> None:
     log = tmp_path / "log"
     with anyio.fail_after(30):

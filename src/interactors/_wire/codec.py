@@ -27,7 +27,9 @@ OUT_OF_BAND_MIN: Final = 64 * 1024
 
 
 def _same(view: Any) -> Any:
-    return view
+    # (a small buffer from a process actor arrives as the bytes of a marshalled frame: a
+    # memoryview was sent, a memoryview arrives, whatever way it took)
+    return view if type(view) is memoryview else memoryview(view)
 
 
 def _cast(view: Any, fmt: Any, shape: tuple[int, ...]) -> Any:
