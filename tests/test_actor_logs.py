@@ -57,6 +57,30 @@ async def test_info_warning_and_exception_reach_the_host(
     assert info.created <= warning.created <= error.created
 
 
+async def test_what_a_handler_logged_comes_out_before_the_callers_next_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An actor's records are out in the host's log by the time its answer arrives: a
+    caller logging what it got is not logged before what the actor did to answer it."""
+    caplog.set_level(logging.INFO)
+    caller = logging.getLogger("caller")
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            chatty = await system.spawn(Chatty, name="chatty")
+            for i in range(50):  # both ways in: a lone ask, and asks in the host's batches
+                await chatty.ask.info(f"step {i}")
+                caller.info("after %d", i)
+            async with anyio.create_task_group() as group:
+                for i in range(50, 60):
+                    group.start_soon(chatty.ask.info, f"step {i}")
+            caller.info("after all")
+    lines = [r.getMessage() for r in caplog.records if r.name in (LOGGER, "caller")]
+    expected = [line for i in range(50) for line in (f"info: step {i}", f"after {i}")]
+    assert lines[:100] == expected
+    assert sorted(lines[100:110]) == sorted(f"info: step {i}" for i in range(50, 60))
+    assert lines[110] == "after all"
+
+
 async def test_debug_follows_the_host_level(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with anyio.fail_after(30):

@@ -61,6 +61,15 @@ class BatchReader:
     def handler_failed(self, envelope: tuple[Any, ...], exc: BaseException) -> None:
         raise NotImplementedError
 
+    logs: Any  # the LogShipper, once the actor's code uses logging
+
+    def put_answers(self, request: tuple[Any, ...], held: list[tuple[Any, ...]]) -> None:
+        """Put the held answers (after what their handlers logged, as ``Server.reply``)."""
+        logs = self.logs
+        if logs is not None and logs.buffer:
+            logs.flush()
+        _put_answers(request, held)
+
     def take_batch(self, item: int) -> None:
         fields, base = self.fields, self.base
         fields[base + S.BATCH_ITEMS] += 1
@@ -122,7 +131,7 @@ class BatchReader:
                         or (kind != _TELL and (kind != _ASK or envelope[7] >= 0))  # (the host's)
                     ):
                         if held:
-                            _put_answers(asker, held)
+                            self.put_answers(asker, held)
                         handle(envelope)
                         continue
                     if held and (
@@ -130,7 +139,7 @@ class BatchReader:
                         or _now_ns() - held_since > HOLD_NS
                         or (kind == _ASK and envelope[5] != asker[5])
                     ):
-                        _put_answers(asker, held)
+                        self.put_answers(asker, held)
                     # A handler is timed when answers would wait for it (to learn what is
                     # quick): the ask's own, or those still held. Tells alone cost no clock.
                     timed = kind == _ASK or bool(held)
@@ -146,7 +155,7 @@ class BatchReader:
                         raise
                     except BaseException as exc:
                         if held:
-                            _put_answers(asker, held)
+                            self.put_answers(asker, held)
                         self.handler_failed(envelope, exc)
                         continue
                     fields[current] = 0
@@ -163,7 +172,7 @@ class BatchReader:
                             quick.discard(method)
         finally:
             if held:
-                _put_answers(asker, held)
+                self.put_answers(asker, held)
         return True
 
 

@@ -113,7 +113,12 @@ class Server(BatchReader):
         _wake(fd, 1)
 
     def reply(self, request: tuple[Any, ...], envelope: tuple[Any, ...]) -> None:
-        """Put a reply where ``request`` asked for it; wake the asker only if it sleeps."""
+        """Put a reply where ``request`` asked for it; wake the asker only if it sleeps.
+        What the handler logged goes first to the host, whose asks it answers: the
+        host's log then shows the records before the caller's own that follow."""
+        logs = self.logs
+        if logs is not None and logs.buffer and request[5] == self.host_q:
+            logs.flush()
         try:
             _put(request[5], envelope)
         except Exception:
