@@ -8,7 +8,7 @@ import sys
 import anyio
 
 import interactors
-from examples.guide_actors import Checker, Hasher, Pipeline, Reporter, Slow
+from examples.guide_actors import Checker, Countdown, Hasher, Pipeline, Reporter, Slow
 
 
 async def refs_travel(system: interactors.ActorSystem) -> None:
@@ -53,6 +53,12 @@ async def cancellation(system: interactors.ActorSystem) -> None:
         print("timed out after 0.05 s")
 
 
+async def stopping_itself(system: interactors.ActorSystem) -> None:
+    countdown = await system.spawn(Countdown, 2)
+    print("left:", await countdown.ask.tick(), await countdown.ask.tick())  # left: 1 0
+    print("countdown:", await countdown.wait_stopped())  # countdown: normal
+
+
 async def big_buffers(system: interactors.ActorSystem) -> None:
     hasher = system.lookup("hasher")
     assert hasher is not None
@@ -84,6 +90,7 @@ async def main(system: interactors.ActorSystem) -> None:
     await typed_refs(system)
     await errors(system)
     await cancellation(system)
+    await stopping_itself(system)
     await big_buffers(system)
     await introspection(system)
     await actor_logs(system)

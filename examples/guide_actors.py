@@ -61,6 +61,19 @@ class Slow(interactors.Actor):
         return seconds
 
 
+class Countdown(interactors.Actor):
+    """Counts down; at zero it stops itself, for good, after the messages already sent."""
+
+    def __init__(self, start: int) -> None:
+        self.left = start
+
+    def tick(self) -> int:
+        self.left -= 1
+        if self.left == 0:
+            self.ref.stop()  # as `await ref.stop()` from outside; on_stop runs
+        return self.left
+
+
 log = logging.getLogger("examples.reporter")
 
 

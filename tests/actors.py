@@ -282,3 +282,23 @@ class AsyncLedger(Ledger):
 
     async def anote(self, entry: int) -> int:
         return self.note(entry)
+
+
+class Quitter(Lifecycle):
+    """Stops itself, or another actor, through a ref's ``stop()``."""
+
+    def quit(self) -> str:
+        self.ref.stop()
+        self._log("quit")
+        return "quitting"
+
+    async def quit_async(self) -> str:
+        await self.ref.stop()
+        return "quitting"
+
+    def stop_other(self, other: Any) -> None:
+        other.stop()
+
+    def note(self, entry: str) -> str:
+        self._log(entry)
+        return entry

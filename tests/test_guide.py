@@ -37,6 +37,7 @@ def test_guide_runs() -> None:
     assert "typed: 4f8b42c22dd3729b True" in out
     assert "encode error at the sender" in out
     assert "timed out after 0.05 s" in out
+    assert "left: 1 0\ncountdown: normal" in out
     assert "32 MiB digest: 83ee47245398adee" in out
     assert "handled: 5 errors: 1 state: running" in out
     assert "[reporter] INFO examples.reporter: 3 items done" in out

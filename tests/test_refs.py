@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 import pickle
 import time
+from pathlib import Path
 
 import anyio
 import pytest
 
 import interactors
 from actors import Forwarder, SyncCounter
+from interactors import ChildSpec, Supervisor
 
 pytestmark = pytest.mark.anyio
 
@@ -138,3 +140,55 @@ def test_blocking_refs_come_back_from_actors_as_blocking_refs() -> None:
         assert back == other
         assert len({back, other}) == 1
         assert back.ask.ping().result(timeout=10) == "pong"  # usable from this thread
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_actor_stops_itself_through_its_own_ref(tmp_path: Path, isolation: str) -> None:
+    log = tmp_path / "log"
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            quitter = await system.spawn("actors:Quitter", str(log), isolation=isolation)
+            other = await system.spawn("actors:Quitter", str(log), name="other")
+            quitter.tell_nowait.quit()
+            quitter.tell_nowait.note("queued")  # in the mailbox before the stop: handled
+            assert await quitter.wait_stopped() == "normal"
+            with pytest.raises(interactors.ActorStopped):
+                await quitter.ask.note("late")
+            assert await other.ask.note("other") == "other"
+    assert log.read_text().split() == [
+        f"{quitter.name}:start",
+        "other:start",
+        f"{quitter.name}:quit",
+        f"{quitter.name}:queued",
+        f"{quitter.name}:stop",
+        "other:other",
+        "other:stop",
+    ]
+
+
+async def test_an_actor_stops_another_and_a_supervised_one_is_not_restarted(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log"
+    tree = Supervisor(
+        children=[
+            ChildSpec("actors:Quitter", str(log), name="boss"),
+            ChildSpec("actors:Quitter", str(log), name="worker"),
+        ]
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            sup = await system.start(tree)
+            boss, worker = sup.child("boss"), sup.child("worker")
+            await boss.ask.stop_other(worker)
+            assert await worker.wait_stopped() == "normal"  # for good: not restarted
+            assert sup.children() == ["boss"]
+            assert await boss.ask.quit_async() == "quitting"  # the awaited form
+            assert await boss.wait_stopped() == "normal"
+            assert sup.children() == []
+    assert log.read_text().split() == [
+        "boss:start",
+        "worker:start",
+        "worker:stop",
+        "boss:stop",
+    ]

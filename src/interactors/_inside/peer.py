@@ -182,6 +182,14 @@ class PeerRef(Generic[A]):
         ctx.outstanding.add(msg_id)
         return PendingReply(ctx, msg_id, self.name)
 
+    def stop(self) -> _Sent:
+        """Stop the actor as the host's ``await ref.stop()`` does (after the messages in its
+        mailbox, ``on_stop`` runs); returns at once, awaiting it is optional. On
+        ``self.ref``: the actor stops itself once its current handler returns."""
+        worker = self._ctx.worker
+        worker.tell_host(P.STOP_ACTOR, self.address[1], worker.actor_id)
+        return _SENT
+
     def __reduce__(self) -> tuple[Any, ...]:
         return P.rebuild_ref, (self.address,)
 

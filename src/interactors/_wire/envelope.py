@@ -57,6 +57,7 @@ EXITED: Final = 20  # posted by the host thread that ran the interpreter, when i
 CRASHED: Final = 21  # posted by a worker whose handler failed under on_error="restart"/"stop"
 TELL_FAILED: Final = 22  # a tell's handler raised under on_error="resume": the host logs it
 LOGS: Final = 23  # a batch of log records made inside an actor: the host re-emits them
+STOP_ACTOR: Final = 24  # an actor asks the host to stop an actor (``PeerRef.stop()``)
 
 # Payload formats.
 PLAIN: Final = 0
