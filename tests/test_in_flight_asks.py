@@ -97,6 +97,53 @@ async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(endin
             assert await target.ask.ping() == "pong"  # restarted; nothing left hanging
 
 
+async def test_concurrent_handlers_asks_fail_when_the_incarnation_is_abandoned() -> None:
+    """One async handler blocks the actor's loop in C past handler_timeout and shutdown:
+    the host abandons the incarnation. The asks the other handlers were running (the
+    host's and another actor's) are answered then, not when the blocking call returns."""
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            target = await system.spawn(
+                Concurrent, name="blocked", max_concurrency=4, handler_timeout=0.2, shutdown=0.3
+            )
+            asker = await system.spawn(PeerAsker, target)
+            outcomes: dict[str, tuple[str, str, float]] = {}
+            start = time.monotonic()
+
+            async def host_nap(key: str) -> None:
+                try:
+                    answer: tuple[str, str] = ("answered", repr(await target.ask.nap(10.0)))
+                except interactors.ActorError as error:
+                    answer = (type(error).__name__, str(error))
+                outcomes[key] = (*answer, time.monotonic() - start)
+
+            async def peer_nap() -> None:
+                outcomes["peer"] = (
+                    *await asker.ask.ask_peer_async("nap", 10.0),
+                    time.monotonic() - start,
+                )
+
+            async def block() -> None:
+                with pytest.raises(interactors.ActorCrashed, match="stuck in a handler"):
+                    await target.ask.block_loop(3.0)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(host_nap, "host 1")
+                tg.start_soon(host_nap, "host 2")
+                tg.start_soon(peer_nap)
+                await anyio.sleep(0.05)
+                tg.start_soon(block)
+            assert set(outcomes) == {"host 1", "host 2", "peer"}
+            for how, message, after in outcomes.values():
+                assert how == "ActorCrashed", message
+                assert "abandoned while another handler blocked its event loop" in message
+                assert after < 2.5, after  # before the blocking call returns (3 s)
+            assert await target.ask.ping() == "pong"  # a new incarnation serves
+            deadline = time.monotonic() + 10
+            while _actor_threads("blocked")[1:] and time.monotonic() < deadline:  # noqa: ASYNC110
+                await anyio.sleep(0.02)  # (the abandoned one leaves once its call returns)
+
+
 async def test_stopping_an_actor_whose_mailbox_is_full() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem(shutdown_timeout=1.0) as system:

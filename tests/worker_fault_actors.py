@@ -179,6 +179,9 @@ class Concurrent(interactors.Actor):
         await asyncio.sleep(0.05)
         raise RuntimeError("boom")
 
+    async def block_loop(self, seconds: float) -> None:
+        time.sleep(seconds)  # noqa: ASYNC251  (blocks the actor's loop in C, on purpose)
+
     def ping(self) -> str:
         return "pong"
 

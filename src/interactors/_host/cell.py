@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -269,6 +270,8 @@ class ActorCell(CellMessaging):
         self.fields[self.base + S.OWNER] = self.token
         if not self._closed:
             self.mailbox.wake()
+            # Its watchdog answers the asks its other async handlers were running.
+            os.eventfd_write(self.interrupt_fd, 1)
         if self.iid is not None and self.thread is not None:
             self.system._abandon(self.iid, self.thread, self)
         if self.process is not None:  # a process can be killed: nothing is left behind

@@ -104,6 +104,9 @@ class Server(BatchReader):
         # Async handlers running now, and the tasks running them (a stop cancels them).
         self.running_handlers = 0
         self.handler_tasks: set[Any] = set()
+        # The asks their handlers run, by id(envelope): answered by whoever takes one out
+        # (the handler, or the watchdog of an incarnation abandoned while they wait).
+        self.asks_running: dict[int, tuple[Any, ...]] = {}
         self.cancel_acked = False
         self.quick_methods: set[str] = set()  # see batches.py (answers held in a batch)
         self.logs: LogShipper | None = None  # set once the actor's code uses logging

@@ -41,6 +41,9 @@ class AsyncServer(Server):
         task = asyncio.current_task()
         self.handler_tasks.add(task)
         self.running_handlers += 1
+        asks, key = self.asks_running, id(envelope)
+        if envelope[0] == P.ASK:
+            asks[key] = envelope
         reply = None
         try:
             try:
@@ -52,6 +55,12 @@ class AsyncServer(Server):
             finally:
                 self.running_handlers -= 1
                 self.handler_tasks.discard(task)
+                if envelope[0] == P.ASK and asks.pop(key, None) is None:
+                    # Answered by the watchdog: this incarnation was abandoned while the
+                    # handler waited (another one blocked the loop). Leave.
+                    raise Leave("abandoned")
+        except Leave:
+            raise
         except (SystemExit, KeyboardInterrupt) as exc:
             self.ending = _described(exc)
             raise

@@ -11,6 +11,10 @@ interpreter, so every actor has one. It breaks a handler in two cases:
   not reach a handler (plain code, or a CPU loop inside a coroutine), injects
   :class:`ActorInterrupted`.
 
+When the host abandons the worker (a handler stuck in C past its patience), the watchdog
+answers the asks the worker's other async handlers were running (``ActorCrashed``), then
+leaves: the stuck loop may never come back to answer them.
+
 With no ``handler_timeout`` it blocks on the eventfd: no CPU while idle. An injection cannot
 interrupt a call blocked in C (``time.sleep``, a lock, a socket): it lands when the call
 returns; an actor that still does not come back is abandoned by the host.
@@ -26,6 +30,7 @@ import select
 import time
 
 from .._exceptions import ActorInterrupted, HandlerTimeout
+from .._wire import envelope as P
 from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
@@ -86,9 +91,13 @@ class Watchdog:
                 if fields[base + S.OWNER] != worker.token:
                     # Abandoned: the wake-up was for the worker that replaced this one.
                     os.eventfd_write(interrupt_fd, 1)
+                    self.abandoned()
                     return
                 if fields[base + S.INTERRUPT]:
                     self.interrupt()
+            elif fields[base + S.OWNER] != worker.token:
+                self.abandoned()
+                return
             if not limit_ns:
                 continue
             beat = fields[base + S.HEARTBEAT]
@@ -107,6 +116,18 @@ class Watchdog:
                 self.inject(
                     HandlerTimeout, (base + (S.HEARTBEAT if beat else S.CURRENT_SEQ), stuck)
                 )
+
+    def abandoned(self) -> None:
+        """The host gave up on this worker (a handler blocked it past its patience) and
+        answered the ask in its slot. Answer the asks of the other async handlers too:
+        they wait on the stuck loop, which may never come back. (This thread can, while
+        the stuck call holds no GIL; a handler that comes back leaves without answering.)"""
+        worker = self.worker
+        why = "its incarnation was abandoned while another handler blocked its event loop"
+        for key in list(worker.asks_running):
+            envelope = worker.asks_running.pop(key, None)
+            if envelope is not None:
+                worker.reply(envelope, P.died_handling(worker.name, envelope[1], why))
 
     def interrupt(self) -> None:
         """Break the running handlers for a stop (see the module docstring)."""
