@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
@@ -19,6 +20,38 @@ pytestmark = pytest.mark.anyio
 
 def _actor_threads(name: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == f"interactors-actor-{name}"]
+
+
+async def _naps_while(
+    target: interactors.ActorRef,
+    asker: interactors.ActorRef,
+    end: Callable[[], Awaitable[None]],
+    delay: float,
+) -> dict[str, tuple[str, str, float]]:
+    """Two asks from the host and one from ``asker`` nap 10 s in ``target``; ``end()`` runs
+    ``delay`` s later. How each nap's ask ended, and when (seconds after they began)."""
+    outcomes: dict[str, tuple[str, str, float]] = {}
+    start = time.monotonic()
+
+    async def host_nap(key: str) -> None:
+        try:
+            answer: tuple[str, str] = ("answered", repr(await target.ask.nap(10.0)))
+        except interactors.ActorError as error:
+            answer = (type(error).__name__, str(error))
+        outcomes[key] = (*answer, time.monotonic() - start)
+
+    async def peer_nap() -> None:
+        answer = await asker.ask.ask_peer_async("nap", 10.0)
+        outcomes["peer"] = (*answer, time.monotonic() - start)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(host_nap, "host 1")
+        tg.start_soon(host_nap, "host 2")
+        tg.start_soon(peer_nap)
+        await anyio.sleep(delay)
+        tg.start_soon(end)
+    assert set(outcomes) == {"host 1", "host 2", "peer"}
+    return outcomes
 
 
 @pytest.mark.parametrize("code", [3, 0])
@@ -68,29 +101,13 @@ async def test_concurrent_handlers_asks_fail_when_one_ends_the_incarnation(endin
                 ConcurrentWithPlainExit, max_concurrency=4, on_error="restart"
             )
             asker = await system.spawn(PeerAsker, target)
-            outcomes: dict[str, tuple[str, str]] = {}
-
-            async def host_nap(key: str) -> None:
-                try:
-                    outcomes[key] = ("answered", repr(await target.ask.nap(10.0)))
-                except interactors.ActorError as error:
-                    outcomes[key] = (type(error).__name__, str(error))
-
-            async def peer_nap() -> None:
-                outcomes["peer"] = await asker.ask.ask_peer_async("nap", 10.0)
 
             async def end_it() -> None:
                 with pytest.raises(interactors.ActorCrashed):
                     await getattr(target.ask, ending)(*(() if ending == "fail_soon" else (1,)))
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(host_nap, "host 1")
-                tg.start_soon(host_nap, "host 2")
-                tg.start_soon(peer_nap)
-                await anyio.sleep(0.02)
-                tg.start_soon(end_it)
-            assert set(outcomes) == {"host 1", "host 2", "peer"}
-            for how, message in outcomes.values():
+            outcomes = await _naps_while(target, asker, end_it, 0.02)
+            for how, message, _ in outcomes.values():
                 assert how == "ActorCrashed", message
                 cause = "RuntimeError: boom" if ending == "fail_soon" else "SystemExit: 1"
                 assert cause in message
@@ -107,33 +124,12 @@ async def test_concurrent_handlers_asks_fail_when_the_incarnation_is_abandoned()
                 Concurrent, name="blocked", max_concurrency=4, handler_timeout=0.2, shutdown=0.3
             )
             asker = await system.spawn(PeerAsker, target)
-            outcomes: dict[str, tuple[str, str, float]] = {}
-            start = time.monotonic()
-
-            async def host_nap(key: str) -> None:
-                try:
-                    answer: tuple[str, str] = ("answered", repr(await target.ask.nap(10.0)))
-                except interactors.ActorError as error:
-                    answer = (type(error).__name__, str(error))
-                outcomes[key] = (*answer, time.monotonic() - start)
-
-            async def peer_nap() -> None:
-                outcomes["peer"] = (
-                    *await asker.ask.ask_peer_async("nap", 10.0),
-                    time.monotonic() - start,
-                )
 
             async def block() -> None:
                 with pytest.raises(interactors.ActorCrashed, match="stuck in a handler"):
                     await target.ask.block_loop(3.0)
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(host_nap, "host 1")
-                tg.start_soon(host_nap, "host 2")
-                tg.start_soon(peer_nap)
-                await anyio.sleep(0.05)
-                tg.start_soon(block)
-            assert set(outcomes) == {"host 1", "host 2", "peer"}
+            outcomes = await _naps_while(target, asker, block, 0.05)
             for how, message, after in outcomes.values():
                 assert how == "ActorCrashed", message
                 assert "abandoned while another handler blocked its event loop" in message
