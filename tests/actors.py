@@ -289,6 +289,7 @@ class Quitter(Lifecycle):
 
     def quit(self) -> str:
         self.ref.stop()
+        self.ref.stop()  # twice is harmless: it stops once, on_stop runs once
         self._log("quit")
         return "quitting"
 
