@@ -314,7 +314,7 @@ class ActorCell(CellMessaging):
         if token != self.token:
             return  # from an abandoned incarnation
         self._endings += 1
-        reason = f"{type_name}: {message}"
+        reason = P.cause(type_name, message)
         self.exit_reason = reason  # kept if its supervisor does not restart it
         if self.fields[self.base + S.CURRENT_SEQ]:
             # Ended outside the handler's own error path (an interruption that landed as
