@@ -205,18 +205,22 @@ class PoolNode(SupervisorNode):
             if self.stopped or self.failed:
                 why = "stopped" if self.stopped else "gave up"
                 raise ChildError(f"pool {self.name!r} has {why}: it cannot resize", "stopped", "")
-            # Members terminated through ``pool.supervisor`` are not counted (nor stopped).
-            while len(active := [n for n in self.children if not n.terminated]) < size:
+            while len(self._counted()) < size:
                 node = ChildNode(self._member_spec(f"{self.name}-{next(self.numbers)}"), self)
                 await node.start()
                 self.children.append(node)
                 self.children_changed()
-            while len(active := [n for n in self.children if not n.terminated]) > size:
+            while len(active := self._counted()) > size:
                 last = active[-1]
                 self.children.remove(last)  # out of the rotation before it stops
                 self.children_changed()
                 last.terminated = True  # its end is not a failure to handle
                 await last.stop()
+
+    def _counted(self) -> list[ChildNode | SupervisorNode]:
+        """The members ``resize`` counts: not one terminated through ``pool.supervisor``
+        (nor does it stop one)."""
+        return [node for node in self.children if not node.terminated]
 
     def _member_spec(self, name: str) -> ChildSpec:
         template = self.spec.child
