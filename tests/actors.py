@@ -303,3 +303,19 @@ class Quitter(Lifecycle):
     def note(self, entry: str) -> str:
         self._log(entry)
         return entry
+
+
+class Relay(interactors.Actor):
+    """Asks the next actor of a chain, or raises at its end; asks itself."""
+
+    def __init__(self, nxt: Any = None) -> None:
+        self.nxt = nxt
+
+    def go(self, n: int) -> int:
+        if self.nxt is None:
+            raise KeyError(f"end of the chain at {n}")
+        answer: int = self.nxt.ask.go(n + 1).result(timeout=10)
+        return answer
+
+    def ping(self) -> str:
+        return "pong"

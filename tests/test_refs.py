@@ -192,3 +192,32 @@ async def test_an_actor_stops_another_and_a_supervised_one_is_not_restarted(
         "worker:stop",
         "boss:stop",
     ]
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_error_keeps_its_type_and_cause_through_a_chain_of_actors(
+    isolation: str,
+) -> None:
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            end = await system.spawn("actors:Relay", name="end")
+            middle = await system.spawn("actors:Relay", end, name="middle", isolation=isolation)
+            first = await system.spawn("actors:Relay", middle, name="first")
+            with pytest.raises(interactors.ActorError) as caught:
+                await first.ask.go(0)
+    error = caught.value
+    assert (error.actor, error.type_name, error.remote_message) == (
+        "first",
+        "KeyError",
+        "'end of the chain at 2'",
+    )
+    assert isinstance(error.__cause__, KeyError)  # the original, as for a direct ask
+    assert str(error).startswith("KeyError: 'end of the chain at 2' (in actor 'first')")
+    # Each actor's frames, once: where it was raised, and the asks it went through.
+    assert error.remote_traceback.count('raise KeyError(f"end of the chain at {n}")') == 1
+    assert error.remote_traceback.count("self.nxt.ask.go(n + 1)") == 2
+    assert "(in actor 'end')" in error.remote_traceback
+    assert "(in actor 'middle')" in error.remote_traceback
+    again = pickle.loads(pickle.dumps(error))  # an ActorError pickles, with its cause
+    assert (type(again), str(again)) == (interactors.ActorError, str(error))
+    assert isinstance(again.__cause__, KeyError)

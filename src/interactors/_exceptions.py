@@ -34,6 +34,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 __all__ = (
     "ActorCrashed",
@@ -125,6 +126,11 @@ class ActorError(InteractorsError):
         self.type_name = type_name
         self.remote_message = remote_message
         self.remote_traceback = remote_traceback
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles with its cause (the original exception): a caller of a caller gets both.
+        args = (self.actor, self.type_name, self.remote_message, self.remote_traceback)
+        return type(self), args, {"__cause__": self.__cause__}
 
     def __str__(self) -> str:
         text = super().__str__()

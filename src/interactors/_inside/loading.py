@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .._exceptions import ActorError
+
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -34,9 +36,18 @@ def is_async(fn: Any) -> bool:
 def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
     """Describe an exception with plain values; the pickled exception when it pickles.
 
-    Never raises: an exception whose ``__str__`` or ``__repr__`` raises, that cannot be
-    formatted or pickled, is still described (what failed is said in its place).
+    An ``ActorError`` that a handler let through (an actor this one asked raised) is
+    described as the error it carries, with that error's type, message and original
+    exception, and the traceback of both actors: a caller sees the same error however many
+    actors it went through. Never raises: an exception whose ``__str__`` or ``__repr__``
+    raises, that cannot be formatted or pickled, is still described (what failed is said
+    in its place).
     """
+    if type(exc) is ActorError:
+        cause = exc.__cause__
+        message = exc.remote_message
+        text = _formatted(exc, exc.type_name, message)
+        return exc.type_name, message, text, None if cause is None else _pickled(cause)
     kind = type(exc)
     try:
         type_name = (
@@ -47,26 +58,33 @@ def error_payload(exc: BaseException) -> tuple[str, str, str, bytes | None]:
     except BaseException:
         type_name = "<unnamed exception type>"
     try:
-        message = str(exc)
+        # An ActorError's str() ends with its remote traceback, which `text` shows.
+        message = exc.args[0] if isinstance(exc, ActorError) else str(exc)
     except BaseException as failure:
         message = f"<str() of the exception raised {_name_of(failure)}>"
+    return type_name, message, _formatted(exc, type_name, message), _pickled(exc)
+
+
+def _formatted(exc: BaseException, type_name: str, message: str) -> str:
     try:
         import traceback
 
-        text = "".join(traceback.format_exception(exc))
+        return "".join(traceback.format_exception(exc))
     except BaseException as failure:
-        text = (
+        return (
             f"{type_name}: {message}\n(its traceback could not be formatted: {_name_of(failure)})\n"
         )
-    blob: bytes | None
+
+
+def _pickled(exc: BaseException) -> bytes | None:
     try:
         import pickle
 
         blob = pickle.dumps(exc, 5)
         pickle.loads(blob)
     except BaseException:
-        blob = None  # described by name, message and traceback only
-    return type_name, message, text, blob
+        return None  # described by name, message and traceback only
+    return blob
 
 
 def _name_of(exc: BaseException) -> str:
