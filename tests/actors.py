@@ -319,3 +319,16 @@ class Relay(interactors.Actor):
 
     def ping(self) -> str:
         return "pong"
+
+    async def ask_myself_async(self) -> str:
+        answer: str = await self.ref.ask.ping()
+        return answer
+
+    async def through(self, other: Any) -> str:
+        """Asks ``other`` to ask this actor back, and awaits that."""
+        answer: str = await other.ask.call_back(self.ref)
+        return answer
+
+    def call_back(self, ref: Any) -> str:
+        answer: str = ref.ask.ping().result(timeout=10)
+        return answer

@@ -221,3 +221,14 @@ async def test_an_error_keeps_its_type_and_cause_through_a_chain_of_actors(
     again = pickle.loads(pickle.dumps(error))  # an ActorError pickles, with its cause
     assert (type(again), str(again)) == (interactors.ActorError, str(error))
     assert isinstance(again.__cause__, KeyError)
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_actor_with_room_for_two_handlers_awaits_its_own_ask(isolation: str) -> None:
+    # A process actor takes other actors' mail (here its own) while it handles the host's.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            roomy = await system.spawn("actors:Relay", max_concurrency=2, isolation=isolation)
+            assert await roomy.ask.ask_myself_async() == "pong"
+            other = await system.spawn("actors:Relay")
+            assert await roomy.ask.through(other) == "pong"

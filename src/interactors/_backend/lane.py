@@ -22,10 +22,12 @@ are awake:
 Each "announce, then look again" (a parked worker, a sleeping caller) has a full fence
 between the store and the load on both sides (:func:`.ring.fence`).
 
-Order is kept by never having messages in flight on both ways at once. The host uses the
-lane only while the bridge has nothing handed to the child that the child has not handled
-yet, and nothing waits in the host mailbox or control queue; the bridge hands over mail
-only once every message sent on the lane was handled (see ``ChildProcess``). Envelopes
+Order is kept this way: the host uses the lane only while the bridge has nothing handed
+to the child that the child has not handled yet, and nothing waits in the host mailbox or
+control queue; the child's worker takes what came on the lane before the mail the bridge
+forwarded (which, by the first rule, was sent after it). The bridge forwards mail while
+messages sent on the lane are still being handled: an actor with ``max_concurrency`` > 1
+takes other actors' messages (and its own asks to itself) meanwhile. Envelopes
 whose payload is larger than :data:`LANE_MAX` (large buffers among them), messages that
 find the ring full, and messages from other actors take the bridge. Without rings (a
 platform other than x86-64, see :mod:`.ring`) there is no lane: everything takes the
@@ -189,10 +191,9 @@ class LaneHandover:
             self._put_once(self.pump_q, self.pump_fd, -1, envelope)
 
     def _window_full(self) -> bool:
-        """No more mail now: the window is full, or messages sent on the lane are not all
-        handled yet (mail must not overtake them)."""
-        in_flight = self._in_flight()
-        self.gated = in_flight >= self.window or (self.lane_mode and in_flight > 0)
+        """No more mail now: the window is full. (Mail may follow messages sent on the lane
+        that the child has not handled yet: it takes those first, see ChildLane.)"""
+        self.gated = self._in_flight() >= self.window
         return self.gated
 
     def _in_flight(self) -> int:
@@ -267,8 +268,10 @@ class ChildLane:
     """The child's end, read by the worker's thread whenever it looks at its mailbox.
 
     Installed as the worker's mailbox ``count`` and ``get``: what arrived on the lane is
-    kept here, in order, and handed out after anything in the local mailbox queue (which
-    then holds none of the host's mail: the two ways are never in flight at once)."""
+    kept here, in order, and handed out before anything in the local mailbox queue. Mail
+    there was sent after it: the host uses the lane only while no mail is in flight, and
+    every ``count`` reads the ring, so a message on the lane is here before the worker
+    takes mail that the bridge forwarded after it."""
 
     __slots__ = ("area", "count", "get", "inbox", "mbox_q", "outbox", "pending", "reply_fd")
 
@@ -298,8 +301,8 @@ class ChildLane:
         return queued
 
     def getting(self, qid: int) -> Any:
-        """The worker's ``get``."""
-        if qid == self.mbox_q and self.pending and not self.count(qid):
+        """The worker's ``get``: what came on the lane first (see the class)."""
+        if qid == self.mbox_q and self.pending:
             return self.pending.popleft()
         return self.get(qid)
 
