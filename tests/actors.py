@@ -320,6 +320,10 @@ class Relay(interactors.Actor):
     def ping(self) -> str:
         return "pong"
 
+    def ask_myself(self) -> str:
+        answer: str = self.ref.ask.ping().result(timeout=60)
+        return answer
+
     async def ask_myself_async(self) -> str:
         answer: str = await self.ref.ask.ping()
         return answer

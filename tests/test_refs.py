@@ -224,6 +224,24 @@ async def test_an_error_keeps_its_type_and_cause_through_a_chain_of_actors(
 
 
 @pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_actor_waiting_for_its_own_answer_gets_an_error_not_a_deadlock(
+    isolation: str,
+) -> None:
+    started = time.monotonic()
+    with anyio.fail_after(30):  # the waits below allow 60 s: an error, not their timeout
+        async with interactors.ActorSystem() as system:
+            relay = await system.spawn("actors:Relay", isolation=isolation)
+            for method in ("ask_myself", "ask_myself_async"):
+                with pytest.raises(interactors.ActorError) as caught:
+                    await getattr(relay.ask, method)()
+                assert caught.value.type_name == "RuntimeError"
+                assert "waits for its own answer" in caught.value.remote_message
+                assert "max_concurrency > 1" in caught.value.remote_message
+            assert await relay.ask.ping() == "pong"  # it goes on
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
 async def test_an_actor_with_room_for_two_handlers_awaits_its_own_ask(isolation: str) -> None:
     # A process actor takes other actors' mail (here its own) while it handles the host's.
     with anyio.fail_after(30):

@@ -20,19 +20,16 @@ import select
 import time
 
 from .. import _backend as backend
-from .._exceptions import (
-    ActorStopped,
-    MailboxFull,
-    UnknownMethodError,
-)
+from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Generator
-    from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+    from collections.abc import Callable, Generator
+    from typing import Any, Generic, ParamSpec, TypeVar
 
+    from .peer_types import _PeerAsk, _PeerTell
     from .serving import Server
 
     A = TypeVar("A", default=Any)
@@ -54,20 +51,25 @@ _FULL_BACKOFF_MAX = 0.01
 class PendingReply(Generic[R]):
     """The answer to an ask made from inside an actor: ``await`` it or call ``.result()``."""
 
-    __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target")
+    __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target", "_to_self")
 
-    def __init__(self, ctx: PeerContext, msg_id: int, target: str) -> None:
+    def __init__(self, ctx: PeerContext, msg_id: int, target: str, to_self: bool) -> None:
         self._ctx = ctx
         self._msg_id = msg_id
         self._target = target
+        self._to_self = to_self  # an ask of this actor itself (see refuse_self_wait)
 
     def result(self, timeout: float | None = None) -> R:
         """Block this actor until the reply arrives; ``TimeoutError`` after ``timeout`` s."""
+        if self._to_self:
+            self._ctx.refuse_self_wait(self._msg_id, "in a handler with .result()")
         envelope = self._ctx.wait_blocking(self._msg_id, timeout)
         value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
         return value
 
     def __await__(self) -> Generator[Any, None, R]:
+        if self._to_self and self._ctx.worker.max_concurrency <= 1:
+            self._ctx.refuse_self_wait(self._msg_id, "with max_concurrency=1")
         envelope = yield from self._ctx.wait_async(self._msg_id).__await__()
         value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
         return value
@@ -115,42 +117,9 @@ class _PeerMethods:
 
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         # Only the name is checked here (the class is not known inside): type checkers see
-        # a method of another class (see _PeerAsk below).
+        # a method of another class (see peer_types._PeerAsk).
         name = P.named_method(method)
         return (self.__dict__.get(name) or self.__getattr__(name))(*args, **kwargs)
-
-
-if TYPE_CHECKING:  # what type checkers see of peer.ask / tell / tell_nowait (_PeerMethods)
-
-    class _PeerAsk(Generic[A]):
-        def __getattr__(self, method: str) -> Any: ...
-        @overload
-        def __call__(
-            self,
-            method: Callable[Concatenate[A, Params], Awaitable[R]],
-            /,
-            *args: Params.args,
-            **kwargs: Params.kwargs,
-        ) -> PendingReply[R]: ...
-        @overload
-        def __call__(
-            self,
-            method: Callable[Concatenate[A, Params], R],
-            /,
-            *args: Params.args,
-            **kwargs: Params.kwargs,
-        ) -> PendingReply[R]: ...
-        def __call__(self, method: Any, /, *args: Any, **kwargs: Any) -> Any: ...
-
-    class _PeerTell(Generic[A]):
-        def __getattr__(self, method: str) -> Any: ...
-        def __call__(
-            self,
-            method: Callable[Concatenate[A, Params], object],
-            /,
-            *args: Params.args,
-            **kwargs: Params.kwargs,
-        ) -> _Sent: ...
 
 
 class PeerRef(Generic[A]):
@@ -180,7 +149,7 @@ class PeerRef(Generic[A]):
         if kind != P.ASK:
             return _SENT
         ctx.outstanding.add(msg_id)
-        return PendingReply(ctx, msg_id, self.name)
+        return PendingReply(ctx, msg_id, self.name, self.address[:2] == ctx.own_id)
 
     def stop(self) -> _Sent:
         """Stop the actor as the host's ``await ref.stop()`` does (after the messages in its
@@ -222,6 +191,7 @@ class PeerContext:
         self.outstanding: set[int] = set()
         self.arrived: dict[int, tuple[Any, ...]] = {}
         self.waiters: dict[int, Any] = {}
+        self.own_id = (worker.system_id, worker.actor_id)
 
     def flag_set(self, code: int) -> bool:
         """Whether the shared flag named by ``code`` (see ``_slots.flag_code``) is set."""
@@ -285,6 +255,18 @@ class PeerContext:
     def on_reply_readable(self) -> None:
         os.eventfd_read(self.reply_fd)
         self.drain()
+
+    def refuse_self_wait(self, msg_id: int, how: str) -> None:
+        """Raise rather than wait for an answer from this actor to itself that cannot come:
+        it would be handled after the handler that waits for it (as a thread's join())."""
+        self.drain()
+        if msg_id not in self.arrived:
+            raise RuntimeError(
+                f"actor {self.worker.name!r} waits for its own answer {how}: the ask is "
+                "handled only after this handler returns, so the wait would never end. "
+                "Call the method directly, send it with tell, or await it in an async "
+                "handler of an actor spawned with max_concurrency > 1"
+            )
 
     def take(self, msg_id: int) -> tuple[Any, ...] | None:
         envelope = self.arrived.pop(msg_id, None)
