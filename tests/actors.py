@@ -336,3 +336,13 @@ class Relay(interactors.Actor):
     def call_back(self, ref: Any) -> str:
         answer: str = ref.ask.ping().result(timeout=10)
         return answer
+
+
+class Greeter(interactors.Actor):
+    """Its ``__init__`` takes ``name``, which spawn() keeps for the actor's name."""
+
+    def __init__(self, name: str) -> None:
+        self.who = name
+
+    def hello(self) -> str:
+        return f"hello, {self.who}"

@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 import interactors
-from actors import Counter, Forwarder
+from actors import Counter, Forwarder, Greeter
 
 pytestmark = pytest.mark.anyio
 
@@ -189,6 +189,18 @@ async def test_spawning_a_function_by_path_says_it_is_not_a_class() -> None:
             with pytest.raises(interactors.SpawnError, match="is a function, not a class"):
                 await system.spawn("worker_fault_actors:not_an_actor_class")
             assert await (await system.spawn(Counter)).ask.get() == 0  # the system goes on
+
+
+async def test_an_init_argument_named_like_a_spawn_option_is_explained() -> None:
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            with pytest.raises(interactors.SpawnError) as caught:
+                await system.spawn(Greeter, name="bob")  # the actor's name, not __init__'s
+            assert "missing 1 required positional argument: 'name'" in str(caught.value)
+            assert "'name' is a keyword of spawn() and ChildSpec()" in str(caught.value)
+            assert "Pass the value positionally (spawn(Class, value))" in str(caught.value)
+            greeter = await system.spawn(Greeter, "bob", name="greeter")
+            assert (greeter.name, await greeter.ask.hello()) == ("greeter", "hello, bob")
 
 
 async def test_a_method_named_like_a_reserved_attribute_is_refused() -> None:

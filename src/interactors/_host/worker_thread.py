@@ -17,6 +17,7 @@ from .._exceptions import IsolationError, SpawnError
 from .._wire import envelope as P
 from .actor_logs import host_log_levels
 from .messaging import answer_peer
+from .options import SPAWN_OPTIONS
 
 if TYPE_CHECKING:
     from .messaging import CellMessaging
@@ -140,8 +141,26 @@ def start_error(cell: CellMessaging, info: tuple[Any, ...]) -> SpawnError:
         hint = "Choose a codec that loads in the actor's interpreter."
     else:
         what = "its __init__ or on_start raised"
-        hint = "See the remote traceback."
+        hint = _option_hint(message) if type_name == "TypeError" else ""
+        hint = hint or "See the remote traceback."
     return SpawnError(
         f"cannot start actor {cell.name!r} ({cell.target}): {what}: {type_name}: {message}. {hint}",
         text,
+    )
+
+
+# The keywords spawn() and ChildSpec() keep for themselves: __init__ does not get them.
+_KEPT: Final = ("name", "restart", "shutdown", "significant", *SPAWN_OPTIONS)
+
+
+def _option_hint(message: str) -> str:
+    """For ``__init__() missing ... argument: 'name'`` when ``name`` is a spawn option."""
+    taken = [f"'{kept}'" for kept in _KEPT if f"'{kept}'" in message]
+    if "missing" not in message or not taken:
+        return ""
+    one = len(taken) == 1
+    return (
+        f"{' and '.join(taken)} {'is a keyword' if one else 'are keywords'} of spawn() and "
+        f"ChildSpec() (the actor's options), so __init__ did not get {'it' if one else 'them'}."
+        " Pass the value positionally (spawn(Class, value)), or rename the parameter."
     )
