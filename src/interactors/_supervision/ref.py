@@ -208,6 +208,13 @@ class SupervisorRef:
     def __repr__(self) -> str:
         return f"<SupervisorRef {self.name!r} children={self.children()}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError(
+            f"supervisor {self.name!r} cannot be sent to an actor: it is run by the host's "
+            "event loop (children are started there). Send the refs of its children "
+            "(sup.child(name))"
+        )
+
 
 def leave_parent(node: SupervisorNode) -> None:
     """A subtree stopped for good through its own handle: its parent forgets it (it would
@@ -343,3 +350,9 @@ class ActorPool:
 
     def __repr__(self) -> str:
         return f"<ActorPool {self.name!r} size={self.size} policy={self.policy!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError(
+            f"pool {self.name!r} cannot be sent to an actor: its policy runs on the host. "
+            "Send pool.members (its members' refs) and choose among them in the actor"
+        )
