@@ -53,6 +53,7 @@ def _a2a_row(rate: float, note: str = "") -> dict[str, Any]:
 
 
 A2A_ASYNC = "actor→actor round trips/s, async handler"
+THREAD = "asks/s, 1 plain thread"  # synchronous code: no event loop in the caller
 PARK = "task park+resume/s"
 
 
@@ -130,6 +131,10 @@ def interactors(size: Size) -> list[dict[str, Any]]:
 
     rows = ia.run(on_asyncio)
     rows.insert(4, _many_row(ia.run(on_trio, backend="trio"), "trio"))
+    with ia.BlockingActorSystem() as blocking:
+        echo = blocking.spawn(Echo)
+        rate = _sequential(size, lambda i: echo.ask.ping(i).result())
+    rows.append(row(THREAD, rate, "/s", "higher", "BlockingActorSystem: ref.ask.ping(i).result()"))
     return rows
 
 
@@ -233,13 +238,20 @@ def pykka(size: Size) -> list[dict[str, Any]]:
 
         many = best_rate(size.repeat, rounds * CALLERS, in_flight)
         a2a = best_rate(size.repeat, size.asks, lambda: pinger.ask(("ping_many", echo, size.asks)))
+        thread = _sequential(size, lambda i: echo.ask(("ping", i)))
         with busy_cpu():
             busy = _sequential(size, lambda i: echo.ask(("ping", i)))
     finally:
         echo.stop()
         pinger.stop()
     note = "100 futures in flight (pykka.get_all)"
-    return [*latency_rows(lat), _many_row(many, "asyncio", note), _a2a_row(a2a), _busy_row(busy)]
+    return [
+        *latency_rows(lat),
+        _many_row(many, "asyncio", note),
+        _a2a_row(a2a),
+        _busy_row(busy),
+        row(THREAD, thread, "/s", "higher", "ref.ask(message)"),
+    ]
 
 
 def thespian(size: Size) -> list[dict[str, Any]]:

@@ -283,6 +283,14 @@ SPEED_CHECKS: tuple[Check, ...] = (
         lambda r: r >= 1.2,
     ),
     Check(
+        "asks from a plain thread (BlockingActorSystem) vs Pykka",
+        ("ask", "interactors", "asks/s, 1 plain thread"),
+        ("ask", "pykka", "asks/s, 1 plain thread"),
+        _more,
+        "(no target)",
+        lambda r: True,
+    ),
+    Check(
         "speed: 100 callers, trio vs asyncio",
         ("ask", "interactors", "asks/s, 100 callers (trio)"),
         ("ask", "interactors", "asks/s, 100 callers (asyncio)"),

@@ -30,17 +30,19 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar, overload
 
 import sniffio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .._exceptions import SystemClosed
+from .._wire import envelope as P
 from .exit_guard import leave_now
 from .ref import ActorRef, method_name, ref_wrapper
 from .statistics import ActorStatistics, SystemStatistics
 from .system import ActorSystem
 from .target import check_not_importing_main
+from .thread_sends import ThreadSends, direct
 
 __all__ = ("BlockingActorRef", "BlockingActorSystem")
 
@@ -49,13 +51,17 @@ R = TypeVar("R")
 Params = ParamSpec("Params")
 
 
+_KINDS: Final = {"ask": P.ASK, "tell": P.TELL, "tell_nowait": -P.TELL}
+
+
 class _Link:
     """The portal of a running :class:`BlockingActorSystem`, shared with its refs."""
 
-    __slots__ = ("portal",)
+    __slots__ = ("portal", "sends")
 
     def __init__(self) -> None:
         self.portal: BlockingPortal | None = None
+        self.sends: ThreadSends | None = None  # (interpreter actors' messages)
 
     def get(self, what: str) -> BlockingPortal:
         """The portal, if ``what`` may be called from here; else the error that says why."""
@@ -114,9 +120,13 @@ class _Methods:
     def __getattr__(self, method: str) -> Callable[..., Any]:
         send = getattr(self._proxy, method)  # UnknownMethodError right here
         link, submit, what = self._link, self._submit, f"{self._kind}.{method}()"
+        cell = self._ref._cell
+        kind = _KINDS[self._kind] if direct(cell, self._proxy) else 0
 
         def call(*args: Any, **kwargs: Any) -> Any:
             portal = link.get(what)
+            if kind and link.sends is not None:  # from this thread, not through the loop
+                return link.sends.send(cell, kind, method, args, kwargs)
             if submit:
                 return portal.start_task_soon(_asking, link, send, args, kwargs)
             return portal.call(functools.partial(send, *args, **kwargs))
@@ -251,11 +261,14 @@ class BlockingActorSystem:
         if self._link.portal is not None:
             raise RuntimeError("this BlockingActorSystem is already running")
         _refuse_in_event_loop("BlockingActorSystem()")
+        link = self._link
         with contextlib.ExitStack() as stack:
             portal = stack.enter_context(start_blocking_portal(self.backend, self.backend_options))
+            sends = ThreadSends(functools.partial(BlockingActorRef, link))
+            stack.callback(sends.close)  # once the system has stopped (its actors answered)
             stack.enter_context(portal.wrap_async_context_manager(self.system))
             self._stack = stack.pop_all()
-        self._link.portal = portal
+        link.portal, link.sends = portal, sends
         return self
 
     def __exit__(
@@ -264,7 +277,7 @@ class BlockingActorSystem:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._link.portal = None
+        self._link.portal = self._link.sends = None
         stack, self._stack = self._stack, contextlib.ExitStack()
         if threading.current_thread() is not threading.main_thread():
             stack.__exit__(exc_type, exc, tb)
