@@ -144,6 +144,7 @@ class ThreadSends:
             future.set_result(value)
 
     def _fail(self, msg_id: int, error: BaseException) -> None:
+        backend.forget_lent(self.qid, msg_id)  # (views lent with it: its answer is not read)
         entry = self._waiting.pop(msg_id, None)
         if entry is not None and entry[0].set_running_or_notify_cancel():
             entry[0].set_exception(error)
