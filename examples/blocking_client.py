@@ -3,8 +3,8 @@
     python -m examples.blocking_client
 
 The system's event loop runs in a thread of its own. ``ask`` returns a future at once, so
-the program sends every request first and then collects the answers, while the actors
-count in parallel.
+the program sends every request first and then collects the answers, while the pool's
+two actors count in parallel.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ LIMITS = (150_000, 200_000, 250_000, 300_000)
 def main() -> None:
     started = time.perf_counter()
     with BlockingActorSystem() as system:
-        counters = [system.spawn(PrimeCounter, name=f"primes-{i}") for i in (1, 2)]
-        futures = [counters[i % 2].ask(PrimeCounter.count, limit) for i, limit in enumerate(LIMITS)]
+        primes = system.spawn_pool(PrimeCounter, size=2, name="primes")  # one per CPU
+        futures = [primes.ask(PrimeCounter.count, limit) for limit in LIMITS]
         for limit, future in zip(LIMITS, futures, strict=True):
             print(f"primes below {limit:,}: {future.result():,}")
     print(f"done in {time.perf_counter() - started:.2f} s")

@@ -123,3 +123,59 @@ def test_asks_do_not_wait_for_the_event_loop() -> None:
             assert time.monotonic() - sent < 2.5  # sent and answered while it is blocked
         finally:
             busy.join(TIMEOUT)
+
+
+def test_pools_and_trees_from_synchronous_code() -> None:
+    from interactors import (
+        BlockingActorPool,
+        BlockingActorRef,
+        BlockingSupervisorRef,
+        ChildSpec,
+        DynamicSupervisor,
+        Pool,
+        Supervisor,
+    )
+    from sup_actors import PoolWorker
+
+    with BlockingActorSystem() as system:
+        pool = system.spawn_pool(PoolWorker, size=2, name="workers")
+        assert isinstance(pool, BlockingActorPool)
+        answers = [pool.ask.whoami().result(timeout=TIMEOUT) for _ in range(4)]
+        assert answers == ["workers-0", "workers-1"] * 2  # round robin
+        assert pool.ask(PoolWorker.whoami).result(timeout=TIMEOUT) == "workers-0"
+        pool.tell.whoami()
+        pool.tell_nowait.whoami()
+        assert [m.name for m in pool.members] == ["workers-0", "workers-1"]
+        assert all(isinstance(m, BlockingActorRef) for m in pool.members)
+        pool.resize(3)
+        assert pool.size == 3
+        assert pool.statistics().messages_handled >= 5
+        assert pool.supervisor.children() == ["workers-0", "workers-1", "workers-2"]
+
+        tree = system.start(
+            Supervisor(
+                children=[
+                    ChildSpec(Counter, name="counter"),
+                    Pool(PoolWorker, size=2, name="inner"),
+                    DynamicSupervisor(child=ChildSpec(Counter), name="dyn"),
+                ],
+                name="root",
+            )
+        )
+        assert isinstance(tree, BlockingSupervisorRef)
+        assert tree.children() == ["counter", "inner", "dyn"]
+        counter = tree.child("counter")
+        assert counter.ask.add(2).result(timeout=TIMEOUT) == 2
+        assert tree.pool("inner").ask.whoami().result(timeout=TIMEOUT) == "inner-0"
+        dyn = tree.supervisor("dyn")
+        started = dyn.start_child(5)  # a blocking ref to the new instance
+        assert started.ask.get().result(timeout=TIMEOUT) == 5
+        dyn.terminate_child(started)  # named by its ref
+        assert dyn.count_children().active == 0
+        with pytest.raises(KeyError):
+            tree.child("nobody")
+        tree.stop()
+        assert tree.stopped
+        assert not counter.is_alive()
+        pool.stop()
+        assert system.actors() == []

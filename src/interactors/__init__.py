@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 if TYPE_CHECKING:
-    from ._host.blocking import BlockingActorRef as BlockingActorRef
     from ._host.blocking import BlockingActorSystem as BlockingActorSystem
+    from ._host.blocking_refs import BlockingActorRef as BlockingActorRef
+    from ._host.blocking_tree import BlockingActorPool as BlockingActorPool
+    from ._host.blocking_tree import BlockingSupervisorRef as BlockingSupervisorRef
     from ._host.log_levels import refresh_log_levels as refresh_log_levels
     from ._host.ref import ActorRef as ActorRef
     from ._host.run import run as run
@@ -60,8 +62,10 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Codec": "._wire.codec_protocol",
-    "BlockingActorRef": "._host.blocking",
+    "BlockingActorPool": "._host.blocking_tree",
+    "BlockingActorRef": "._host.blocking_refs",
     "BlockingActorSystem": "._host.blocking",
+    "BlockingSupervisorRef": "._host.blocking_tree",
     "Backoff": "._supervision.spec",
     "ChildSpec": "._supervision.spec",
     "DynamicSupervisor": "._supervision.dynamic",
@@ -93,8 +97,10 @@ __all__ = (
     "ActorSystem",
     "AppError",
     "Backoff",
+    "BlockingActorPool",
     "BlockingActorRef",
     "BlockingActorSystem",
+    "BlockingSupervisorRef",
     "ChildCounts",
     "ChildError",
     "ChildInfo",
