@@ -21,6 +21,8 @@ Interface (module-level functions of the selected implementation)::
     put_plain(qid: int, obj: object) -> None # put, for an envelope the caller knows holds no
                                              # memoryview and no str/bytes of 64 KiB or more
     get(qid: int) -> object                  # raises queue.Empty when empty
+    put_when_room(qid, obj, wait: bool)      # put; while full, sleep and retry (or, not
+                                             # waiting, queue.Full); is_full(exc) tells
     count(qid: int) -> int
     put_batch(qid: int, envelopes: tuple) -> bool
                         # several small envelopes as one item (False: not here, or too
@@ -33,6 +35,8 @@ of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND
 """
 
 from __future__ import annotations
+
+import time
 
 from ._common import BATCHED, UNBOUND, RunFailure
 
@@ -61,6 +65,34 @@ put = _implementation.put
 put_plain = _implementation.put_plain
 run = _implementation.run
 
+_FULL_BACKOFF_MAX = 0.01
+
+
+def put_when_room(qid: int, obj: object, wait: bool) -> None:
+    """``put``; while the queue is full, retry after a short, growing sleep (the calling
+    thread only), or raise ``queue.Full`` at once when not ``wait``. Any other error (the
+    queue is gone: its actor stopped for good) propagates. For senders without an event
+    loop: an actor's refs, a plain thread's."""
+    delay = 0.0
+    while True:
+        try:
+            put(qid, obj)
+            return
+        except Exception as exc:
+            if not wait or not is_full(exc):
+                raise
+        delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
+        time.sleep(delay)
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the queue is full (``queue`` is imported only then: actors
+    that never fill a mailbox do not pay for it)."""
+    import queue
+
+    return isinstance(exc, queue.Full)
+
+
 __all__ = (
     "BATCHED",
     "BATCHES",
@@ -77,9 +109,11 @@ __all__ = (
     "free_batch",
     "get",
     "interpreter_ids",
+    "is_full",
     "new_interpreter",
     "put",
     "put_batch",
     "put_plain",
+    "put_when_room",
     "run",
 )

@@ -16,7 +16,6 @@ made with ``options(timeout=...)``.
 from __future__ import annotations
 
 import os
-import queue
 import select
 import threading
 import time
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ("ThreadSends",)
 
-_FULL_BACKOFF_MAX: Final = 0.01
 _SPIN: Final = 50e-6  # how long the answers' thread looks before it sleeps
 
 
@@ -92,19 +90,10 @@ class ThreadSends:
 
     def _deliver(self, cell: ActorCell, envelope: tuple[Any, ...], wait: bool) -> None:
         mailbox = cell.mailbox
-        delay = 0.0
-        while True:
-            try:
-                backend.put(mailbox.qid, envelope)
-            except queue.Full:
-                if not wait:
-                    raise mailbox._full() from None
-                delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
-                time.sleep(delay)  # (this thread only)
-                continue
-            except Exception:  # its queue is freed: the actor stopped for good
-                raise cell._refuse() from None
-            break
+        try:
+            backend.put_when_room(mailbox.qid, envelope, wait)
+        except Exception as exc:  # full (not waiting), or freed: stopped for good
+            raise (mailbox._full() if backend.is_full(exc) else cell._refuse()) from None
         if mailbox.fields[mailbox.parked]:
             os.eventfd_write(mailbox.fd, 1)
 

@@ -45,8 +45,6 @@ else:  # `PeerRef[Counter]` and `PendingReply[int]` still work at run time, with
 
     A = R = None
 
-_FULL_BACKOFF_MAX = 0.01
-
 
 class PendingReply(Generic[R]):
     """The answer to an ask made from inside an actor: ``await`` it or call ``.result()``."""
@@ -216,24 +214,12 @@ class PeerContext:
         return PeerRef(self, tuple(address))  # type: ignore[arg-type]
 
     def deliver(self, address: P.Address, envelope: tuple[Any, ...], block: bool) -> None:
-        qid, fd = address[3], address[4]
-        delay = 0.0
-        while True:
-            try:
-                backend.put(qid, envelope)
-            except Exception as exc:
-                if not _is_full(exc):
-                    # Its mailbox queue was freed: the actor stopped for good.
-                    raise undeliverable(address, full=False) from None
-                if not block:
-                    raise undeliverable(address, full=True) from None
-                # Rare: wait for room with a short, growing sleep (this actor only).
-                delay = min(_FULL_BACKOFF_MAX, delay * 2 or 1e-5)
-                time.sleep(delay)
-                continue
-            if self.flag_set(address[6]):
-                os.eventfd_write(fd, 1)
-            return
+        try:  # (a full mailbox is rare: then this actor waits for room, or raises)
+            backend.put_when_room(address[3], envelope, block)
+        except Exception as exc:  # full, or its mailbox queue was freed: stopped for good
+            raise undeliverable(address, full=backend.is_full(exc)) from None
+        if self.flag_set(address[6]):
+            os.eventfd_write(address[4], 1)
 
     def drain(self) -> None:
         """Move every reply that arrived into its waiter (or keep it for ``result()``)."""
@@ -374,9 +360,3 @@ def undeliverable(address: P.Address, full: bool) -> Exception:
             "or spawn it with a larger mailbox_size"
         )
     return ActorStopped(f"actor {address[2]!r} has stopped; it takes no more messages")
-
-
-def _is_full(exc: BaseException) -> bool:
-    import queue
-
-    return isinstance(exc, queue.Full)
