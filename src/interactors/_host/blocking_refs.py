@@ -82,7 +82,7 @@ class _Methods:
     attribute access names the method, calling it with a method of the actor's class
     (``ref.ask(Counter.add, 5)``) too."""
 
-    __slots__ = ("_kind", "_link", "_proxy", "_ref", "_submit")
+    __slots__ = ("_direct", "_kind", "_link", "_proxy", "_ref", "_submit")
 
     def __init__(self, link: _Link, ref: ActorRef, kind: str, submit: bool) -> None:
         self._link = link
@@ -90,6 +90,8 @@ class _Methods:
         self._proxy = getattr(ref, kind)
         self._kind = kind
         self._submit = submit
+        # The message kind to send from the calling thread, or 0: through the loop.
+        self._direct = _KINDS[kind] if direct(ref._cell, self._proxy) else 0
 
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         # UnknownMethodError right here for a method of another class (as ActorRef does).
@@ -98,8 +100,7 @@ class _Methods:
     def __getattr__(self, method: str) -> Callable[..., Any]:
         send = getattr(self._proxy, method)  # UnknownMethodError right here
         link, submit, what = self._link, self._submit, f"{self._kind}.{method}()"
-        cell = self._ref._cell
-        kind = _KINDS[self._kind] if direct(cell, self._proxy) else 0
+        cell, kind = self._ref._cell, self._direct
 
         def call(*args: Any, **kwargs: Any) -> Any:
             portal = link.get(what)
