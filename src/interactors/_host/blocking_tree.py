@@ -13,6 +13,7 @@ import functools
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .._supervision.ref import ActorPool, SupervisorRef
+from .._wire import envelope as P
 from .blocking_refs import BlockingActorRef, _Link
 from .ref import ActorRef
 
@@ -150,21 +151,26 @@ class _PoolMethods:
         self._kind = kind
         self._members: dict[ActorRef[Any], BlockingActorRef[Any]] = {}
 
+    def _member(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``ask`` (or ``tell``...) of the member the policy picks for these arguments."""
+        self._link.get(f"{self._kind}.{method}()")  # (SystemClosed first, once closed)
+        member = self._pool._pick(args, kwargs)
+        blocking = self._members.get(member)
+        if blocking is None:
+            blocking = self._members[member] = BlockingActorRef(self._link, member)
+        return getattr(blocking, self._kind)
+
     def __call__(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self, method.__name__)(*args, **kwargs)
+        name = P.named_method(method)  # (the member's call form checks it is the class's)
+        return self._member(name, args, kwargs)(method, *args, **kwargs)
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("__"):
             raise AttributeError(method)
-        pick, kind, members, link = self._pool._pick, self._kind, self._members, self._link
+        member = self._member
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            link.get(f"{kind}.{method}()")
-            member = pick(args, kwargs)
-            blocking = members.get(member)
-            if blocking is None:
-                blocking = members[member] = BlockingActorRef(link, member)
-            return getattr(getattr(blocking, kind), method)(*args, **kwargs)
+            return getattr(member(method, args, kwargs), method)(*args, **kwargs)
 
         call.__name__ = call.__qualname__ = method
         self.__dict__[method] = call  # later look-ups skip __getattr__
