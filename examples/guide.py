@@ -8,7 +8,15 @@ import sys
 import anyio
 
 import interactors
-from examples.guide_actors import Checker, Countdown, Hasher, Pipeline, Reporter, Slow
+from examples.guide_actors import (
+    Checker,
+    Countdown,
+    Hasher,
+    Pipeline,
+    Reporter,
+    Slow,
+    Splitter,
+)
 
 
 async def refs_travel(system: interactors.ActorSystem) -> None:
@@ -59,6 +67,15 @@ async def stopping_itself(system: interactors.ActorSystem) -> None:
     print("countdown:", await countdown.wait_stopped())  # countdown: normal
 
 
+async def starting_actors(system: interactors.ActorSystem) -> None:
+    splitter = await system.spawn(Splitter, 2)  # starts two hashers in its __init__
+    digests = await splitter.ask.digest_all([b"a", b"b", b"c"])
+    print("digests:", [digest[:8] for digest in digests])
+    extra = await splitter.ask.hire()
+    await splitter.stop()  # the actors it started stop after it
+    print("extra hasher:", await extra.wait_stopped())  # extra hasher: shutdown
+
+
 async def big_buffers(system: interactors.ActorSystem) -> None:
     hasher = system.lookup("hasher")
     assert hasher is not None
@@ -91,6 +108,7 @@ async def main(system: interactors.ActorSystem) -> None:
     await errors(system)
     await cancellation(system)
     await stopping_itself(system)
+    await starting_actors(system)
     await big_buffers(system)
     await introspection(system)
     await actor_logs(system)

@@ -77,6 +77,28 @@ class Countdown(interactors.Actor):
 log = logging.getLogger("examples.reporter")
 
 
+class Splitter(interactors.Actor):
+    """Starts its own hashers, and spreads each job over them."""
+
+    def __init__(self, hashers: int) -> None:
+        # Started by this actor, they are its own: they stop when it stops or restarts.
+        self.hashers: list[PeerRef[Hasher]] = [
+            self.spawn(Hasher).result(timeout=10) for _ in range(hashers)
+        ]
+
+    async def digest_all(self, chunks: list[bytes]) -> list[str]:
+        replies = [
+            self.hashers[i % len(self.hashers)].ask(Hasher.digest, chunk)
+            for i, chunk in enumerate(chunks)
+        ]  # all sent at once: the hashers work in parallel
+        return [await reply for reply in replies]
+
+    async def hire(self) -> PeerRef[Hasher]:
+        hasher = await self.spawn(Hasher, name=f"{self.name}-extra")  # in async handlers
+        self.hashers.append(hasher)
+        return hasher  # reaches the host as an ActorRef
+
+
 class Reporter(interactors.Actor):
     def report(self, items: int) -> None:
         log.debug("counting %d items", items)  # filtered out inside the actor at INFO

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ._host.statistics import ActorStatistics as ActorStatistics
     from ._host.statistics import SystemStatistics as SystemStatistics
     from ._host.system import ActorSystem as ActorSystem
+    from ._inside.children import PendingSpawn as PendingSpawn
     from ._inside.peer import PeerRef as PeerRef
     from ._inside.peer import PendingReply as PendingReply
     from ._supervision.admin import ChildCounts as ChildCounts
@@ -84,6 +85,7 @@ _LAZY = {
     "refresh_log_levels": "._host.log_levels",
     "PeerRef": "._inside.peer",
     "PendingReply": "._inside.peer",
+    "PendingSpawn": "._inside.children",
 }
 
 __all__ = (
@@ -119,6 +121,7 @@ __all__ = (
     "MsgspecCodec",
     "PeerRef",
     "PendingReply",
+    "PendingSpawn",
     "PickleCodec",
     "Pool",
     "PoolStatistics",

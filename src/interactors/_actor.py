@@ -4,7 +4,11 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
-    from typing import Any, ClassVar, Final
+    from typing import Any, ClassVar, Final, TypeVar
+
+    from ._inside.children import PendingSpawn
+
+    A = TypeVar("A", default=Any)
 
 
 # Hooks the runtime calls; never reachable as messages.
@@ -62,12 +66,36 @@ class Actor:
     def on_failure(self, exc: BaseException) -> Any:
         """Called with the exception when a handler fails and the actor is to restart/stop."""
 
+    def spawn(self, actor: type[A] | str, /, *args: Any, **kwargs: Any) -> PendingSpawn[A]:
+        """Start another actor from inside this one, as ``system.spawn`` does (same
+        arguments and options); ``await`` the result, or call ``.result(timeout)`` in a
+        plain handler, for the new actor's ref (a ``PeerRef``).
+
+        The new actor belongs to this one's incarnation: it is stopped when this actor
+        stops for good (after its ``on_stop``) or is restarted. A failed start raises what
+        ``system.spawn`` would (``SpawnError``, ...). A subclass's own ``spawn`` method
+        replaces this one (and is a message, like any public method).
+        """
+        peers = getattr(getattr(self, "ref", None), "_ctx", None)
+        if peers is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.spawn() works inside a running actor only (its "
+                "handlers, __init__, on_start and on_stop); on the host, use system.spawn()"
+            )
+        from ._inside.children import spawn
+
+        pending: PendingSpawn[A] = spawn(peers, actor, args, kwargs)
+        return pending
+
+
+_SPAWN: Final = Actor.spawn  # a message only where a subclass defines its own
+
 
 def public_methods(cls: type) -> tuple[str, ...]:
     """The names of ``cls``'s methods that may be sent as messages."""
     names = []
     for name in dir(cls):
-        if name.startswith("_") or name in _RESERVED:
+        if name.startswith("_") or name in _RESERVED or getattr(cls, name, None) is _SPAWN:
             continue
         if callable(getattr(cls, name, None)):
             names.append(name)

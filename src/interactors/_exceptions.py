@@ -75,6 +75,18 @@ class SpawnError(InteractorsError):
         super().__init__(message)
         self.remote_traceback = remote_traceback
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles whole (an actor's ``self.spawn`` gets the host's error): the message
+        # already holds the remote traceback, so __init__ is not called again.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class IsolationError(SpawnError):
     """The actor's module imports an extension that cannot load in an own-GIL interpreter.

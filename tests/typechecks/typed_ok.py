@@ -52,3 +52,20 @@ def blocking(system: interactors.BlockingActorSystem) -> None:
     assert_type(counter.ref, ActorRef[Counter])
     assert_type(counter.ask.get(), Any)  # the attribute form: untyped
     assert_type(system.spawn("typed_actors:Counter"), BlockingActorRef[Any])
+
+
+class Spawner(interactors.Actor):
+    """Starts actors from inside: ``self.spawn`` gives typed refs."""
+
+    def start_one(self) -> int:
+        child = self.spawn(Counter, 1).result(timeout=5)
+        assert_type(child, interactors.PeerRef[Counter])
+        return child.ask(Counter.add, 1).result()
+
+    async def start_async(self) -> int:
+        pending = self.spawn(Counter, 1, name="counter")
+        assert_type(pending, interactors.PendingSpawn[Counter])
+        child = await pending
+        by_path = await self.spawn("typed_actors:Counter")
+        assert_type(by_path, interactors.PeerRef[Any])
+        return await child.ask(Counter.add, 1)

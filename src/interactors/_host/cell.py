@@ -67,6 +67,7 @@ class ActorCell(CellMessaging):
         """
         if self.worker == W_SERVING:  # (a restart racing another: end this incarnation first)
             await self.terminate()
+        await self.system._spawned.stop_children(self)  # what the last incarnation started
         start_id = self._start_id = self.system._next_id()
         if self.worker == W_WAITING and not fresh:
             self.fields[self.base + S.INTERRUPT] = 0

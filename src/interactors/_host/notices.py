@@ -4,7 +4,8 @@ EXITED comes from the host thread that ran an interpreter when it returns; CRASH
 worker whose handler failed under ``on_error="restart"``/``"stop"``; TELL_FAILED from a
 worker whose tell handler raised under ``on_error="resume"`` (logged); LOGS from a worker
 whose code logged (re-emitted through the host's ``logging``, see :mod:`.actor_logs`);
-STOP_ACTOR from an actor that called ``stop()`` on a ref (its own or another's). An
+STOP_ACTOR from an actor that called ``stop()`` on a ref (its own or another's);
+SPAWN_ACTOR from an actor that called ``self.spawn()`` (see :mod:`.spawned`). An
 EXITED for an abandoned interpreter means a stuck actor came back after all: its
 interpreter can go.
 """
@@ -45,3 +46,5 @@ def dispatch_notice(
         cell.on_tell_failed(payload)
     elif kind == P.STOP_ACTOR:
         cell.system._schedule(cell.stop)  # as ``await ref.stop()`` would, not waited for
+    elif kind == P.SPAWN_ACTOR:
+        cell.system._spawned.request(cell, payload)

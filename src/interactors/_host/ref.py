@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from inspect import markcoroutinefunction
@@ -286,6 +287,24 @@ def wrong_thread(what: str) -> RuntimeError:
 
 # Every live system by id, so a ref coming back from an actor finds its cell.
 systems: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
+class GoneRefs:
+    """Refs of a system's actors that are gone for good, for refs to them that come back
+    to the host (in an answer, say): the one the host still holds, or one of the last
+    ``keep`` gone. That ref says what a stopped actor's ref says (``is_alive()`` false,
+    ``ActorStopped`` for a message, its ``wait_stopped()`` reason)."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self.held: weakref.WeakValueDictionary[int, ActorRef] = weakref.WeakValueDictionary()
+        self.recent: deque[ActorRef] = deque(maxlen=keep)
+
+    def add(self, ref: ActorRef) -> None:
+        self.held[ref.actor_id] = ref
+        self.recent.append(ref)
+
+    def get(self, actor_id: int) -> ActorRef | None:
+        return self.held.get(actor_id)  # (those in recent are held)
 
 
 # Set while a BlockingActorSystem's call decodes its result: the refs in it come back as

@@ -44,7 +44,8 @@ from .observing import open_observers
 from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, check_seconds
 from .pool import InterpreterPool
 from .pump import ReplyPump
-from .ref import A, ActorRef, systems, wrong_thread
+from .ref import A, ActorRef, GoneRefs, systems, wrong_thread
+from .spawned import SpawnedActors
 from .spawning import spawn_cell
 from .statistics import SystemStatistics
 from .target import check_not_importing_main
@@ -82,7 +83,7 @@ class ActorSystem:
     ``control``, ``metrics_port``, ``metrics_host``
         serve snapshots for ``interactors top`` on this process's control socket; export
         Prometheus metrics on ``http://127.0.0.1:metrics_port/metrics`` (port 0 picks one,
-        read back from ``system.metrics_port``). Both off by default: docs/operations.md.
+        read from ``system.metrics_port``). Off by default (docs/operations.md).
     """
 
     def __init__(
@@ -114,14 +115,15 @@ class ActorSystem:
         self._cells: dict[int, ActorCell] = {}
         self._names: dict[str, ActorCell] = {}
         self._refs: dict[int, ActorRef] = {}
+        self._gone = GoneRefs()  # refs of actors gone for good, while still about
         self._top: list[ChildNode | SupervisorNode] = []
         self._abandoned = AbandonedInterpreters()
+        self._spawned = SpawnedActors(self)  # actors started by actors (Actor.spawn)
         self._isolation_refused: dict[str, str] = {}
         self._events: Counter[str] = Counter()
         self._failure: SupervisorGaveUp | None = None
         self._cancels_body = True  # (the pytest plugin's fixture: the body is the test)
-        self._running = self._closing = False
-        self._watching_deadlines = False
+        self._running = self._closing = self._watching_deadlines = False
         self._observe = (control, metrics_port, metrics_host)
         self.metrics_port = metrics_port
         self._ask_timer: AskLatency | None = None
@@ -257,9 +259,9 @@ class ActorSystem:
         return [ref for _, ref in sorted(self._refs.items()) if ref.is_alive()]
 
     def _ref_for(self, actor_id: int, name: str) -> ActorRef:
-        ref = self._refs.get(actor_id)
+        ref = self._refs.get(actor_id) or self._gone.get(actor_id)
         if ref is None:
-            raise SystemClosed(f"actor {name!r} is no longer running")
+            raise SystemClosed(f"actor {name!r} is gone, and its ref is no longer kept")
         return ref
 
     def statistics(self) -> SystemStatistics:
@@ -280,13 +282,11 @@ class ActorSystem:
         monitor: restarts do not count). ``callback`` may be async; an actor's tell works:
         ``system.monitor(worker, lambda ref, why: watcher.tell_nowait.on_down(ref.name, why))``.
         """
-
         self.check_thread("monitor")
 
         async def watch() -> None:
             reason = await target.wait_stopped()
-            result = callback(target, reason)
-            if hasattr(result, "__await__"):
+            if hasattr(result := callback(target, reason), "__await__"):
                 await result
 
         self._schedule(watch)
@@ -331,8 +331,10 @@ class ActorSystem:
         self._cells.pop(cell.actor_id, None)
         if self._names.get(cell.name) is cell:
             del self._names[cell.name]
-        self._refs.pop(cell.actor_id, None)
+        if (ref := self._refs.pop(cell.actor_id, None)) is not None:
+            self._gone.add(ref)  # (a ref to it sent back to the host still decodes)
         self._top = [n for n in self._top if not (isinstance(n, ChildNode) and n.cell is cell)]
+        self._spawned.forget(cell)
         cell.close()
 
     # -- supervision plumbing --------------------------------------------------------------
@@ -349,10 +351,9 @@ class ActorSystem:
 
     def _root_failed(self, failure: SupervisorGaveUp) -> None:
         """A root supervisor gave up: the system stops and raises ``failure``, even while
-        the body is already ending (the shutdown waits for a restart in progress, which
-        may give up). Asks still waiting are failed first, saying why, so that no caller
-        is left with a bare cancellation for another actor's failure; then the body is
-        cancelled."""
+        the body is ending (the shutdown waits for a restart in progress, which may give
+        up). Waiting asks fail first, saying why (not a bare cancellation); then the body
+        is cancelled."""
         if self._failure is None:
             self._failure = failure
         if self._closing:
@@ -389,9 +390,8 @@ class ActorSystem:
 
     def _check_running(self, what: str) -> None:
         if not self._running or self._closing:
-            raise SystemClosed(
-                "the ActorSystem is not running: use it as `async with ActorSystem() as system:`"
-            )
+            hint = "use it as `async with ActorSystem() as system:`"
+            raise SystemClosed(f"the ActorSystem is not running: {hint}")
         self.check_thread(what)
 
     def check_thread(self, what: str) -> None:

@@ -58,6 +58,7 @@ CRASHED: Final = 21  # posted by a worker whose handler failed under on_error="r
 TELL_FAILED: Final = 22  # a tell's handler raised under on_error="resume": the host logs it
 LOGS: Final = 23  # a batch of log records made inside an actor: the host re-emits them
 STOP_ACTOR: Final = 24  # an actor asks the host to stop an actor (``PeerRef.stop()``)
+SPAWN_ACTOR: Final = 25  # an actor asks the host to spawn an actor it owns (``Actor.spawn``)
 
 # Payload formats.
 PLAIN: Final = 0

@@ -1,0 +1,81 @@
+"""Actors started by actors (``Actor.spawn``): started here, owned by their starter.
+
+An actor's ``self.spawn(Cls, *args, **options)`` arrives as a SPAWN_ACTOR notice (see
+``_inside/children.py``). The actor is started as ``system.spawn`` starts one: under the
+root supervisor, with the same options, restarted as its ``restart`` says. The answer goes
+to the starter's reply queue, as another actor's answer would: the new actor's address,
+or the error ``system.spawn`` raised.
+
+The new actor belongs to the incarnation of the actor that started it, as in Akka or Ray
+(an actor's children do not outlive it): when that actor is gone for good (after its
+``on_stop``), or before it starts again (a restart), the actors it started are stopped,
+all at once, each after the messages already in its mailbox, with reason ``"shutdown"``.
+One that stopped earlier leaves its starter's list.
+"""
+
+from __future__ import annotations
+
+import functools
+import pickle
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._inside.loading import error_payload
+from .._wire import envelope as P
+from .messaging import answer_peer
+
+if TYPE_CHECKING:
+    from .cell import ActorCell
+    from .ref import ActorRef
+    from .system import ActorSystem
+
+__all__ = ("SpawnedActors",)
+
+
+class SpawnedActors:
+    """Which actors each actor started, to stop them with it."""
+
+    def __init__(self, system: ActorSystem) -> None:
+        self.system = system
+        self.children: dict[int, dict[int, ActorRef]] = {}  # starter's id -> its actors
+        self.starters: dict[int, int] = {}  # started actor's id -> its starter's id
+
+    def request(self, starter: ActorCell, payload: tuple[Any, ...]) -> None:
+        """A SPAWN_ACTOR notice from ``starter`` (on the loop's thread)."""
+        self.system._schedule(self._spawn, starter, starter._start_id, payload)
+
+    async def _spawn(self, starter: ActorCell, start_id: int, payload: tuple[Any, ...]) -> None:
+        msg_id, qid, fd, blob = payload
+        try:
+            actor, args, kwargs = pickle.loads(blob)
+            ref = await self.system.spawn(actor, *args, **kwargs)
+        except Exception as exc:
+            answer_peer(qid, fd, (P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
+            return
+        if starter._start_id != start_id or self.system._cells.get(starter.actor_id) is not starter:
+            # The incarnation that asked is gone (restarted, or stopped for good) meanwhile.
+            await ref._cell.stop(reason="shutdown")
+            return
+        self.children.setdefault(starter.actor_id, {})[ref.actor_id] = ref
+        self.starters[ref.actor_id] = starter.actor_id
+        answer_peer(qid, fd, (P.REPLY_OK, msg_id, P.PLAIN, ref.address))
+
+    async def stop_children(self, starter: ActorCell) -> None:
+        """Stop the actors ``starter`` started, all at once (before it starts again)."""
+        children = self.children.pop(starter.actor_id, None)
+        if not children:
+            return
+        async with anyio.create_task_group() as group:
+            for ref in children.values():
+                self.starters.pop(ref.actor_id, None)
+                group.start_soon(functools.partial(ref._cell.stop, reason="shutdown"))
+
+    def forget(self, cell: ActorCell) -> None:
+        """``cell``'s actor is gone for good: it leaves its starter's list, and the actors
+        it started stop."""
+        starter = self.starters.pop(cell.actor_id, None)
+        if starter is not None:
+            self.children.get(starter, {}).pop(cell.actor_id, None)
+        if cell.actor_id in self.children:
+            self.system._schedule(self.stop_children, cell)

@@ -1,0 +1,113 @@
+"""Actors that start actors (``self.spawn``), for tests/test_spawn_inside.py. Stdlib only."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import interactors
+
+
+class Worker(interactors.Actor):
+    def __init__(self, factor: int = 1) -> None:
+        self.factor = factor
+
+    def work(self, n: int) -> int:
+        return n * self.factor
+
+    def quit(self) -> None:
+        self.ref.stop()
+
+
+class Boss(interactors.Actor):
+    """Starts two workers in on_start (plain handler: ``.result()``), more when asked."""
+
+    def on_start(self) -> None:
+        self.workers = [self.spawn(Worker, i + 1).result(timeout=20) for i in range(2)]
+
+    def total(self, n: int) -> int:
+        return sum(w.ask.work(n).result(timeout=10) for w in self.workers)
+
+    async def hire(self, factor: int, name: str | None = None) -> Any:
+        worker = await self.spawn(Worker, factor, name=name)
+        self.workers.append(worker)
+        return worker  # reaches the host as an ActorRef
+
+    def staff(self) -> list[Any]:
+        return list(self.workers)
+
+    def start_and_stop(self, count: int) -> tuple[int, list[Any]]:
+        """Start ``count`` workers that stop themselves; how many answered, and their refs."""
+        answered, started = 0, []
+        for _ in range(count):
+            worker = self.spawn(Worker, 2).result(timeout=20)
+            answered += worker.ask.work(1).result(timeout=10) == 2
+            worker.tell.quit()
+            started.append(worker)
+        return answered, started
+
+
+class Fragile(interactors.Actor):
+    """Restarted on error; each incarnation starts a worker of the same name."""
+
+    on_error = "restart"
+
+    def on_start(self) -> None:
+        self.worker = self.spawn(Worker, 3, name="fragile-worker").result(timeout=20)
+
+    def worker_ref(self) -> Any:
+        return self.worker
+
+    def fail(self) -> None:
+        raise ValueError("fragile")
+
+
+class Nest(interactors.Actor):
+    """A binary tree of actors, each starting its two children in ``__init__``."""
+
+    def __init__(self, depth: int) -> None:
+        count = 2 if depth else 0
+        self.children = [self.spawn(Nest, depth - 1).result(timeout=30) for _ in range(count)]
+
+    def size(self) -> int:
+        return 1 + sum(child.ask.size().result(timeout=20) for child in self.children)
+
+    def refs(self) -> list[Any]:
+        found = [self.ref]
+        for child in self.children:
+            found += child.ask.refs().result(timeout=20)
+        return found
+
+
+class Mistakes(interactors.Actor):
+    """Each handler makes one mistake with ``spawn`` and returns what it raised."""
+
+    def unimportable(self) -> str:
+        return self._error(lambda: self.spawn("no_such_module:Worker").result(timeout=20))
+
+    def unpicklable(self) -> str:
+        return self._error(lambda: self.spawn(Worker, threading.Lock()))
+
+    def bad_option(self) -> str:
+        return self._error(lambda: self.spawn(Worker, mailbox_size=0).result(timeout=20))
+
+    def init_fails(self) -> str:
+        return self._error(lambda: self.spawn(Worker, 1, 2, 3).result(timeout=20))
+
+    def not_a_class(self) -> str:
+        return self._error(lambda: self.spawn(42))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _error(call: Any) -> str:
+        try:
+            call()
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "no error"
+
+
+class Factory(interactors.Actor):
+    """An actor whose own ``spawn`` handler replaces ``Actor.spawn``: it is a message."""
+
+    def spawn(self, kind: str) -> str:  # type: ignore[override]
+        return f"spawned {kind}"
