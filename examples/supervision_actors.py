@@ -7,6 +7,7 @@ interpreter cannot load extensions such as msgspec or numpy.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import interactors
 
@@ -86,3 +87,14 @@ class Session(interactors.Actor):
 
     def logout(self) -> None:
         raise SystemExit(0)  # a normal exit: a transient child is not restarted
+
+
+class Farmer(interactors.Actor):
+    """Farms work out through a pool it was sent (a PeerPool in here: no host involved)."""
+
+    def __init__(self, workers: Any) -> None:
+        self.workers = workers
+
+    async def farm(self, jobs: int) -> list[int]:
+        replies = [self.workers.ask.work(1) for _ in range(jobs)]  # sent at once
+        return [await reply for reply in replies]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import interactors
 
@@ -203,3 +204,28 @@ class Instance(interactors.Actor):
 
     def exit(self, code: int) -> None:
         raise SystemExit(code)
+
+
+class PoolClient(interactors.Actor):
+    """Holds a pool sent to it (a PeerPool in here) and sends through it."""
+
+    def __init__(self, pool: Any) -> None:
+        self.workers = pool
+
+    def describe(self) -> tuple[str, str, int, str]:
+        pool = self.workers
+        return type(pool).__name__, pool.name, pool.size, pool.policy
+
+    def whoami_each(self, keys: list[Any]) -> list[str]:
+        return [self.workers.ask.whoami(key).result(timeout=10) for key in keys]
+
+    async def whoami_async(self, count: int) -> list[str]:
+        return [await self.workers.ask(PoolWorker.whoami) for _ in range(count)]
+
+    def tell_each(self, count: int) -> None:
+        for _ in range(count):
+            self.workers.tell.whoami()
+        self.workers.tell_nowait.whoami()
+
+    def sent_back(self) -> Any:
+        return self.workers

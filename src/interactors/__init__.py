@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from ._inside.children import PendingSpawn as PendingSpawn
     from ._inside.peer import PeerRef as PeerRef
     from ._inside.peer import PendingReply as PendingReply
+    from ._inside.peer_pool import PeerPool as PeerPool
     from ._supervision.admin import ChildCounts as ChildCounts
     from ._supervision.admin import ChildInfo as ChildInfo
     from ._supervision.dynamic import DynamicSupervisor as DynamicSupervisor
@@ -83,6 +84,7 @@ _LAZY = {
     "SystemStatistics": "._host.statistics",
     "run": "._host.run",
     "refresh_log_levels": "._host.log_levels",
+    "PeerPool": "._inside.peer_pool",
     "PeerRef": "._inside.peer",
     "PendingReply": "._inside.peer",
     "PendingSpawn": "._inside.children",
@@ -119,6 +121,7 @@ __all__ = (
     "IsolationFallbackWarning",
     "MailboxFull",
     "MsgspecCodec",
+    "PeerPool",
     "PeerRef",
     "PendingReply",
     "PendingSpawn",

@@ -208,6 +208,9 @@ class BlockingActorPool(_Calls, Generic[A]):
     def members(self) -> list[BlockingActorRef[A]]:
         return [BlockingActorRef(self._link, ref) for ref in self.pool.members]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.pool.__reduce__()  # sent to an actor: a PeerPool there
+
     @property
     def supervisor(self) -> BlockingSupervisorRef:
         return BlockingSupervisorRef(self._link, self.pool.supervisor)

@@ -149,6 +149,11 @@ class PeerRef(Generic[A]):
         ctx.outstanding.add(msg_id)
         return PendingReply(ctx, msg_id, self.name, self.address[:2] == ctx.own_id)
 
+    def queued(self) -> int:
+        """Messages waiting in its mailbox, plus 1 while it handles one: what a
+        ``least_busy`` pool compares."""
+        return self._ctx.queued(self.address)
+
     def stop(self) -> _Sent:
         """Stop the actor as the host's ``await ref.stop()`` does (after the messages in its
         mailbox, ``on_stop`` runs); returns at once, awaiting it is optional. On
@@ -220,6 +225,15 @@ class PeerContext:
             raise undeliverable(address, full=backend.is_full(exc)) from None
         if self.flag_set(address[6]):
             os.eventfd_write(address[4], 1)
+
+    def queued(self, address: P.Address) -> int:
+        """Messages in its mailbox, plus 1 while it handles one (read from its slot's
+        CURRENT_SEQ, next to the PARKED flag its address names)."""
+        try:
+            queued = int(backend.count(address[3]))
+        except Exception:  # its mailbox queue was freed: stopped for good
+            return 1 << 30
+        return queued + self.flag_set(address[6] - S.PARKED + S.CURRENT_SEQ)
 
     def drain(self) -> None:
         """Move every reply that arrived into its waiter (or keep it for ``result()``)."""

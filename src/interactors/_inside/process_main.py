@@ -134,6 +134,9 @@ class ProcessPeers(PeerContext):
         system_id, actor_id, name, qid, fd, flag = self.host_address
         return PeerRef(self, (system_id, actor_id, name, qid, fd, self.worker.methods, flag))
 
+    def queued(self, address: Any) -> int:
+        return 1 << 30 if address[3] in self.channel.gone else 0  # (the queues are the host's)
+
     def deliver(self, address: Any, envelope: tuple[Any, ...], block: bool) -> None:
         if address[3] in self.channel.gone:  # (queue ids are never reused)
             raise undeliverable(address, full=False)

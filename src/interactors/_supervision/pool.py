@@ -8,7 +8,7 @@ kept) while the others go on. Policies, chosen per message:
 - ``"least_busy"``: the member with the fewest messages queued or running, read from the
   shared counters (no message is sent to ask);
 - ``"hash"``: a stable hash of ``key(*args, **kwargs)`` modulo the size (default key: the
-  first argument; see :mod:`.pool_key`), so equal keys reach the same member while the
+  first argument; see :mod:`.._wire.pool_key`), so equal keys reach the same member while the
   size stays the same, in every process and run.
 """
 

@@ -25,7 +25,7 @@ import anyio
 
 from .._exceptions import ActorStopped, ChildError
 from .._host.options import check_choice, check_count
-from .pool_key import stable_hash
+from .._wire.pool_key import pick
 from .spec import Backoff, ChildSpec, Restart, Supervisor
 from .tree import NODE_TYPES, ChildNode, SupervisorNode
 
@@ -153,40 +153,14 @@ class PoolNode(SupervisorNode):
         members = self.refs
         if not members:
             raise ActorStopped(f"pool {self.name!r} has no members (stopped, or resized to 0)")
-        policy = self.spec.policy
-        if policy == "round_robin":
-            return members[next(self.turn) % len(members)]
-        if policy == "hash":
-            key = self.spec.key
-            if key is not None:
-                value = key(*args, **kwargs)
-            elif args:
-                value = args[0]
-            else:
-                raise TypeError(
-                    f"pool {self.name!r} hashes the first argument: pass one, "
-                    "or give the pool a key= function"
-                )
-            try:
-                return members[stable_hash(value) % len(members)]
-            except TypeError as exc:
-                raise TypeError(
-                    f"pool {self.name!r} hashes the message's key: {exc}; give the pool a "
-                    "key= function that returns one"
-                ) from None
-        # least_busy: ties go round robin, so idle members share the work; an idle
-        # member is taken at once (none can be less busy).
-        cells, count = self.cells, len(members)
-        start = next(self.turn) % count
-        best, least = start, cells[start].load()
-        for i in range(start + 1, start + count):
-            if not least:
-                break
-            index = i % count
-            load = cells[index].load()
-            if load < least:
-                best, least = index, load
-        return members[best]
+        spec = self.spec
+        turn, count = next(self.turn), len(members)
+        return members[
+            pick(self.name, spec.policy, spec.key, args, kwargs, turn, count, self._load)
+        ]
+
+    def _load(self, index: int) -> int:
+        return self.cells[index].load()
 
     async def start(self) -> None:
         """Start ``size`` members; if one fails, stop the started ones and raise."""

@@ -4,6 +4,7 @@ member). One module, because each hands out the other."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -352,7 +353,16 @@ class ActorPool:
         return f"<ActorPool {self.name!r} size={self.size} policy={self.policy!r}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        raise TypeError(
-            f"pool {self.name!r} cannot be sent to an actor: its policy runs on the host. "
-            "Send pool.members (its members' refs) and choose among them in the actor"
-        )
+        # Sent to an actor, it arrives as a PeerPool over the members it has now.
+        from .._inside.peer_pool import PeerPool
+
+        key = self._node.spec.key
+        if key is not None:
+            try:
+                pickle.dumps(key)
+            except Exception as exc:
+                raise TypeError(
+                    f"pool {self.name!r} cannot be sent to an actor: its key= function does "
+                    f"not pickle ({exc}). Give the pool a module-level function as its key"
+                ) from None
+        return PeerPool, (self.name, self.policy, key, tuple(self._node.refs))
