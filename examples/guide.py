@@ -71,9 +71,12 @@ async def starting_actors(system: interactors.ActorSystem) -> None:
     splitter = await system.spawn(Splitter, 2)  # starts two hashers in its __init__
     digests = await splitter.ask.digest_all([b"a", b"b", b"c"])
     print("digests:", [digest[:8] for digest in digests])
+    hashers = await splitter.ask.staff()
     extra = await splitter.ask.hire()
+    await extra.stop()  # the splitter's monitor tells it: hasher_down(extra, "normal")
     await splitter.stop()  # the actors it started stop after it
-    print("extra hasher:", await extra.wait_stopped())  # extra hasher: shutdown
+    print("its hashers:", [await hasher.wait_stopped() for hasher in hashers])
+    # its hashers: ['shutdown', 'shutdown']
 
 
 async def big_buffers(system: interactors.ActorSystem) -> None:

@@ -96,7 +96,14 @@ class Splitter(interactors.Actor):
     async def hire(self) -> PeerRef[Hasher]:
         hasher = await self.spawn(Hasher, name=f"{self.name}-extra")  # in async handlers
         self.hashers.append(hasher)
-        return hasher  # reaches the host as an ActorRef
+        self.monitor(hasher, self.hasher_down)  # told when it stops for good
+        return hasher
+
+    def hasher_down(self, hasher: PeerRef[Hasher], reason: str) -> None:
+        self.hashers.remove(hasher)
+
+    def staff(self) -> list[PeerRef[Hasher]]:
+        return self.hashers  # refs reach the host as ActorRefs
 
 
 class Reporter(interactors.Actor):

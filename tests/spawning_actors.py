@@ -18,6 +18,9 @@ class Worker(interactors.Actor):
     def quit(self) -> None:
         self.ref.stop()
 
+    def exit(self, code: int) -> None:
+        raise SystemExit(code)
+
 
 class Boss(interactors.Actor):
     """Starts two workers in on_start (plain handler: ``.result()``), more when asked."""
@@ -111,3 +114,35 @@ class Factory(interactors.Actor):
 
     def spawn(self, kind: str) -> str:  # type: ignore[override]
         return f"spawned {kind}"
+
+
+class Watcher(interactors.Actor):
+    """Monitors the worker it starts, and any actor it is asked to watch."""
+
+    def __init__(self) -> None:
+        self.downs: list[tuple[str, str, bool]] = []
+
+    def on_start(self) -> None:
+        self.worker = self.spawn(Worker, name="watched").result(timeout=20)
+        self.monitor(self.worker, self.worker_down)
+
+    def watch(self, ref: Any) -> None:
+        self.monitor(ref, "worker_down")
+
+    def worker_down(self, ref: Any, reason: str) -> None:
+        self.downs.append((ref.name, reason, isinstance(ref, interactors.PeerRef)))
+
+    def seen(self) -> list[tuple[str, str, bool]]:
+        return self.downs
+
+    def stop_worker(self) -> None:
+        self.worker.stop()
+
+    def mistakes(self) -> list[str]:
+        found = []
+        for ref, method in ((self.worker, "no_such_handler"), ("not a ref", "worker_down")):
+            try:
+                self.monitor(ref, method)
+            except Exception as exc:
+                found.append(f"{type(exc).__name__}: {exc}")
+        return found

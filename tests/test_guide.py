@@ -38,7 +38,8 @@ def test_guide_runs() -> None:
     assert "encode error at the sender" in out
     assert "timed out after 0.05 s" in out
     assert "left: 1 0\ncountdown: normal" in out
-    assert "digests: ['ca978112', '3e23e816', '2e7d2c03']\nextra hasher: shutdown" in out
+    assert "digests: ['ca978112', '3e23e816', '2e7d2c03']" in out
+    assert "its hashers: ['shutdown', 'shutdown']" in out
     assert "32 MiB digest: 83ee47245398adee" in out
     assert "handled: 5 errors: 1 state: running" in out
     assert "[reporter] INFO examples.reporter: 3 items done" in out

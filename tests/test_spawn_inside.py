@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import anyio
 import pytest
 
 import interactors
-from spawning_actors import Boss, Factory, Fragile, Mistakes, Nest, Worker
+from interactors import testing
+from spawning_actors import Boss, Factory, Fragile, Mistakes, Nest, Watcher, Worker
 
 pytestmark = pytest.mark.anyio
 
@@ -120,3 +123,53 @@ async def test_a_handler_named_spawn_is_a_message() -> None:
             assert "spawn" in factory.methods
             worker = await system.spawn(Worker)
             assert "spawn" not in worker.methods  # Actor.spawn itself is not a message
+
+
+async def _downs(watcher: interactors.ActorRef, count: int) -> list[tuple[str, str, bool]]:
+    with anyio.fail_after(20):
+        while len(seen := await watcher.ask.seen()) < count:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+    return [tuple(down) for down in seen]
+
+
+async def test_an_actor_monitors_others_and_is_told_why_they_stopped_for_good() -> None:
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            watcher = await system.spawn(Watcher)
+            await watcher.ask.stop_worker()  # the one it started and monitors
+            assert await _downs(watcher, 1) == [("watched", "normal", True)]
+
+            flaky = await system.spawn(Worker, name="flaky")  # permanent: restarted
+            await watcher.ask.watch(flaky)
+            await flaky.tell.exit(3)
+            await testing.wait_restarts(flaky, 1)  # a restart is not the end
+            assert await flaky.ask.work(2) == 2
+            temp = await system.spawn(Worker, name="temp", restart="temporary")
+            await watcher.ask.watch(temp)
+            await temp.tell.exit(3)  # not restarted: that is its end
+            assert (await _downs(watcher, 2))[1] == ("temp", "SystemExit: 3", True)
+            await flaky.stop()
+            assert (await _downs(watcher, 3))[2] == ("flaky", "normal", True)
+
+            await watcher.ask.watch(temp)  # gone already: told at once
+            assert (await _downs(watcher, 4))[3] == ("temp", "SystemExit: 3", True)
+            assert await watcher.ask.mistakes() == [
+                "UnknownMethodError: actor 'Watcher-1' has no public method 'no_such_handler'; "
+                "it has: mistakes, seen, stop_worker, watch, worker_down",
+                "TypeError: monitor() takes an actor's ref, got 'not a ref'",
+            ]
+
+
+async def test_a_monitor_ends_with_the_actor_that_asked_for_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            watcher = await system.spawn(Watcher)
+            other = await system.spawn(Worker, name="other")
+            await watcher.ask.watch(other)
+            await watcher.stop()
+            await other.stop()  # nobody to tell: nothing fails, nothing is logged
+            assert await other.wait_stopped() == "normal"
+            assert system.actors() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, ClassVar, Final, TypeVar
 
     from ._inside.children import PendingSpawn
@@ -87,15 +88,34 @@ class Actor:
         pending: PendingSpawn[A] = spawn(peers, actor, args, kwargs)
         return pending
 
+    def monitor(self, ref: Any, method: str | Callable[..., Any]) -> None:
+        """Be told when the actor ``ref`` names has stopped for good (an OTP monitor:
+        restarts do not count): its method ``method`` (a name, or the method itself) is
+        called as a tell, with the actor's ref and the reason of ``ref.wait_stopped()``,
+        e.g. ``self.monitor(worker, self.worker_down)`` and ``def worker_down(self, ref,
+        reason)``. An actor gone already, or unknown, is reported at once (reason
+        ``"noproc"`` when its reason is no longer known). Returns at once.
+        """
+        peers = getattr(getattr(self, "ref", None), "_ctx", None)
+        if peers is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.monitor() works inside a running actor only; on the "
+                "host, use system.monitor()"
+            )
+        from ._inside.children import monitor
 
-_SPAWN: Final = Actor.spawn  # a message only where a subclass defines its own
+        monitor(peers, ref, method)
+
+
+# Methods of Actor itself: messages only where a subclass defines its own.
+_BASE_METHODS: Final = frozenset({Actor.spawn, Actor.monitor})
 
 
 def public_methods(cls: type) -> tuple[str, ...]:
     """The names of ``cls``'s methods that may be sent as messages."""
     names = []
     for name in dir(cls):
-        if name.startswith("_") or name in _RESERVED or getattr(cls, name, None) is _SPAWN:
+        if name.startswith("_") or name in _RESERVED or getattr(cls, name, None) in _BASE_METHODS:
             continue
         if callable(getattr(cls, name, None)):
             names.append(name)

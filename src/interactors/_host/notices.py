@@ -5,7 +5,8 @@ worker whose handler failed under ``on_error="restart"``/``"stop"``; TELL_FAILED
 worker whose tell handler raised under ``on_error="resume"`` (logged); LOGS from a worker
 whose code logged (re-emitted through the host's ``logging``, see :mod:`.actor_logs`);
 STOP_ACTOR from an actor that called ``stop()`` on a ref (its own or another's);
-SPAWN_ACTOR from an actor that called ``self.spawn()`` (see :mod:`.spawned`). An
+SPAWN_ACTOR and MONITOR from an actor that called ``self.spawn()`` or ``self.monitor()``
+(see :mod:`.spawned`). An
 EXITED for an abandoned interpreter means a stuck actor came back after all: its
 interpreter can go.
 """
@@ -48,3 +49,5 @@ def dispatch_notice(
         cell.system._schedule(cell.stop)  # as ``await ref.stop()`` would, not waited for
     elif kind == P.SPAWN_ACTOR:
         cell.system._spawned.request(cell, payload)
+    elif kind == P.MONITOR:
+        cell.system._spawned.monitor(cell, payload)

@@ -1,4 +1,4 @@
-"""Actors started by actors (``Actor.spawn``): started here, owned by their starter.
+"""Actors started by actors (``Actor.spawn``), and monitored by actors (``Actor.monitor``).
 
 An actor's ``self.spawn(Cls, *args, **options)`` arrives as a SPAWN_ACTOR notice (see
 ``_inside/children.py``). The actor is started as ``system.spawn`` starts one: under the
@@ -11,16 +11,23 @@ The new actor belongs to the incarnation of the actor that started it, as in Akk
 ``on_stop``), or before it starts again (a restart), the actors it started are stopped,
 all at once, each after the messages already in its mailbox, with reason ``"shutdown"``.
 One that stopped earlier leaves its starter's list.
+
+An actor's ``self.monitor(ref, method)`` arrives as a MONITOR notice: once the actor
+named by ``ref`` has stopped for good, the monitoring actor is told ``method(ref,
+reason)`` (the ref rebuilt from its address, so even an actor the host no longer knows
+is named; its reason is then ``"noproc"``, OTP's word).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import pickle
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._exceptions import InteractorsError
 from .._inside.loading import error_payload
 from .._wire import envelope as P
 from .messaging import answer_peer
@@ -31,6 +38,16 @@ if TYPE_CHECKING:
     from .system import ActorSystem
 
 __all__ = ("SpawnedActors",)
+
+
+class _Named:
+    """An actor's ref by its address, as the actor told (pickles as the ref itself)."""
+
+    def __init__(self, address: P.Address) -> None:
+        self.address = address
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return P.rebuild_ref, (self.address,)
 
 
 class SpawnedActors:
@@ -79,3 +96,20 @@ class SpawnedActors:
             self.children.get(starter, {}).pop(cell.actor_id, None)
         if cell.actor_id in self.children:
             self.system._schedule(self.stop_children, cell)
+
+    def monitor(self, watcher: ActorCell, payload: tuple[Any, ...]) -> None:
+        """A MONITOR notice from ``watcher`` (on the loop's thread)."""
+        address, method = payload
+        self.system._schedule(self._watch, watcher.actor_id, tuple(address), method)
+
+    async def _watch(self, watcher_id: int, address: P.Address, method: str) -> None:
+        system = self.system
+        target = None
+        if address[0] == system.system_id:
+            target = system._refs.get(address[1]) or system._gone.get(address[1])
+        reason = "noproc" if target is None else await target.wait_stopped()
+        watcher = system._refs.get(watcher_id)
+        if watcher is None:
+            return  # gone itself meanwhile: a monitor ends with its actor
+        with contextlib.suppress(InteractorsError):  # (stopped meanwhile, or full for good)
+            await getattr(watcher.tell, method)(_Named(address), reason)

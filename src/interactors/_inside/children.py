@@ -1,4 +1,4 @@
-"""Actors started by an actor: ``self.spawn(Worker, ...)`` inside a handler.
+"""Actors started by an actor (``self.spawn(Worker, ...)``), and monitored by one.
 
 The request goes to the host as a SPAWN_ACTOR notice, with the actor class (or its import
 path) and the arguments pickled. The host starts the actor as ``system.spawn`` does, then
@@ -8,6 +8,9 @@ it is (``SpawnError``, ``IsolationError``, ``TypeError``, ...). The new actor be
 the incarnation that started it: the host stops it when that incarnation ends (see
 ``_host/spawned.py``).
 
+``self.monitor(ref, method)`` sends a MONITOR notice: the host tells this actor
+``method(ref, reason)`` once that actor has stopped for good.
+
 Stdlib only: imported inside actors' interpreters.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import pickle
 
-from .._exceptions import EncodeError, SpawnError
+from .._exceptions import EncodeError, SpawnError, UnknownMethodError
 from .._wire import envelope as P
 from .peer import PeerContext, PeerRef, PendingReply
 
@@ -75,3 +78,17 @@ def spawn(ctx: PeerContext, actor: Any, args: tuple[Any, ...], kwargs: dict[str,
     worker = ctx.worker
     worker.tell_host(P.SPAWN_ACTOR, worker.actor_id, (msg_id, *ctx.reply_to[:2], blob))
     return PendingSpawn(ctx, msg_id, "spawn", False)
+
+
+def monitor(ctx: PeerContext, ref: Any, method: Any) -> None:
+    """Ask the host to tell this actor ``method(ref, reason)`` once ``ref``'s actor has
+    stopped for good (``Actor.monitor``)."""
+    address = getattr(ref, "address", None)
+    if not isinstance(address, tuple):
+        raise TypeError(f"monitor() takes an actor's ref, got {ref!r}")
+    name = method if isinstance(method, str) else getattr(method, "__name__", None)
+    own = ctx.worker.methods
+    if name not in own:
+        raise UnknownMethodError.of(repr(ctx.worker.name), str(name), own)
+    worker = ctx.worker
+    worker.tell_host(P.MONITOR, worker.actor_id, (address, name))

@@ -59,6 +59,7 @@ TELL_FAILED: Final = 22  # a tell's handler raised under on_error="resume": the 
 LOGS: Final = 23  # a batch of log records made inside an actor: the host re-emits them
 STOP_ACTOR: Final = 24  # an actor asks the host to stop an actor (``PeerRef.stop()``)
 SPAWN_ACTOR: Final = 25  # an actor asks the host to spawn an actor it owns (``Actor.spawn``)
+MONITOR: Final = 26  # an actor asks to be told when another stops for good (``Actor.monitor``)
 
 # Payload formats.
 PLAIN: Final = 0
