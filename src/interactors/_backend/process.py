@@ -338,6 +338,8 @@ class ChildProcess(LaneHandover):
             return C.PUT_FULL
         except Exception:  # the queue is gone: its actor stopped
             return C.PUT_GONE
+        if flag >= 0 and envelope[0] not in _REPLIES and self._flag_set(S.closed_code(flag)):
+            return C.PUT_GONE  # a mailbox whose actor is gone meanwhile (see _wire/slots)
         if flag < 0 or self._flag_set(flag):
             with contextlib.suppress(OSError):
                 os.eventfd_write(fd, 1)

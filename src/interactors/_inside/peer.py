@@ -223,6 +223,8 @@ class PeerContext:
             backend.put_when_room(address[3], envelope, block)
         except Exception as exc:  # full, or its mailbox queue was freed: stopped for good
             raise undeliverable(address, full=backend.is_full(exc)) from None
+        if self.flag_set(S.closed_code(address[6])):  # gone meanwhile (see _wire/slots)
+            raise undeliverable(address, full=False)
         if self.flag_set(address[6]):
             os.eventfd_write(address[4], 1)
 

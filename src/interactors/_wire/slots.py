@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 17
+FIELDS: Final = 18
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -40,10 +40,21 @@ BATCH_TAKEN: Final = 15  # messages of batches begun, ever (the host counts what
 # abandoned with it, the host answers that actor (its asks never hang either).
 IN_FLIGHT_PEER: Final = 16
 PEER_SHIFT: Final = 20  # above any fd a queue item can name (_arena's _FD_BITS is 17)
+# Set by the host, in the slot whose PARKED flag an actor's address names, when the actor
+# is gone for good, before it takes what is left in the mailbox to refuse it. A sender
+# that puts on a mailbox reads it after the put: set, the put may have come after that
+# take (the queue is destroyed later, with what is in it), so the sender treats the actor
+# as stopped; not set, the host's take comes after the put and answers an ask.
+CLOSED: Final = 17
 
 # Values of INTERRUPT: why the host breaks the running handler.
 INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good
 INTERRUPT_TERMINATE: Final = 2  # a supervisor ends the incarnation (a restart follows)
+
+
+def closed_code(parked_code: int) -> int:
+    """The CLOSED flag of the slot whose PARKED flag ``parked_code`` names."""
+    return parked_code - PARKED + CLOSED
 
 
 def flag_code(fd: int, field: int) -> int:
