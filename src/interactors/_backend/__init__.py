@@ -24,6 +24,8 @@ Interface (module-level functions of the selected implementation)::
     put_when_room(qid, obj, wait: bool)      # put; while full, sleep and retry (or, not
                                              # waiting, queue.Full); is_full(exc) tells
     count(qid: int) -> int
+    unread_from(iid: int) -> bool            # a message iid sent may still wait in a queue
+                                             # (destroying iid would make it UNBOUND)
     put_batch(qid: int, envelopes: tuple) -> bool
                         # several small envelopes as one item (False: not here, or too
                         # large); get returns it as (BATCHED, item), and the receiver
@@ -31,7 +33,8 @@ Interface (module-level functions of the selected implementation)::
                         # free_batch(item): a restarted actor goes on where it was
 
 Queue items must be shareable: None, bool, int, float, str, bytes, memoryview and tuples
-of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND``.
+of those. Items whose sending interpreter is destroyed are replaced by ``UNBOUND``: the
+host destroys an interpreter once ``unread_from`` says its messages have been read.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ new_interpreter = _implementation.new_interpreter
 put = _implementation.put
 put_plain = _implementation.put_plain
 run = _implementation.run
+unread_from = _implementation.unread_from
 
 _FULL_BACKOFF_MAX = 0.01
 
@@ -116,4 +120,5 @@ __all__ = (
     "put_plain",
     "put_when_room",
     "run",
+    "unread_from",
 )

@@ -65,7 +65,11 @@ _lock = _thread.allocate_lock()  # threads of one interpreter claim slots one at
 _acquire, _release = _lock.acquire, _lock.release
 _own: list[tuple[int, mmap.mmap]] = []  # this interpreter's arenas, as (key, map)
 _maps: dict[int, tuple[mmap.mmap, memoryview]] = {}  # every arena seen, by key
-IN_MAIN: Final = int(_interpreters.get_current()[0]) == 0  # (keeps its arenas to the end)
+_IID: Final = int(_interpreters.get_current()[0])
+IN_MAIN: Final = _IID == 0  # (keeps its arenas to the end)
+# The memfds a sender makes are named after its interpreter: see unread_from.
+_ARENA_NAME: Final = f"interactors-arena-{_IID}"
+_MESSAGE_NAME: Final = f"interactors-message-{_IID}"
 
 
 def _key(fd: int) -> int:
@@ -73,7 +77,7 @@ def _key(fd: int) -> int:
 
 
 def _new_arena() -> tuple[int, mmap.mmap]:
-    fd = os.memfd_create("interactors-arena", os.MFD_CLOEXEC)
+    fd = os.memfd_create(_ARENA_NAME, os.MFD_CLOEXEC)
     if fd >> _FD_BITS:
         os.close(fd)
         raise OSError(f"file descriptor {fd} is too large for a queue item")
@@ -280,7 +284,7 @@ def encode_large(obj: Any, borrowed: tuple[memoryview, ...] = ()) -> int:
         if 8 + len(header) <= header_len:
             break
         header_len = 8 + len(header) + 64
-    fd = os.memfd_create("interactors-message", os.MFD_CLOEXEC)
+    fd = os.memfd_create(_MESSAGE_NAME, os.MFD_CLOEXEC)
     try:
         # Written with pwrite, not through a mapping: the kernel copies straight into the
         # memfd's pages, with no page faults in this interpreter.
@@ -354,3 +358,27 @@ def _fill(obj: Any, path: tuple[int, ...], values: dict[tuple[int, ...], Any]) -
 
 if IN_MAIN:
     _new_arena()  # now, not in the middle of the first message (the host keeps it)
+
+
+def unread_from(iid: int) -> bool:
+    """Whether a message interpreter ``iid`` sent may still wait in a queue: one of its
+    arenas has a busy slot, or a message memfd it made is still open (its receiver closes
+    it on reading). Destroying the interpreter would turn such items into ``UNBOUND``
+    (CPython drops what a destroyed interpreter put), so the host waits for this to be
+    false first. Reads the busy bytes with ``pread``: nothing is mapped."""
+    arena, message = f"/memfd:interactors-arena-{iid} ", f"/memfd:interactors-message-{iid} "
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(message):
+            return True
+        if target.startswith(arena):
+            try:
+                busy = os.pread(int(name), _FLAGS, 0)
+            except OSError:
+                continue
+            if busy.count(0) != _FLAGS:
+                return True
+    return False

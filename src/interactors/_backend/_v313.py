@@ -16,6 +16,7 @@ from ._arena import (
     has_buffers,
     read_batch,
 )
+from ._arena import unread_from as unread_from
 from ._common import (
     BATCHED,
     JOIN_THREADS,

@@ -102,6 +102,12 @@ def forget_lent(qid: int, msg_id: int) -> None:
     """Views travel by the public queues here: nothing is kept per ask."""
 
 
+def unread_from(iid: int) -> bool:
+    """Items are objects shared by the queue here, not bodies in an arena: what ``iid``
+    sent cannot be told apart (its interpreter is destroyed at once, as before)."""
+    return False
+
+
 def get(qid: int) -> object:
     obj = _queue(qid).get_nowait()
     if obj is interpreters.UNBOUND:

@@ -76,7 +76,7 @@ class ActorCell(CellMessaging):
             if self.worker == W_WAITING:
                 await self._exit_worker()
             if (fresh or self.isolation == "process") and self.iid is not None:
-                self.system._interpreters.release(self.iid)
+                self.system._interpreters.release(self.iid, self.name)
                 self.iid = None
             if self.iid is None and self.isolation != "process":
                 self.iid = await self.system._interpreters.acquire(self.isolation != "shared_gil")

@@ -360,7 +360,7 @@ class CellMessaging:
         if self.process is not None:
             self.process.close()
         if self.iid is not None:
-            self.system._interpreters.release(self.iid)
+            self.system._interpreters.release(self.iid, self.name)
             self.iid = None
         if self.system._abandoned.holds(self.actor_id):
             self.system._abandoned.defer_free(self)  # its stuck interpreter may still use them

@@ -44,6 +44,7 @@ log = logging.getLogger("interactors")
 BURST_SECONDS = 2.0  # after a spawn found no spare ready, keep one more for this long
 PRELOAD_MAX = 128  # standard library modules imported ahead, at most
 KINDS_MAX = 64  # actor classes whose needs are remembered (the oldest are forgotten)
+UNREAD_PATIENCE = 60.0  # seconds a stopped actor's interpreter waits for its mail to be read
 _WARM = f"""\
 {PRELUDE}
 for name in names:
@@ -78,7 +79,7 @@ class InterpreterPool:
         self._lock = threading.Lock()
         self._filler: threading.Thread | None = None
         self._reaper: threading.Thread | None = None
-        self._doomed: list[int] = []
+        self._doomed: dict[int, tuple[float, str]] = {}  # released: (deadline, whose)
         self._closed = False
         self.created = 0
         self.destroyed = 0
@@ -214,14 +215,19 @@ class InterpreterPool:
                 self._ready.append(iid)
                 self._warmed[iid] = self._warmed.get(iid, frozenset()) | frozenset(names)
 
-    def release(self, iid: int) -> None:
-        """The interpreter's thread has ended: destroy it (it holds the old actor's modules).
+    def release(self, iid: int, whose: str = "") -> None:
+        """The interpreter's thread has ended: destroy it (it holds the old actor's
+        modules), once the messages it sent have been read.
 
-        Destroying takes a few milliseconds, so it happens in a background thread.
+        CPython replaces what a destroyed interpreter put in a queue, and not yet read,
+        with a marker: an answer to another actor's ask, or a tell to a busy actor,
+        would be lost. So the interpreter stays until none is left (``unread_from``),
+        or ``UNREAD_PATIENCE`` seconds. Destroying takes a few milliseconds, so it
+        happens in a background thread.
         """
         self.in_use.discard(iid)
         with self._lock:
-            self._doomed.append(iid)
+            self._doomed[iid] = (time.monotonic() + UNREAD_PATIENCE, whose)
             busy = self._reaper is not None and self._reaper.is_alive()
             if not busy:
                 self._reaper = threading.Thread(target=self._reap, name="interactors-reaper")
@@ -230,11 +236,27 @@ class InterpreterPool:
     def _reap(self) -> None:
         while True:
             with self._lock:
-                if not self._doomed:
+                doomed = list(self._doomed.items())
+                if not doomed:
                     self._reaper = None
                     return
-                iid = self._doomed.pop()
-            self._destroy(iid)
+            waiting = False
+            for iid, (deadline, whose) in doomed:
+                if not self._closed and backend.unread_from(iid):
+                    if time.monotonic() < deadline:
+                        waiting = True
+                        continue
+                    log.warning(
+                        "interactors: messages sent by actor %r were still unread %s s "
+                        "after it stopped; they are lost with its interpreter",
+                        whose,
+                        UNREAD_PATIENCE,
+                    )
+                with self._lock:
+                    del self._doomed[iid]
+                self._destroy(iid)
+            if waiting:
+                time.sleep(0.02)
 
     def _destroy(self, iid: int) -> None:
         """Destroy ``iid`` unless it is still running (CPython refuses: never force it)."""
