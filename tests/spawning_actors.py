@@ -146,3 +146,27 @@ class Watcher(interactors.Actor):
             except Exception as exc:
                 found.append(f"{type(exc).__name__}: {exc}")
         return found
+
+
+class Farm(interactors.Actor):
+    """Starts a pool of workers in on_start, and spreads work over it."""
+
+    def on_start(self) -> None:
+        self.pool = self.spawn_pool(Worker, 3, size=2, name="farm-pool").result(timeout=30)
+
+    def work_all(self, count: int) -> list[int]:
+        return [self.pool.ask.work(i).result(timeout=10) for i in range(count)]
+
+    async def another(self, size: int) -> Any:
+        pool = await self.spawn_pool(Worker, size=size, policy="hash", name="hashed")
+        return pool, [await pool.ask(Worker.work, 7) for _ in range(3)]
+
+    def members(self) -> list[Any]:
+        return list(self.pool.members)
+
+    def bad_size(self) -> str:
+        try:
+            self.spawn_pool(Worker, size=-1).result(timeout=20)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "no error"

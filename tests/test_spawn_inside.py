@@ -9,7 +9,7 @@ import pytest
 
 import interactors
 from interactors import testing
-from spawning_actors import Boss, Factory, Fragile, Mistakes, Nest, Watcher, Worker
+from spawning_actors import Boss, Factory, Farm, Fragile, Mistakes, Nest, Watcher, Worker
 
 pytestmark = pytest.mark.anyio
 
@@ -173,3 +173,23 @@ async def test_a_monitor_ends_with_the_actor_that_asked_for_it(
             assert await other.wait_stopped() == "normal"
             assert system.actors() == []
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_an_actor_starts_a_pool_and_it_stops_with_it(isolation: str) -> None:
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem() as system:
+            farm = await system.spawn(Farm, isolation=isolation)
+            assert await farm.ask.work_all(4) == [0, 3, 6, 9]  # in turn over two members
+            members = await farm.ask.members()
+            assert [m.name for m in members] == ["farm-pool-0", "farm-pool-1"]
+            pool, answers = await farm.ask.another(3)
+            assert isinstance(pool, interactors.PeerPool)
+            assert (pool.name, pool.size, pool.policy) == ("hashed", 3, "hash")
+            assert len(set(answers)) == 1  # one key, one member
+            assert (await farm.ask.bad_size()).startswith("ValueError: size must be at least 0")
+            await farm.stop()
+            with anyio.fail_after(20):
+                reasons = {await m.wait_stopped() for m in [*members, *pool.members]}
+            assert reasons == {"shutdown"}
+            assert system.actors() == []

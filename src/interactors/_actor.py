@@ -8,6 +8,8 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar, Final, TypeVar
 
     from ._inside.children import PendingSpawn
+    from ._inside.peer import PendingReply
+    from ._inside.peer_pool import PeerPool
 
     A = TypeVar("A", default=Any)
 
@@ -77,16 +79,31 @@ class Actor:
         ``system.spawn`` would (``SpawnError``, ...). A subclass's own ``spawn`` method
         replaces this one (and is a message, like any public method).
         """
+        pending: PendingSpawn[A] = self._request("spawn", actor, args, kwargs)
+        return pending
+
+    def spawn_pool(
+        self, actor: type | str, /, *args: Any, size: int, **kwargs: Any
+    ) -> PendingReply[PeerPool]:
+        """Start a pool from inside this actor, as ``system.spawn_pool`` does (same
+        arguments and options: ``policy``, ``key``, ``name``, ...); ``await`` the result,
+        or call ``.result(timeout)``, for a :class:`~interactors.PeerPool` over its
+        members. The pool belongs to this actor, as actors it spawns do."""
+        pending: PendingReply[PeerPool] = self._request(
+            "spawn_pool", actor, args, {"size": size, **kwargs}
+        )
+        return pending
+
+    def _request(self, what: str, actor: Any, args: Any, kwargs: dict[str, Any]) -> Any:
         peers = getattr(getattr(self, "ref", None), "_ctx", None)
         if peers is None:
             raise RuntimeError(
-                f"{type(self).__name__}.spawn() works inside a running actor only (its "
-                "handlers, __init__, on_start and on_stop); on the host, use system.spawn()"
+                f"{type(self).__name__}.{what}() works inside a running actor only (its "
+                f"handlers, __init__, on_start and on_stop); on the host, use system.{what}()"
             )
         from ._inside.children import spawn
 
-        pending: PendingSpawn[A] = spawn(peers, actor, args, kwargs)
-        return pending
+        return spawn(peers, actor, args, kwargs, what)
 
     def monitor(self, ref: Any, method: str | Callable[..., Any]) -> None:
         """Be told when the actor ``ref`` names has stopped for good (an OTP monitor:
@@ -108,7 +125,7 @@ class Actor:
 
 
 # Methods of Actor itself: messages only where a subclass defines its own.
-_BASE_METHODS: Final = frozenset({Actor.spawn, Actor.monitor})
+_BASE_METHODS: Final = frozenset({Actor.spawn, Actor.spawn_pool, Actor.monitor})
 
 
 def public_methods(cls: type) -> tuple[str, ...]:

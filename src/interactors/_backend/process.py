@@ -321,11 +321,8 @@ class ChildProcess(LaneHandover):
                 # round trip): say so here, and make its next message there raise.
                 import logging  # (only here: the module stays light)
 
-                logging.getLogger("interactors").warning(
-                    "actor %r: a tell (%s) was dropped: the actor it went to has stopped",
-                    self.name,
-                    envelope[2],
-                )
+                dropped = "actor %r: a tell (%s) was dropped: the actor it went to has stopped"
+                logging.getLogger("interactors").warning(dropped, self.name, envelope[2])
                 assert self.sock is not None
                 self._send(self.sock, C.frame((C.GONE, qid)), [])
             return

@@ -4,7 +4,8 @@ An actor's ``self.spawn(Cls, *args, **options)`` arrives as a SPAWN_ACTOR notice
 ``_inside/children.py``). The actor is started as ``system.spawn`` starts one: under the
 root supervisor, with the same options, restarted as its ``restart`` says. The answer goes
 to the starter's reply queue, as another actor's answer would: the new actor's address,
-or the error ``system.spawn`` raised.
+or the error ``system.spawn`` raised. ``self.spawn_pool`` starts a pool the same way, as
+``system.spawn_pool`` does, and answers with it pickled (a ``PeerPool`` there).
 
 The new actor belongs to the incarnation of the actor that started it, as in Akka or Ray
 (an actor's children do not outlive it): when that actor is gone for good (after its
@@ -21,7 +22,6 @@ is named; its reason is then ``"noproc"``, OTP's word).
 from __future__ import annotations
 
 import contextlib
-import functools
 import pickle
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ import anyio
 
 from .._exceptions import InteractorsError
 from .._inside.loading import error_payload
+from .._supervision.ref import ActorPool, leave_parent
 from .._wire import envelope as P
 from .messaging import answer_peer
 
@@ -55,7 +56,8 @@ class SpawnedActors:
 
     def __init__(self, system: ActorSystem) -> None:
         self.system = system
-        self.children: dict[int, dict[int, ActorRef]] = {}  # starter's id -> its actors
+        # starter's actor id -> what it started: actors by id, pools by id() of the pool
+        self.children: dict[int, dict[int, ActorRef | ActorPool]] = {}
         self.starters: dict[int, int] = {}  # started actor's id -> its starter's id
 
     def request(self, starter: ActorCell, payload: tuple[Any, ...]) -> None:
@@ -65,18 +67,25 @@ class SpawnedActors:
     async def _spawn(self, starter: ActorCell, start_id: int, payload: tuple[Any, ...]) -> None:
         msg_id, qid, fd, blob = payload
         try:
-            actor, args, kwargs = pickle.loads(blob)
-            ref = await self.system.spawn(actor, *args, **kwargs)
+            what, actor, args, kwargs = pickle.loads(blob)
+            started: ActorRef | ActorPool = await getattr(self.system, what)(actor, *args, **kwargs)
+            # An actor goes as its address, a pool pickled (a PeerPool there).
+            answer: tuple[int, Any]
+            if isinstance(started, ActorPool):
+                key, answer = id(started), (P.ENCODED, pickle.dumps(started))
+            else:
+                key, answer = started.actor_id, (P.PLAIN, started.address)
         except Exception as exc:
             answer_peer(qid, fd, (P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
             return
         if starter._start_id != start_id or self.system._cells.get(starter.actor_id) is not starter:
             # The incarnation that asked is gone (restarted, or stopped for good) meanwhile.
-            await ref._cell.stop(reason="shutdown")
+            await _stop(started)
             return
-        self.children.setdefault(starter.actor_id, {})[ref.actor_id] = ref
-        self.starters[ref.actor_id] = starter.actor_id
-        answer_peer(qid, fd, (P.REPLY_OK, msg_id, P.PLAIN, ref.address))
+        self.children.setdefault(starter.actor_id, {})[key] = started
+        if not isinstance(started, ActorPool):  # (a pool is kept until its starter ends)
+            self.starters[key] = starter.actor_id
+        answer_peer(qid, fd, (P.REPLY_OK, msg_id, *answer))
 
     async def stop_children(self, starter: ActorCell) -> None:
         """Stop the actors ``starter`` started, all at once (before it starts again)."""
@@ -84,9 +93,9 @@ class SpawnedActors:
         if not children:
             return
         async with anyio.create_task_group() as group:
-            for ref in children.values():
-                self.starters.pop(ref.actor_id, None)
-                group.start_soon(functools.partial(ref._cell.stop, reason="shutdown"))
+            for key, started in children.items():
+                self.starters.pop(key, None)
+                group.start_soon(_stop, started)
 
     def forget(self, cell: ActorCell) -> None:
         """``cell``'s actor is gone for good: it leaves its starter's list, and the actors
@@ -113,3 +122,11 @@ class SpawnedActors:
             return  # gone itself meanwhile: a monitor ends with its actor
         with contextlib.suppress(InteractorsError):  # (stopped meanwhile, or full for good)
             await getattr(watcher.tell, method)(_Named(address), reason)
+
+
+async def _stop(started: ActorRef | ActorPool) -> None:
+    if isinstance(started, ActorPool):
+        await started._node.stop(reason="shutdown")
+        leave_parent(started._node)
+    else:
+        await started._cell.stop(reason="shutdown")

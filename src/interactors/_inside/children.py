@@ -47,7 +47,10 @@ class PendingSpawn(PendingReply[PeerRef[A]]):
         return self._ref(envelope)
 
     def _ref(self, envelope: tuple[Any, ...]) -> PeerRef[A]:
-        kind, _msg_id, _fmt, payload = envelope
+        kind, _msg_id, fmt, payload = envelope
+        if kind == P.REPLY_OK and fmt == P.ENCODED:  # a pool (spawn_pool): a PeerPool here
+            pool: PeerRef[A] = pickle.loads(payload)
+            return pool
         if kind == P.REPLY_OK:
             return self._ctx.ref_from_address(payload)
         type_name, message, _text, blob = payload
@@ -62,22 +65,25 @@ class PendingSpawn(PendingReply[PeerRef[A]]):
         raise error
 
 
-def spawn(ctx: PeerContext, actor: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Ask the host to start ``actor(*args, **kwargs)`` for this actor (``Actor.spawn``)."""
+def spawn(
+    ctx: PeerContext, actor: Any, args: tuple[Any, ...], kwargs: dict[str, Any], what: str
+) -> Any:
+    """Ask the host to start ``actor(*args, **kwargs)`` for this actor: ``what`` is
+    ``"spawn"`` (``Actor.spawn``) or ``"spawn_pool"`` (``Actor.spawn_pool``)."""
     if not isinstance(actor, type | str):
-        raise TypeError(f"spawn() takes an actor class or 'module:Class', got {actor!r}")
+        raise TypeError(f"{what}() takes an actor class or 'module:Class', got {actor!r}")
     try:
-        blob = pickle.dumps((actor, args, kwargs), protocol=5)
+        blob = pickle.dumps((what, actor, args, kwargs), protocol=5)
     except Exception as exc:
         raise EncodeError(
-            f"cannot send spawn()'s arguments to the host ({type(exc).__name__}: {exc}); "
+            f"cannot send {what}()'s arguments to the host ({type(exc).__name__}: {exc}); "
             "pass values that pickle"
         ) from exc
     msg_id = next(ctx.ids)
     ctx.outstanding.add(msg_id)
     worker = ctx.worker
     worker.tell_host(P.SPAWN_ACTOR, worker.actor_id, (msg_id, *ctx.reply_to[:2], blob))
-    return PendingSpawn(ctx, msg_id, "spawn", False)
+    return PendingSpawn(ctx, msg_id, what, False)
 
 
 def monitor(ctx: PeerContext, ref: Any, method: Any) -> None:
