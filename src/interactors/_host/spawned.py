@@ -66,9 +66,10 @@ class SpawnedActors:
 
     async def _spawn(self, starter: ActorCell, start_id: int, payload: tuple[Any, ...]) -> None:
         msg_id, qid, fd, blob = payload
+        started: ActorRef | ActorPool | None = None
         try:
             what, actor, args, kwargs = pickle.loads(blob)
-            started: ActorRef | ActorPool = await getattr(self.system, what)(actor, *args, **kwargs)
+            started = await getattr(self.system, what)(actor, *args, **kwargs)
             # An actor goes as its address, a pool pickled (a PeerPool there).
             answer: tuple[int, Any]
             if isinstance(started, ActorPool):
@@ -76,6 +77,8 @@ class SpawnedActors:
             else:
                 key, answer = started.actor_id, (P.PLAIN, started.address)
         except Exception as exc:
+            if started is not None:  # (started, but it cannot be sent: it is not kept)
+                await _stop(started)
             answer_peer(qid, fd, (P.REPLY_ERROR, msg_id, P.PLAIN, error_payload(exc)))
             return
         if starter._start_id != start_id or self.system._cells.get(starter.actor_id) is not starter:
