@@ -24,8 +24,8 @@ Interface (module-level functions of the selected implementation)::
     put_when_room(qid, obj, wait: bool)      # put; while full, sleep and retry (or, not
                                              # waiting, queue.Full); is_full(exc) tells
     count(qid: int) -> int
-    unread_from(iid: int) -> bool            # a message iid sent may still wait in a queue
-                                             # (destroying iid would make it UNBOUND)
+    unread_from(iids) -> set[int]            # those that sent a message that may still wait
+                                             # in a queue (destroying one: UNBOUND items)
     put_batch(qid: int, envelopes: tuple) -> bool
                         # several small envelopes as one item (False: not here, or too
                         # large); get returns it as (BATCHED, item), and the receiver

@@ -360,25 +360,32 @@ if IN_MAIN:
     _new_arena()  # now, not in the middle of the first message (the host keeps it)
 
 
-def unread_from(iid: int) -> bool:
-    """Whether a message interpreter ``iid`` sent may still wait in a queue: one of its
-    arenas has a busy slot, or a message memfd it made is still open (its receiver closes
-    it on reading). Destroying the interpreter would turn such items into ``UNBOUND``
-    (CPython drops what a destroyed interpreter put), so the host waits for this to be
-    false first. Reads the busy bytes with ``pread``: nothing is mapped."""
-    arena, message = f"/memfd:interactors-arena-{iid} ", f"/memfd:interactors-message-{iid} "
+def unread_from(iids: Any) -> set[int]:
+    """Which of the interpreters ``iids`` sent a message that may still wait in a queue:
+    one of its arenas has a busy slot, or a message memfd it made is still open (its
+    receiver closes it on reading). Destroying such an interpreter would turn those
+    items into ``UNBOUND`` (CPython drops what a destroyed interpreter put), so the host
+    waits first. One pass over this process's fds; busy bytes are read with ``pread``."""
+    wanted = {str(iid): iid for iid in iids}
+    unread: set[int] = set()
     for name in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{name}")
         except OSError:  # closed meanwhile
             continue
-        if target.startswith(message):
-            return True
-        if target.startswith(arena):
+        if not target.startswith("/memfd:interactors-"):
+            continue
+        kind, _, rest = target[len("/memfd:interactors-") :].partition("-")
+        iid = wanted.get(rest.partition(" ")[0])
+        if iid is None or iid in unread:
+            continue
+        if kind == "message":
+            unread.add(iid)
+        elif kind == "arena":
             try:
                 busy = os.pread(int(name), _FLAGS, 0)
             except OSError:
                 continue
             if busy.count(0) != _FLAGS:
-                return True
-    return False
+                unread.add(iid)
+    return unread

@@ -102,10 +102,10 @@ def forget_lent(qid: int, msg_id: int) -> None:
     """Views travel by the public queues here: nothing is kept per ask."""
 
 
-def unread_from(iid: int) -> bool:
-    """Items are objects shared by the queue here, not bodies in an arena: what ``iid``
-    sent cannot be told apart (its interpreter is destroyed at once, as before)."""
-    return False
+def unread_from(iids: Any) -> set[int]:
+    """Items are objects shared by the queue here, not bodies in an arena: what an
+    interpreter sent cannot be told apart (it is destroyed at once, as before)."""
+    return set()
 
 
 def get(qid: int) -> object:

@@ -240,12 +240,12 @@ class InterpreterPool:
                 if not doomed:
                     self._reaper = None
                     return
-            waiting = False
+            unread = set() if self._closed else backend.unread_from([i for i, _ in doomed])
+            now = time.monotonic()
             for iid, (deadline, whose) in doomed:
-                if not self._closed and backend.unread_from(iid):
-                    if time.monotonic() < deadline:
-                        waiting = True
-                        continue
+                if iid in unread and now < deadline:
+                    continue
+                if iid in unread:
                     log.warning(
                         "interactors: messages sent by actor %r were still unread %s s "
                         "after it stopped; they are lost with its interpreter",
@@ -255,7 +255,7 @@ class InterpreterPool:
                 with self._lock:
                     del self._doomed[iid]
                 self._destroy(iid)
-            if waiting:
+            if unread:
                 time.sleep(0.02)
 
     def _destroy(self, iid: int) -> None:
