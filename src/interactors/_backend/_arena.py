@@ -368,7 +368,11 @@ def unread_from(iids: Any) -> set[int]:
     waits first. One pass over this process's fds; busy bytes are read with ``pread``."""
     wanted = {str(iid): iid for iid in iids}
     unread: set[int] = set()
-    for name in os.listdir("/proc/self/fd"):
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # no fd left to read the directory with: cannot tell yet
+        return set(wanted.values())
+    for name in names:
         try:
             target = os.readlink(f"/proc/self/fd/{name}")
         except OSError:  # closed meanwhile

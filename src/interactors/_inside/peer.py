@@ -226,7 +226,10 @@ class PeerContext:
         if self.flag_set(S.closed_code(address[6])):  # gone meanwhile (see _wire/slots)
             raise undeliverable(address, full=False)
         if self.flag_set(address[6]):
-            os.eventfd_write(address[4], 1)
+            try:
+                os.eventfd_write(address[4], 1)
+            except OSError:  # its fd is closed: gone for good (and CLOSED was missed)
+                raise undeliverable(address, full=False) from None
 
     def queued(self, address: P.Address) -> int:
         """Messages in its mailbox, plus 1 while it handles one (read from its slot's

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import time
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def flag_code(fd: int, field: int) -> int:
 
 
 SLOTS_PER_CHUNK: Final = 128
+RESTING_SECONDS: Final = 1.0  # a released slot is not handed out again before this
 _CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8
 
 
@@ -78,10 +80,17 @@ class SlotArea:
     def __init__(self) -> None:
         self._chunks: list[tuple[int, mmap.mmap, memoryview]] = []
         self._free: list[tuple[int, int]] = []
+        # Released slots wait here before reuse: a sender that put on a gone actor's
+        # mailbox reads its flags just after (CLOSED, PARKED), and must not see a new
+        # actor's zeroed ones, nor wake a new actor's fd of the same number.
+        self._resting: list[tuple[float, int, int]] = []  # (when free again, fd, index)
         self._next = 0
 
     def allocate(self) -> tuple[int, int]:
         """A free slot as ``(chunk_fd, index)``, zeroed."""
+        resting, now = self._resting, time.monotonic()
+        while resting and resting[0][0] <= now:
+            self._free.append(resting.pop(0)[1:])
         if self._free:
             fd, index = self._free.pop()
         else:
@@ -100,7 +109,7 @@ class SlotArea:
         return fd, index
 
     def release(self, fd: int, index: int) -> None:
-        self._free.append((fd, index))
+        self._resting.append((time.monotonic() + RESTING_SECONDS, fd, index))
 
     def view(self, fd: int) -> memoryview:
         for chunk_fd, _area, view in self._chunks:
