@@ -68,6 +68,7 @@ class ActorCell(CellMessaging):
         if self.worker == W_SERVING:  # (a restart racing another: end this incarnation first)
             await self.terminate()
         await self.system._spawned.stop_children(self)  # what the last incarnation started
+        self.fields[self.base + S.WAITING_ON] = 0  # (an abandoned incarnation's wait)
         start_id = self._start_id = self.system._next_id()
         if self.worker == W_WAITING and not fresh:
             self.fields[self.base + S.INTERRUPT] = 0

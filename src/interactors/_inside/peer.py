@@ -16,13 +16,12 @@ Stdlib only: imported inside actors' interpreters.
 from __future__ import annotations
 
 import os
-import select
-import time
 
 from .. import _backend as backend
 from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
+from .waiting import ReplyWaiting
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -49,26 +48,31 @@ else:  # `PeerRef[Counter]` and `PendingReply[int]` still work at run time, with
 class PendingReply(Generic[R]):
     """The answer to an ask made from inside an actor: ``await`` it or call ``.result()``."""
 
-    __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target", "_to_self")
+    __slots__ = ("__weakref__", "_ctx", "_msg_id", "_target", "_to_self", "_waits_on")
 
-    def __init__(self, ctx: PeerContext, msg_id: int, target: str, to_self: bool) -> None:
+    def __init__(
+        self, ctx: PeerContext, msg_id: int, target: str, to_self: bool, waits_on: int = 0
+    ) -> None:
         self._ctx = ctx
         self._msg_id = msg_id
         self._target = target
         self._to_self = to_self  # an ask of this actor itself (see refuse_self_wait)
+        self._waits_on = waits_on  # the asked actor's PARKED flag code (see waiting.py)
 
     def result(self, timeout: float | None = None) -> R:
         """Block this actor until the reply arrives; ``TimeoutError`` after ``timeout`` s."""
         if self._to_self:
             self._ctx.refuse_self_wait(self._msg_id, "in a handler with .result()")
-        envelope = self._ctx.wait_blocking(self._msg_id, timeout)
+        envelope = self._ctx.wait_blocking(self._msg_id, timeout, self._waits_on)
         value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
         return value
 
     def __await__(self) -> Generator[Any, None, R]:
-        if self._to_self and self._ctx.worker.max_concurrency <= 1:
+        alone = self._ctx.worker.max_concurrency <= 1  # it handles nothing else meanwhile
+        if self._to_self and alone:
             self._ctx.refuse_self_wait(self._msg_id, "with max_concurrency=1")
-        envelope = yield from self._ctx.wait_async(self._msg_id).__await__()
+        waits_on = self._waits_on if alone else 0
+        envelope = yield from self._ctx.wait_async(self._msg_id, waits_on).__await__()
         value: R = P.raise_reply(envelope, self._target, self._ctx.decode)
         return value
 
@@ -147,7 +151,8 @@ class PeerRef(Generic[A]):
         if kind != P.ASK:
             return _SENT
         ctx.outstanding.add(msg_id)
-        return PendingReply(ctx, msg_id, self.name, self.address[:2] == ctx.own_id)
+        to_self = self.address[:2] == ctx.own_id
+        return PendingReply(ctx, msg_id, self.name, to_self, self.address[6])
 
     def queued(self) -> int:
         """Messages waiting in its mailbox, plus 1 while it handles one: what a
@@ -175,7 +180,7 @@ class PeerRef(Generic[A]):
         return f"<PeerRef {self.name!r} actor_id={self.address[1]}>"
 
 
-class PeerContext:
+class PeerContext(ReplyWaiting):
     """The worker's side of actor-to-actor messaging: its reply queue and waiters."""
 
     def __init__(self, worker: Server) -> None:
@@ -195,15 +200,23 @@ class PeerContext:
         self.arrived: dict[int, tuple[Any, ...]] = {}
         self.waiters: dict[int, Any] = {}
         self.own_id = (worker.system_id, worker.actor_id)
+        # For the refusal of cycles of synchronous waits (see waiting.py).
+        self.own_code = S.flag_code(worker.slot_fd, worker.base + S.PARKED)
+        self.waits_field = worker.base + S.WAITING_ON
 
     def flag_set(self, code: int) -> bool:
         """Whether the shared flag named by ``code`` (see ``_slots.flag_code``) is set."""
+        return bool(self.field(code))
+
+    def field(self, code: int) -> int:
+        """The shared field named by ``code`` (see ``_slots.flag_code``)."""
         fd = code >> 16
         mapped = self.maps.get(fd)
         if mapped is None:
             area, view, _ = S.slot_fields(fd, 0)
             mapped = self.maps[fd] = (area, view)
-        return bool(mapped[1][code & 0xFFFF])
+        value: int = mapped[1][code & 0xFFFF]
+        return value
 
     def decode(self, data: Any) -> Any:
         return self.worker.codec.decode(data)  # type: ignore[union-attr]
@@ -260,103 +273,6 @@ class PeerContext:
     def on_reply_readable(self) -> None:
         os.eventfd_read(self.reply_fd)
         self.drain()
-
-    def refuse_self_wait(self, msg_id: int, how: str) -> None:
-        """Raise rather than wait for an answer from this actor to itself that cannot come:
-        it would be handled after the handler that waits for it (as a thread's join())."""
-        self.drain()
-        if msg_id not in self.arrived:
-            raise RuntimeError(
-                f"actor {self.worker.name!r} waits for its own answer {how}: the ask is "
-                "handled only after this handler returns, so the wait would never end. "
-                "Call the method directly, send it with tell, or await it in an async "
-                "handler of an actor spawned with max_concurrency > 1"
-            )
-
-    def take(self, msg_id: int) -> tuple[Any, ...] | None:
-        envelope = self.arrived.pop(msg_id, None)
-        if envelope is not None:
-            self.outstanding.discard(msg_id)
-        return envelope
-
-    def wait_blocking(self, msg_id: int, timeout: float | None) -> tuple[Any, ...]:
-        envelope = self.take(msg_id)  # it may have come in with an earlier reply
-        if envelope is not None:
-            return envelope
-        deadline = None if timeout is None else time.monotonic() + timeout
-        count, get, qid, perf = backend.count, backend.get, self.reply_q, time.perf_counter
-        spin_until = perf() + 50e-6
-        while True:
-            if count(qid):
-                envelope = get(qid)  # type: ignore[assignment]
-                if envelope is not backend.UNBOUND and envelope[1] == msg_id:  # type: ignore[index]
-                    self.outstanding.discard(msg_id)
-                    return envelope  # type: ignore[return-value]
-                self.route(envelope)  # someone else's reply
-                continue
-            if perf() < spin_until:
-                os.sched_yield()  # spinners sharing a CPU must let each other run
-                continue
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no reply within {timeout} s")
-            # Announce the wait, look once more, then sleep: a replier that put its reply
-            # before seeing the flag is caught by the second look.
-            fields, flag = self.fields, self.waiting_flag
-            before = fields[flag]
-            fields[flag] = 1
-            try:
-                if backend.count(self.reply_q):
-                    continue
-                ready, _, _ = select.select([self.reply_fd], [], [], remaining)
-                if ready:
-                    os.eventfd_read(self.reply_fd)
-            finally:
-                fields[flag] = before
-
-    async def wait_async(self, msg_id: int) -> tuple[Any, ...]:
-        envelope = self.take(msg_id)
-        if envelope is not None:
-            return envelope
-        loop = self.worker.loop
-        if loop is None:
-            raise RuntimeError("await an ask only in async handlers; use .result() in plain ones")
-        envelope = self.spin_for(msg_id, loop)
-        if envelope is not None:
-            return envelope
-        future = loop.create_future()
-        self.waiters[msg_id] = future
-        try:
-            result: tuple[Any, ...] = await future
-        finally:
-            self.waiters.pop(msg_id, None)
-            self.outstanding.discard(msg_id)
-        return result
-
-    def spin_for(self, msg_id: int, loop: Any) -> tuple[Any, ...] | None:
-        """Look for the reply for a few microseconds before parking on the loop.
-
-        A peer's answer usually comes back within tens of microseconds; waiting for it on
-        the loop costs two loop iterations and an eventfd wake-up. The spin happens only
-        while no other task of this actor is ready to run (``loop._ready`` empty), so it
-        never delays this actor's other handlers.
-        """
-        count, qid, perf = backend.count, self.reply_q, time.perf_counter
-        ready = getattr(loop, "_ready", ())
-        spin_until = perf() + 50e-6
-        while True:
-            if count(qid):
-                self.drain()
-                envelope = self.take(msg_id)
-                if envelope is not None:
-                    return envelope
-            if ready or perf() >= spin_until:
-                return None
-            os.sched_yield()  # spinners sharing a CPU must let each other run
-
-    def forget(self, msg_id: int) -> None:
-        self.outstanding.discard(msg_id)
-        self.arrived.pop(msg_id, None)
 
     def close(self) -> None:
         for area, view in self.maps.values():

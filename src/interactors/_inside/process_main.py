@@ -129,6 +129,7 @@ class ProcessPeers(PeerContext):
         self.channel = worker.channel
         self.host_address = address
         self.reply_to = tuple(reply_to)
+        self.own_code = 0  # (other actors' slots are the host's: no cycle checks here)
 
     def self_ref(self) -> PeerRef:
         system_id, actor_id, name, qid, fd, flag = self.host_address

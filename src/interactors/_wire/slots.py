@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 18
+FIELDS: Final = 19
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -47,6 +47,9 @@ PEER_SHIFT: Final = 20  # above any fd a queue item can name (_arena's _FD_BITS 
 # take (the queue is destroyed later, with what is in it), so the sender treats the actor
 # as stopped; not set, the host's take comes after the put and answers an ask.
 CLOSED: Final = 17
+# The PARKED flag code of the actor this one waits for, synchronously, to answer its ask
+# (0 when none): see _inside/waiting.py, which refuses a cycle of such waits.
+WAITING_ON: Final = 18
 
 # Values of INTERRUPT: why the host breaks the running handler.
 INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good
@@ -56,6 +59,11 @@ INTERRUPT_TERMINATE: Final = 2  # a supervisor ends the incarnation (a restart f
 def closed_code(parked_code: int) -> int:
     """The CLOSED flag of the slot whose PARKED flag ``parked_code`` names."""
     return parked_code - PARKED + CLOSED
+
+
+def waits_on_code(parked_code: int) -> int:
+    """The WAITING_ON field of the slot whose PARKED flag ``parked_code`` names."""
+    return parked_code - PARKED + WAITING_ON
 
 
 def flag_code(fd: int, field: int) -> int:
