@@ -193,6 +193,7 @@ class PeerContext(ReplyWaiting):
         # Where repliers put answers to this actor's asks (a process actor's are on the host).
         self.reply_to = (self.reply_q, self.reply_fd, self.flag)
         self.maps: dict[int, tuple[Any, memoryview]] = {}
+        self.views: dict[int, memoryview] = {}  # the same views, by chunk fd
         # A C iterator: next() is atomic for the actor's own threads (itertools.count
         # would be too, but that module costs every interpreter ~50 KiB of types).
         self.ids = iter(range(1, 1 << 62))
@@ -210,13 +211,16 @@ class PeerContext(ReplyWaiting):
 
     def field(self, code: int) -> int:
         """The shared field named by ``code`` (see ``_slots.flag_code``)."""
-        fd = code >> 16
-        mapped = self.maps.get(fd)
-        if mapped is None:
-            area, view, _ = S.slot_fields(fd, 0)
-            mapped = self.maps[fd] = (area, view)
-        value: int = mapped[1][code & 0xFFFF]
+        value: int = (self.views.get(code >> 16) or self.view(code))[code & 0xFFFF]
         return value
+
+    def view(self, code: int) -> memoryview:
+        """The fields of the chunk of slots that ``code`` names, mapped here once."""
+        fd = code >> 16
+        area, view, _ = S.slot_fields(fd, 0)
+        self.maps[fd] = (area, view)
+        self.views[fd] = view
+        return view
 
     def decode(self, data: Any) -> Any:
         return self.worker.codec.decode(data)  # type: ignore[union-attr]
@@ -236,9 +240,12 @@ class PeerContext(ReplyWaiting):
             backend.put_when_room(address[3], envelope, block)
         except Exception as exc:  # full, or its mailbox queue was freed: stopped for good
             raise undeliverable(address, full=backend.is_full(exc)) from None
-        if self.flag_set(S.closed_code(address[6])):  # gone meanwhile (see _wire/slots)
+        code = address[6]
+        view = self.views.get(code >> 16) or self.view(code)
+        parked = code & 0xFFFF
+        if view[parked + _CLOSED_FROM_PARKED]:  # gone meanwhile (see _wire/slots)
             raise undeliverable(address, full=False)
-        if self.flag_set(address[6]):
+        if view[parked]:
             try:
                 os.eventfd_write(address[4], 1)
             except OSError:  # its fd is closed: gone for good (and CLOSED was missed)
@@ -279,12 +286,16 @@ class PeerContext(ReplyWaiting):
             view.release()
             area.close()
         self.maps.clear()
+        self.views.clear()
         for waiter in self.waiters.values():
             if not waiter.done():
                 waiter.cancel()
         self.waiters.clear()
         self.arrived.clear()
         self.outstanding.clear()
+
+
+_CLOSED_FROM_PARKED = S.CLOSED - S.PARKED
 
 
 def undeliverable(address: P.Address, full: bool) -> Exception:
