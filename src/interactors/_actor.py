@@ -49,7 +49,8 @@ class Actor:
     function), since the actor's interpreter imports it.
 
     Available from ``on_start`` on: ``self.ref`` (this actor's own ref, to pass to others)
-    and ``self.name``.
+    and ``self.name``. From ``__init__`` on, inside the actor: :meth:`spawn` and
+    :meth:`spawn_pool` (actors and pools this actor owns) and :meth:`monitor`.
     """
 
     mailbox_size: ClassVar[int | None] = None
