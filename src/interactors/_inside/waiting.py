@@ -62,8 +62,8 @@ class ReplyWaiting:
         """Say that this actor now waits for the actor whose PARKED flag code is
         ``waits_on``; raise ``RuntimeError`` if that actor waits for this one, directly or
         through others (the caller clears WAITING_ON when its wait ends)."""
-        if not self.own_code:
-            return
+        if not self.own_code or _thread.get_ident() != self.worker.thread_id:
+            return  # (a thread of the actor's own that waits does not stop its handlers)
         self.fields[self.waits_field] = waits_on
         with self._fence:  # the store above before the reads below (see the module)
             pass
@@ -111,7 +111,7 @@ class ReplyWaiting:
         try:
             return self._wait_blocking(msg_id, timeout, waits_on)
         finally:
-            if waits_on:
+            if waits_on and _thread.get_ident() == self.worker.thread_id:
                 self.fields[self.waits_field] = 0
 
     def _wait_blocking(self, msg_id: int, timeout: float | None, waits_on: int) -> tuple[Any, ...]:
