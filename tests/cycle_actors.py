@@ -37,3 +37,40 @@ class AsyncNode(Node):
 
     async def hello_async(self) -> str:
         return f"hello from {self.name}"
+
+
+class Relay(interactors.Actor):
+    """Waits in a thread of its own, or relays an ask to the next actor and waits."""
+
+    def __init__(self) -> None:
+        self.results: list[str] = []
+
+    def relay(self, nxt: Any, last: Any) -> str:
+        answer: str = nxt.ask.relay_to(last).result(timeout=10)
+        return answer
+
+    def relay_to(self, last: Any) -> str:
+        answer: str = last.ask.hello().result(timeout=10)
+        return answer
+
+    def hello(self) -> str:
+        return f"hello from {self.name}"
+
+    def nap(self, seconds: float) -> None:
+        import time
+
+        time.sleep(seconds)
+
+    def wait_in_a_thread(self, first: Any, nxt: Any) -> None:
+        import threading
+
+        def wait() -> None:
+            self.results.append(first.ask.relay(nxt, self.ref).result(timeout=10))
+
+        self.thread = threading.Thread(target=wait)
+        self.thread.start()
+
+    def results_so_far(self) -> list[str]:
+        if self.results:
+            self.thread.join()
+        return self.results

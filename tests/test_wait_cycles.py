@@ -73,3 +73,18 @@ async def test_waits_that_are_no_cycle_are_never_refused() -> None:
                     tg.start_soon(a.ask.around, 2)
                     tg.start_soon(b.ask.around, 1)
             assert await a.ask.around(2) == c.name
+
+
+async def test_a_thread_of_an_actor_that_waits_does_not_count_as_the_actor_waiting() -> None:
+    from cycle_actors import Relay
+
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            a, c, b = [await system.spawn(Relay) for _ in range(3)]
+            # A's own thread waits for C, C for B, and B for A: A's handlers are free to
+            # answer B, so this is no cycle, and it ends.
+            await a.ask.wait_in_a_thread(c, b)
+            await a.tell.nap(0.3)  # busy: B's ask waits long enough to look for a cycle
+            while not (results := await a.ask.results_so_far()):  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            assert results == [f"hello from {a.name}"]
