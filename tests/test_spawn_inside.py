@@ -167,8 +167,13 @@ async def test_a_monitor_ends_with_the_actor_that_asked_for_it(
         async with interactors.ActorSystem() as system:
             watcher = await system.spawn(Watcher)
             other = await system.spawn(Worker, name="other")
-            await watcher.ask.watch(other)
+            for _ in range(20):
+                await watcher.ask.watch(other)
+            watching = system._spawned.watching
+            while len(watching.get(watcher.actor_id, ())) < 20:  # noqa: ASYNC110
+                await anyio.sleep(0.01)  # (each monitor waits in a task of the host's)
             await watcher.stop()
+            assert watcher.actor_id not in system._spawned.watching  # its waits are gone too
             await other.stop()  # nobody to tell: nothing fails, nothing is logged
             assert await other.wait_stopped() == "normal"
             assert system.actors() == []

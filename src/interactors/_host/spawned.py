@@ -59,6 +59,8 @@ class SpawnedActors:
         # starter's actor id -> what it started: actors by id, pools by id() of the pool
         self.children: dict[int, dict[int, ActorRef | ActorPool]] = {}
         self.starters: dict[int, int] = {}  # started actor's id -> its starter's id
+        # monitoring actor's id -> the cancel scopes of its monitors' waits
+        self.watching: dict[int, set[anyio.CancelScope]] = {}
 
     def request(self, starter: ActorCell, payload: tuple[Any, ...]) -> None:
         """A SPAWN_ACTOR notice from ``starter`` (on the loop's thread)."""
@@ -108,6 +110,8 @@ class SpawnedActors:
             self.children.get(starter, {}).pop(cell.actor_id, None)
         if cell.actor_id in self.children:
             self.system._schedule(self.stop_children, cell)
+        for scope in self.watching.pop(cell.actor_id, ()):
+            scope.cancel()  # its monitors end with it
 
     def monitor(self, watcher: ActorCell, payload: tuple[Any, ...]) -> None:
         """A MONITOR notice from ``watcher`` (on the loop's thread)."""
@@ -116,13 +120,21 @@ class SpawnedActors:
 
     async def _watch(self, watcher_id: int, address: P.Address, method: str) -> None:
         system = self.system
+        if system._refs.get(watcher_id) is None:
+            return  # gone already: a monitor ends with its actor
         target = None
         if address[0] == system.system_id:
             target = system._refs.get(address[1]) or system._gone.get(address[1])
-        reason = "noproc" if target is None else await target.wait_stopped()
+        with anyio.CancelScope() as scope:  # cancelled when the watcher is gone (forget)
+            scopes = self.watching.setdefault(watcher_id, set())
+            scopes.add(scope)
+            try:
+                reason = "noproc" if target is None else await target.wait_stopped()
+            finally:
+                scopes.discard(scope)
         watcher = system._refs.get(watcher_id)
-        if watcher is None:
-            return  # gone itself meanwhile: a monitor ends with its actor
+        if scope.cancelled_caught or watcher is None:
+            return
         with contextlib.suppress(InteractorsError):  # (stopped meanwhile, or full for good)
             await getattr(watcher.tell, method)(_Named(address), reason)
 
