@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import time
 
-from .._wire import envelope as P
-
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
     from typing import Any, Final
 
 
-PREFIX: Final = P.FAULT_PREFIX
+PREFIX: Final = "\x00fault:"
 
 
 class InjectedFault(Exception):

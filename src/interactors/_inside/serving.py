@@ -21,6 +21,7 @@ from .. import _backend as backend
 from .._exceptions import ActorInterrupted, EncodeError, HandlerTimeout, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
+from . import faults as _faults
 from .batches import BatchReader
 from .loading import error_payload
 from .log_shipping import before_park, on_levels
@@ -169,8 +170,8 @@ class Server(BatchReader):
     ) -> tuple[Any, tuple[Any, ...], dict[str, Any] | None]:
         method, fmt, payload = envelope[2], envelope[3], envelope[4]
         if method not in self.method_set:
-            if method.startswith(P.FAULT_PREFIX):
-                return self.fault(method.removeprefix(P.FAULT_PREFIX)), payload, None
+            if method.startswith(_faults.PREFIX):
+                return self.fault(method.removeprefix(_faults.PREFIX)), payload, None
             raise UnknownMethodError.of(f"{self.name!r} ({self.target})", method, self.methods)
         if fmt == P.PLAIN:
             return getattr(self.instance, method), payload, None
@@ -187,9 +188,7 @@ class Server(BatchReader):
                 self.fields[self.base + S.FAILING_STARTS] += times
 
             return fail_next_starts
-        from . import faults  # (only when a test injects one: not in every actor)
-
-        return faults.FAULTS[kind]
+        return _faults.FAULTS[kind]
 
     def begin(self, envelope: tuple[Any, ...]) -> None:
         fields, base = self.fields, self.base

@@ -24,6 +24,7 @@ from .._wire import codec as _codec
 from .._wire import envelope as P
 from .._wire import slots as S
 from .._wire.codec import codec_from_spec
+from . import faults as _faults
 from .loading import (
     error_payload,
     is_async,
@@ -75,9 +76,7 @@ class Worker(AsyncServer):
         failing = self.base + S.FAILING_STARTS
         if self.fields[failing]:
             self.fields[failing] -= 1
-            from .faults import InjectedFault  # (only then: not in every actor)
-
-            raise InjectedFault("injected start failure")
+            raise _faults.InjectedFault("injected start failure")
         fmt, payload = self.init_payload
         if fmt == P.PLAIN:
             args, kwargs = payload, None

@@ -61,10 +61,6 @@ STOP_ACTOR: Final = 24  # an actor asks the host to stop an actor (``PeerRef.sto
 SPAWN_ACTOR: Final = 25  # an actor asks the host to spawn an actor it owns (``Actor.spawn``)
 MONITOR: Final = 26  # an actor asks to be told when another stops for good (``Actor.monitor``)
 
-# A fault that interactors.testing injects travels as an ask of a method named with this
-# prefix (see _inside/faults.py, which the worker imports only when one comes).
-FAULT_PREFIX: Final = "\x00fault:"
-
 # Payload formats.
 PLAIN: Final = 0
 ENCODED: Final = 1
