@@ -31,11 +31,11 @@ from .._exceptions import InteractorsError
 from .._inside.loading import error_payload
 from .._supervision.ref import ActorPool, leave_parent
 from .._wire import envelope as P
-from .messaging import answer_peer
+from .messaging import STARTING, answer_peer
+from .ref import ActorRef
 
 if TYPE_CHECKING:
     from .cell import ActorCell
-    from .ref import ActorRef
     from .system import ActorSystem
 
 __all__ = ("SpawnedActors",)
@@ -116,15 +116,15 @@ class SpawnedActors:
     def monitor(self, watcher: ActorCell, payload: tuple[Any, ...]) -> None:
         """A MONITOR notice from ``watcher`` (on the loop's thread)."""
         address, method = payload
-        self.system._schedule(self._watch, watcher.actor_id, tuple(address), method)
+        self.system._schedule(self._watch, watcher, tuple(address), method)
 
-    async def _watch(self, watcher_id: int, address: P.Address, method: str) -> None:
-        system = self.system
-        if system._refs.get(watcher_id) is None:
-            return  # gone already: a monitor ends with its actor
-        target = None
+    async def _watch(self, watcher: ActorCell, address: P.Address, method: str) -> None:
+        system, watcher_id = self.system, watcher.actor_id
+        if system._cells.get(watcher_id) is not watcher:
+            return  # gone already: a monitor ends with its actor (one still starting counts)
+        target: ActorCell | ActorRef | None = None  # (a cell: one still starting counts)
         if address[0] == system.system_id:
-            target = system._refs.get(address[1]) or system._gone.get(address[1])
+            target = system._cells.get(address[1]) or system._gone.get(address[1])
         with anyio.CancelScope() as scope:  # cancelled when the watcher is gone (forget)
             scopes = self.watching.setdefault(watcher_id, set())
             scopes.add(scope)
@@ -132,11 +132,15 @@ class SpawnedActors:
                 reason = "noproc" if target is None else await target.wait_stopped()
             finally:
                 scopes.discard(scope)
-        watcher = system._refs.get(watcher_id)
-        if scope.cancelled_caught or watcher is None:
+        # One that asked from __init__ or on_start is told once it takes messages.
+        starting = watcher.state == STARTING
+        while starting and system._cells.get(watcher_id) is watcher:
+            await anyio.sleep(0.005)
+            starting = watcher.state == STARTING
+        if scope.cancelled_caught or system._cells.get(watcher_id) is not watcher:
             return
         with contextlib.suppress(InteractorsError):  # (stopped meanwhile, or full for good)
-            await getattr(watcher.tell, method)(_Named(address), reason)
+            await getattr(ActorRef(watcher).tell, method)(_Named(address), reason)
 
 
 async def _stop(started: ActorRef | ActorPool) -> None:
