@@ -255,7 +255,7 @@ class Mailbox:
         tells in batches are dropped, as a dead actor's tells are."""
         items = []
         self.batch.clear()
-        self.fields[self.parked - S.PARKED + S.CLOSED] = 1  # later puts fail (see slots)
+        self.fields[S.closed_code(self.parked)] = 1  # later puts fail (see slots)
         while backend.count(self.qid):
             item = backend.get(self.qid)
             if type(item) is tuple and item[0] == backend.BATCHED:

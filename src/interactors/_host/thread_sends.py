@@ -94,7 +94,7 @@ class ThreadSends:
             backend.put_when_room(mailbox.qid, envelope, wait)
         except Exception as exc:  # full (not waiting), or freed: stopped for good
             raise (mailbox._full() if backend.is_full(exc) else cell._refuse()) from None
-        if mailbox.fields[mailbox.parked - S.PARKED + S.CLOSED]:  # gone meanwhile (slots)
+        if mailbox.fields[S.closed_code(mailbox.parked)]:  # gone meanwhile (see slots)
             raise cell._refuse()
         if mailbox.fields[mailbox.parked]:
             os.eventfd_write(mailbox.fd, 1)

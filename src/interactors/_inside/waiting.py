@@ -45,7 +45,6 @@ class ReplyWaiting:
         reply_q: int
         reply_fd: int
         waiting_flag: int
-        maps: dict[int, tuple[Any, memoryview]]
         outstanding: set[int]
         arrived: dict[int, tuple[Any, ...]]
         waiters: dict[int, Any]

@@ -57,7 +57,8 @@ INTERRUPT_TERMINATE: Final = 2  # a supervisor ends the incarnation (a restart f
 
 
 def closed_code(parked_code: int) -> int:
-    """The CLOSED flag of the slot whose PARKED flag ``parked_code`` names."""
+    """The CLOSED flag of the slot whose PARKED flag ``parked_code`` names (a flag code,
+    or a field index in a view of the slots: the same offset)."""
     return parked_code - PARKED + CLOSED
 
 
