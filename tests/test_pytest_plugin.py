@@ -193,6 +193,38 @@ def test_a_root_giving_up_in_the_fixtures_system_fails_the_test(tmp_path: Path) 
     assert "CancelledError" not in result.stdout + result.stderr
 
 
+def test_a_timeout_while_an_actor_works_fails_the_test_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    # pytest-timeout's own stack dump (sys._current_frames) aborts or segfaults the process
+    # on CPython 3.13 while an actor's interpreter runs: the whole run was lost, with
+    # "Fatal Python error" and no report. The plugin dumps the host's stacks instead.
+    (tmp_path / "test_slow.py").write_text(
+        "import time\n"
+        "import pytest\n"
+        "import interactors\n"
+        "from actors import Sleeper\n\n"
+        "@pytest.mark.timeout(2)\n"
+        "def test_times_out_while_an_actor_works():\n"
+        "    with interactors.BlockingActorSystem() as system:\n"
+        "        sleeper = system.spawn(Sleeper)\n"
+        "        sleeper.tell.sleep(1.5)\n"
+        "        time.sleep(30)\n\n"
+        "def test_after_it():\n"
+        "    pass\n"
+    )
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+    )
+    result = run_pytest(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert outcomes(result) == {"failed": 1, "passed": 1}, result.stdout + result.stderr
+    assert "Failed: Timeout" in result.stdout
+    assert "Stacks of the host's threads (from faulthandler)" in result.stdout
+    assert "in test_times_out_while_an_actor_works" in result.stdout
+    assert "Fatal Python error" not in result.stdout + result.stderr
+
+
 def test_an_unrelated_suite_runs_as_before(tmp_path: Path) -> None:
     (tmp_path / "test_plain.py").write_text("def test_nothing_to_do_with_actors():\n    pass\n")
     result = run_pytest(tmp_path, "-W", "error", "-p", "no:anyio")

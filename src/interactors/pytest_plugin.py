@@ -10,7 +10,12 @@ installed (``-p no:interactors`` turns it off). It adds:
 - a leak check, off unless a test is marked ``@pytest.mark.interactors_leak_check`` or the
   ini option ``interactors_leak_check = true`` is set: a test that leaves an actor's
   interpreter, a thread or a file descriptor behind fails. ``@pytest.mark.interactors_allow_leaks``
-  exempts one test.
+  exempts one test;
+- a safe stack dump for pytest-timeout: when a test times out, pytest-timeout prints every
+  thread's stack with ``sys._current_frames()``, which on CPython 3.13 also walks the actors'
+  interpreters and aborts the process (``free(): invalid pointer``). With this plugin loaded,
+  the dump comes from :mod:`faulthandler` instead and shows the host's threads; the test
+  then fails as a timeout, and the run goes on.
 
 Loaded by every pytest run in such an environment, this module imports only pytest and the
 stdlib at import time (the package's own import is stdlib-only); the host side (anyio and
@@ -19,8 +24,10 @@ the system) is imported when a fixture first runs.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -59,6 +66,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ALLOW_LEAKS}: skip the interactors leak check for this test"
     )
+    timeout_plugin = sys.modules.get("pytest_timeout")
+    if timeout_plugin is not None and callable(getattr(timeout_plugin, "dump_stacks", None)):
+        setattr(timeout_plugin, "dump_stacks", dump_host_stacks)  # noqa: B010 (untyped module)
+
+
+def dump_host_stacks(terminal: Any) -> None:
+    """Write the stacks of this interpreter's threads to pytest's ``terminal`` writer.
+
+    ``sys._current_frames()`` cannot be used while actors run: on CPython 3.13 it builds
+    frame objects for the threads of every interpreter, with the wrong interpreter's
+    allocator, and the process aborts a moment later. :mod:`faulthandler` reads only the
+    current interpreter's threads, from C."""
+    with tempfile.TemporaryFile("w+") as dump:
+        faulthandler.dump_traceback(dump, all_threads=True)
+        dump.seek(0)
+        stacks = dump.read()
+    terminal.sep("~", title="Stacks of the host's threads (from faulthandler)")
+    terminal.write(stacks)
 
 
 # -- fixtures ------------------------------------------------------------------------------
