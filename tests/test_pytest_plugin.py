@@ -211,17 +211,29 @@ def test_a_timeout_while_an_actor_works_fails_the_test_and_the_run_goes_on(
         "        sleeper.tell.sleep(1.5)\n"
         "        time.sleep(30)\n\n"
         "def test_after_it():\n"
-        "    pass\n"
+        "    pass\n\n"
+        "@pytest.fixture(params=['asyncio', 'trio'])\n"
+        "def anyio_backend(request):\n"
+        "    return request.param\n\n"
+        "@pytest.mark.anyio\n"
+        "@pytest.mark.timeout(2)\n"
+        "async def test_times_out_in_an_ask(actor_system, anyio_backend):\n"
+        "    sleeper = await actor_system.spawn(Sleeper)\n"
+        "    await sleeper.ask.sleep(3)\n"
     )
     (tmp_path / "conftest.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
     )
     result = run_pytest(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert outcomes(result) == {"failed": 1, "passed": 1}, result.stdout + result.stderr
+    assert outcomes(result) == {"failed": 3, "passed": 1}, result.stdout + result.stderr
     assert "Failed: Timeout" in result.stdout
     assert "Stacks of the host's threads (from faulthandler)" in result.stdout
     assert "in test_times_out_while_an_actor_works" in result.stdout
+    # An async test's thread stack shows only the loop polling; its tasks say where they
+    # wait: here, in the ask (on each backend).
+    assert result.stdout.count("Where the event loop's tasks wait") == 2, result.stdout
+    assert result.stdout.count(", in test_times_out_in_an_ask") == 2, result.stdout
     assert "Fatal Python error" not in result.stdout + result.stderr
 
 

@@ -24,6 +24,7 @@ the system) is imported when a fixture first runs.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import sys
@@ -84,6 +85,46 @@ def dump_host_stacks(terminal: Any) -> None:
         stacks = dump.read()
     terminal.sep("~", title="Stacks of the host's threads (from faulthandler)")
     terminal.write(stacks)
+    if tasks := _event_loop_tasks():
+        terminal.sep("~", title="Where the event loop's tasks wait")
+        terminal.write(tasks)
+
+
+def _event_loop_tasks() -> str:
+    """Each task of the running asyncio loop or trio run and the frames it awaits in: the
+    thread stacks show only the loop polling. (pytest-timeout's signal fires in the main
+    thread, inside the run; anything else finds no loop and gets "".)"""
+    lines: list[str] = []
+    trio = sys.modules.get("trio")
+    root = None
+    if trio is not None:
+        with contextlib.suppress(RuntimeError):
+            root = trio.lowlevel.current_root_task()
+    todo = [root] if root is not None else []
+    while todo:
+        task = todo.pop()
+        lines.append(f"task {task.name}:")
+        lines.extend(_frame_line(frame, line) for frame, line in task.iter_await_frames())
+        todo.extend(child for nursery in task.child_nurseries for child in nursery.child_tasks)
+    asyncio = sys.modules.get("asyncio")
+    running: Any = ()
+    if asyncio is not None:
+        with contextlib.suppress(RuntimeError):
+            running = asyncio.all_tasks(asyncio.get_running_loop())
+    for task in running:
+        lines.append(f"task {task.get_name()}:")
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                break
+            lines.append(_frame_line(frame, frame.f_lineno))
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _frame_line(frame: Any, line: int) -> str:
+    return f'  File "{frame.f_code.co_filename}", line {line}, in {frame.f_code.co_name}'
 
 
 # -- fixtures ------------------------------------------------------------------------------
