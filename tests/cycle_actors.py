@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from typing import Any
 
 import interactors
@@ -24,6 +27,32 @@ class Node(interactors.Actor):
 
     def hello(self) -> str:
         return f"hello from {self.name}"
+
+    def pause(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def hello_from_next(self) -> str:
+        answer: str = self.next.ask.hello().result(timeout=10)
+        return answer
+
+
+class SlowToWake(Node):
+    """Asks the next actor while a thread of its own holds its GIL for 0.2 s at a time:
+    once answered, this actor's thread takes that long to wake and read the answer."""
+
+    def hello_from_next_while_hogged(self, seconds: float) -> str:
+        until = time.monotonic() + seconds
+
+        def hog() -> None:
+            while time.monotonic() < until:
+                pass
+
+        sys.setswitchinterval(0.2)  # (this interpreter's GIL only)
+        threading.Thread(target=hog, name="hog").start()
+        try:
+            return self.hello_from_next()
+        finally:
+            sys.setswitchinterval(0.005)
 
 
 class AsyncNode(Node):

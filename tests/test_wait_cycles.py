@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import interactors
-from cycle_actors import AsyncNode, Node
+from cycle_actors import AsyncNode, Node, SlowToWake
 
 pytestmark = pytest.mark.anyio
 
@@ -39,6 +39,23 @@ async def test_a_cycle_of_synchronous_asks_raises_at_once(size: int) -> None:
             assert [await node.ask.hello() for node in nodes] == [
                 f"hello from {node.name}" for node in nodes
             ]
+
+
+async def test_an_answered_asker_that_wakes_late_is_no_cycle() -> None:
+    # B waits for A's answer. A answers, then asks B before B's thread has woken up to read
+    # the answer (a thread of B's own holds B's GIL). B no longer waits for A: no cycle.
+    # (A saw B's WAITING_ON still naming it, and refused.)
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            a, b = await _ring(system, Node, SlowToWake)
+            await a.tell.pause(0.5)  # A's mailbox holds B's ask, then the host's
+            while a.statistics().mailbox_depth:  # noqa: ASYNC110 (A pauses)
+                await anyio.sleep(0.005)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(b.ask.hello_from_next_while_hogged, 1.5)
+                while a.statistics().mailbox_depth < 1:  # noqa: ASYNC110 (B's ask is in)
+                    await anyio.sleep(0.005)
+                assert await a.ask.hello_from_next() == f"hello from {b.name}"
 
 
 async def test_an_async_handler_alone_in_its_actor_closes_a_cycle_too() -> None:

@@ -122,13 +122,15 @@ class Server(BatchReader):
         logs = self.logs
         if logs is not None and logs.buffer and request[5] == self.host_q:
             logs.flush()
+        flag = request[7]
+        if flag >= 0:
+            self.peers.answering(flag, request[1])  # (its wait ends here: see waiting.py)
         try:
             _put(request[5], envelope)
         except Exception:
             # The asker's reply queue is gone (an actor that stopped meanwhile): nobody
             # is left to answer, and the actor itself must carry on.
             return
-        flag = request[7]
         if flag < 0 or self.peers.flag_set(flag):
             _wake(request[6], 1)
 

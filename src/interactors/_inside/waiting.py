@@ -11,8 +11,11 @@ other actors, waits for A's. Before it sleeps, an actor writes whom it waits for
 (WAITING_ON in its slot of shared counters: that actor's PARKED flag code) and follows
 the chain of WAITING_ON fields from there; finding itself, it raises. Both sides store,
 then read (a lock in between orders them), so of two actors closing a cycle at the same
-time at least one sees the other. Only actors in interpreters take part: a process
-actor's slot is not readable from here, and its chain ends there.
+time at least one sees the other. An actor that answers writes the ask's id in its
+asker's slot first (ANSWERED, :meth:`ReplyWaiting.answering`): an asker whose WAITING_MSG
+was answered is no link of a cycle, though it may wake (and clear WAITING_ON) only later.
+Only actors in interpreters take part: a process actor's slot is not readable from here,
+and its chain ends there.
 
 Stdlib only: imported inside actors' interpreters.
 """
@@ -52,19 +55,25 @@ class ReplyWaiting:
         def drain(self) -> None: ...
         def route(self, envelope: Any) -> None: ...
         def field(self, code: int) -> int: ...
+        def view(self, code: int) -> memoryview: ...
+
+        views: dict[int, memoryview]
 
     own_code = 0  # this actor's PARKED flag code (0: it takes no part in cycle checks)
     waits_field = 0  # the index of its WAITING_ON field
     _fence = _thread.allocate_lock()
 
-    def wait_for(self, waits_on: int) -> None:
-        """Say that this actor now waits for the actor whose PARKED flag code is
-        ``waits_on``; raise ``RuntimeError`` if that actor waits for this one, directly or
-        through others (the caller clears WAITING_ON when its wait ends)."""
+    def wait_for(self, waits_on: int, msg_id: int) -> None:
+        """Say that this actor now waits for the answer to its ask ``msg_id`` from the
+        actor whose PARKED flag code is ``waits_on``; raise ``RuntimeError`` if that actor
+        waits for this one, directly or through others (the caller clears WAITING_ON when
+        its wait ends)."""
         if not self.own_code or _thread.get_ident() != self.worker.thread_id:
             return  # (a thread of the actor's own that waits does not stop its handlers)
-        self.fields[self.waits_field] = waits_on
-        with self._fence:  # the store above before the reads below (see the module)
+        fields, waits_field = self.fields, self.waits_field
+        fields[waits_field + 1] = msg_id  # (WAITING_MSG, then WAITING_ON: see _wire/slots)
+        fields[waits_field] = waits_on
+        with self._fence:  # the stores above before the reads below (see the module)
             pass
         code, chain = waits_on, 1
         while code and chain <= _CHAIN_MAX:
@@ -77,8 +86,20 @@ class ReplyWaiting:
                     "message while it waits. Send one side with tell, or make them async "
                     "handlers of actors spawned with max_concurrency > 1"
                 )
-            code = self.field(S.waits_on_code(code))
+            waits = S.waits_on_code(code)  # that actor's WAITING_ON, WAITING_MSG, ANSWERED
+            code = self.field(waits)
+            if code and self.field(waits + 1) == self.field(waits + 2):
+                break  # answered already: it is about to wake up
             chain += 1
+
+    def answering(self, reply_flag: int, msg_id: int) -> None:
+        """Before this actor puts its answer to an actor's ask ``msg_id`` (``reply_flag``:
+        the asker's REPLY_PARKED flag code), write ``msg_id`` in the asker's ANSWERED
+        field: the asker's wait is over, though it may wake up to read the answer only
+        later (or even say that it waits only then). An ask from this actor to the asker
+        meanwhile is no cycle."""
+        code = S.answered_code(reply_flag)
+        (self.views.get(code >> 16) or self.view(code))[code & 0xFFFF] = msg_id
 
     def refuse_self_wait(self, msg_id: int, how: str) -> None:
         """Raise rather than wait for an answer from this actor to itself that cannot come:
@@ -132,7 +153,7 @@ class ReplyWaiting:
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(f"no reply within {timeout} s")
             if waits_on and not self.fields[self.waits_field]:
-                self.wait_for(waits_on)  # (once: before the first sleep)
+                self.wait_for(waits_on, msg_id)  # (once: before the first sleep)
             # Announce the wait, look once more, then sleep: a replier that put its reply
             # before seeing the flag is caught by the second look.
             fields, flag = self.fields, self.waiting_flag
@@ -164,7 +185,7 @@ class ReplyWaiting:
         self.waiters[msg_id] = future
         try:
             if waits_on:
-                self.wait_for(waits_on)
+                self.wait_for(waits_on, msg_id)
             result: tuple[Any, ...] = await future
         finally:
             self.waiters.pop(msg_id, None)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-FIELDS: Final = 19
+FIELDS: Final = 21
 HANDLED: Final = 0
 ERRORS: Final = 1
 CURRENT_SEQ: Final = 2  # sequence number of the message being handled, 0 when idle
@@ -50,6 +50,11 @@ CLOSED: Final = 17
 # The PARKED flag code of the actor this one waits for, synchronously, to answer its ask
 # (0 when none): see _inside/waiting.py, which refuses a cycle of such waits.
 WAITING_ON: Final = 18
+# The id of the ask it waits for then, and the id of the last answer another actor put for
+# it (written by that actor before the put): equal, its wait is over, though it may wake
+# only later, so it is no link of a cycle.
+WAITING_MSG: Final = 19
+ANSWERED: Final = 20
 
 # Values of INTERRUPT: why the host breaks the running handler.
 INTERRUPT_STOP: Final = 1  # ref.stop() / shutdown: the actor leaves for good
@@ -63,8 +68,15 @@ def closed_code(parked_code: int) -> int:
 
 
 def waits_on_code(parked_code: int) -> int:
-    """The WAITING_ON field of the slot whose PARKED flag ``parked_code`` names."""
+    """The WAITING_ON field of the slot whose PARKED flag ``parked_code`` names (the
+    WAITING_MSG and ANSWERED fields follow it)."""
     return parked_code - PARKED + WAITING_ON
+
+
+def answered_code(reply_parked_code: int) -> int:
+    """The ANSWERED field of the slot whose REPLY_PARKED flag ``reply_parked_code`` names
+    (the flag an actor's asks carry, for its answer's wake-up)."""
+    return reply_parked_code - REPLY_PARKED + ANSWERED
 
 
 def flag_code(fd: int, field: int) -> int:
