@@ -13,7 +13,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from interactors._backend._common import close_leaked_init_files, open_fds
+from interactors._backend._lifecycle import close_leaked_init_files, open_fds
 
 _PACKAGE = Path(encodings.__file__).parent
 

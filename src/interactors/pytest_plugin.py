@@ -215,7 +215,7 @@ def _threads() -> set[threading.Thread]:
 def _open_fds() -> set[int]:
     """Open fds, without the listing's own (which a leaked fd would then reuse unseen).
     (Imported here: the backend is loaded only where the leak check runs.)"""
-    from ._backend._common import open_fds
+    from ._backend._lifecycle import open_fds
 
     return {int(name) for name in open_fds()}
 

@@ -5,7 +5,9 @@ the small interface below, by plain integer ids. The implementation is chosen by
 detection: ``concurrent.interpreters`` (the public API of Python 3.14+) when it exists,
 else the private ``_interpreters`` / ``_interpqueues`` modules of Python 3.13.
 
-Stdlib only: this package is imported inside actors' interpreters.
+Stdlib only: this package is imported inside actors' interpreters, where only the
+functions that send and receive exist (the others, which create and destroy interpreters
+and queues, are the host's: they are defined in the main interpreter of a process).
 
 Interface (module-level functions of the selected implementation)::
 
@@ -39,16 +41,23 @@ host destroys an interpreter once ``unread_from`` says its messages have been re
 
 from __future__ import annotations
 
+import _interpreters
+import sys
 import time
 
-from ._common import BATCHED, UNBOUND, RunFailure
+from ._common import BATCHED, UNBOUND
 
-try:
-    import concurrent.interpreters  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-except ImportError:
+# concurrent.interpreters is the public API from Python 3.14 (PEP 734). Its presence is
+# told by the version, not by trying to import it: the failed import would leave the
+# ``concurrent`` package and a path-finder cache in every actor's interpreter (13 KiB each).
+if sys.version_info >= (3, 14):  # pragma: no cover - exercised only on Python 3.14+
+    from . import _v314 as _host_half
+    from . import _v314 as _implementation
+else:
     from . import _v313 as _implementation
-else:  # pragma: no cover - exercised only on Python 3.14+
-    from . import _v314 as _implementation  # type: ignore[no-redef]
+
+    if _interpreters.get_current()[0] == 0:  # the host (a process actor's too)
+        from . import _v313_host as _host_half
 
 NAME = _implementation.NAME
 BATCHES = _implementation.BATCHES
@@ -57,17 +66,23 @@ free_batch = _implementation.free_batch
 put_batch = _implementation.put_batch
 forget_lent = _implementation.forget_lent
 count = _implementation.count
-create_queue = _implementation.create_queue
 current_interpreter_id = _implementation.current_interpreter_id
-destroy_interpreter = _implementation.destroy_interpreter
-destroy_queue = _implementation.destroy_queue
 get = _implementation.get
-interpreter_ids = _implementation.interpreter_ids
-new_interpreter = _implementation.new_interpreter
 put = _implementation.put
 put_plain = _implementation.put_plain
-run = _implementation.run
-unread_from = _implementation.unread_from
+
+# The host's half: creating and destroying interpreters and queues. An actor's
+# interpreter does not load it (what it would hold for nothing: about 10 KiB each).
+if _interpreters.get_current()[0] == 0:
+    from ._lifecycle import RunFailure
+
+    create_queue = _host_half.create_queue
+    destroy_interpreter = _host_half.destroy_interpreter
+    destroy_queue = _host_half.destroy_queue
+    interpreter_ids = _host_half.interpreter_ids
+    new_interpreter = _host_half.new_interpreter
+    run = _host_half.run
+    unread_from = _host_half.unread_from
 
 _FULL_BACKOFF_MAX = 0.01
 

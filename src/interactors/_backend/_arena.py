@@ -9,7 +9,7 @@ destruction; and a memoryview released after its exporter is destroyed crashes t
 process. An int needs no release at all, so every item here is an int:
 
 * small bodies (``marshal`` of the envelope) go into slots of the *sending* interpreter's
-  arena: a ``memfd`` mapping of ``_FLAGS`` busy bytes and as many 64-byte slots. The
+  arena: a ``memfd`` mapping of ``FLAGS`` busy bytes and as many 64-byte slots. The
   sender claims a run of free slots (first fit, so the touched memory stays small), writes
   and puts ``key << 30 | slot << 16 | length`` (below 2**63, as queues require); the
   receiver maps the arena on first sight (``key`` names its fd and, to tell a reused fd,
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 SLOT: Final = 64
-_FLAGS: Final = 1 << 16  # slots per arena, one busy byte each (a multiple of the page size)
-_ARENA_BYTES: Final = _FLAGS + _FLAGS * SLOT
+FLAGS: Final = 1 << 16  # slots per arena, one busy byte each (a multiple of the page size)
+_ARENA_BYTES: Final = FLAGS + FLAGS * SLOT
 LARGE: Final = 64 * 1024  # bodies at least this large get a memfd of their own
 # Busy-byte patterns for runs of up to _KEPT slots (bodies under 4 KiB), made once; longer
 # runs make theirs (every length up to LARGE // SLOT would cost each interpreter ~1 MiB).
@@ -67,7 +67,7 @@ _own: list[tuple[int, mmap.mmap]] = []  # this interpreter's arenas, as (key, ma
 _maps: dict[int, tuple[mmap.mmap, memoryview]] = {}  # every arena seen, by key
 _IID: Final = int(_interpreters.get_current()[0])
 IN_MAIN: Final = _IID == 0  # (keeps its arenas to the end)
-# The memfds a sender makes are named after its interpreter: see unread_from.
+# The memfds a sender makes are named after its interpreter: see _v313_host.unread_from.
 _ARENA_NAME: Final = f"interactors-arena-{_IID}"
 _MESSAGE_NAME: Final = f"interactors-message-{_IID}"
 
@@ -141,7 +141,7 @@ def _claim(k: int) -> tuple[int, mmap.mmap, int]:
     _acquire()  # (not ``with``: its protocol costs twice the lock, on every message)
     try:
         for key, area in _own:
-            i = area.find(zeros, 0, _FLAGS)
+            i = area.find(zeros, 0, FLAGS)
             if i >= 0:
                 area[i : i + k] = ones
                 return key, area, i
@@ -160,7 +160,7 @@ def encode(obj: Any) -> int:
     if n >= LARGE:
         return encode_large(obj)
     key, area, i = _claim((n + SLOT - 1) // SLOT or 1)
-    off = _FLAGS + i * SLOT
+    off = FLAGS + i * SLOT
     area[off : off + n] = data
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
 
@@ -179,7 +179,7 @@ def _write(data: bytes) -> int:
     n = len(data)
     k = (n + SLOT - 1) // SLOT or 1
     key, area, i = _claim(k)
-    off = _FLAGS + i * SLOT
+    off = FLAGS + i * SLOT
     area[off : off + n] = data
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
 
@@ -204,7 +204,7 @@ def decode(item: int, qid: int = -1, keep: bool = False) -> tuple[bool, Any]:
     area, view = entry
     i = item >> _LENGTH_BITS & _SLOT_MASK
     n = item & _LENGTH_MASK
-    off = _FLAGS + i * SLOT
+    off = FLAGS + i * SLOT
     obj = _loads(view[off : off + n])
     if keep:
         pass
@@ -358,38 +358,3 @@ def _fill(obj: Any, path: tuple[int, ...], values: dict[tuple[int, ...], Any]) -
 
 if IN_MAIN:
     _new_arena()  # now, not in the middle of the first message (the host keeps it)
-
-
-def unread_from(iids: Any) -> set[int]:
-    """Which of the interpreters ``iids`` sent a message that may still wait in a queue:
-    one of its arenas has a busy slot, or a message memfd it made is still open (its
-    receiver closes it on reading). Destroying such an interpreter would turn those
-    items into ``UNBOUND`` (CPython drops what a destroyed interpreter put), so the host
-    waits first. One pass over this process's fds; busy bytes are read with ``pread``."""
-    wanted = {str(iid): iid for iid in iids}
-    unread: set[int] = set()
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:  # no fd left to read the directory with: cannot tell yet
-        return set(wanted.values())
-    for name in names:
-        try:
-            target = os.readlink(f"/proc/self/fd/{name}")
-        except OSError:  # closed meanwhile
-            continue
-        if not target.startswith("/memfd:interactors-"):
-            continue
-        kind, _, rest = target[len("/memfd:interactors-") :].partition("-")
-        iid = wanted.get(rest.partition(" ")[0])
-        if iid is None or iid in unread:
-            continue
-        if kind == "message":
-            unread.add(iid)
-        elif kind == "arena":
-            try:
-                busy = os.pread(int(name), _FLAGS, 0)
-            except OSError:
-                continue
-            if busy.count(0) != _FLAGS:
-                unread.add(iid)
-    return unread

@@ -10,7 +10,8 @@ import _interpreters
 import concurrent.interpreters as interpreters  # type: ignore[import-not-found,unused-ignore]
 from typing import Any, Final
 
-from ._common import JOIN_THREADS, LIFECYCLE, THREADS_TIMEOUT, UNBOUND, RunFailure, failure_from
+from ._common import UNBOUND
+from ._lifecycle import JOIN_THREADS, LIFECYCLE, THREADS_TIMEOUT, RunFailure, failure_from
 
 BATCHES: Final = False  # put_batch makes batches (see _backend/__init__.py)
 NAME: Final = "cpython-concurrent.interpreters"

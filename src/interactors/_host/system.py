@@ -34,7 +34,6 @@ from .._supervision.spec import ChildSpec, Supervisor
 from .._supervision.tree import ChildNode, SupervisorNode, supervisor_node
 from .._wire.codec import codec_from_spec
 from .._wire.codec_protocol import Codec
-from .._wire.slots import SlotArea
 from .abandoned import AbandonedInterpreters
 from .cell import ActorCell
 from .deadlines import watch_deadlines
@@ -45,6 +44,7 @@ from .options import DEFAULT_SHUTDOWN, Isolation, check_count, check_isolation, 
 from .pool import InterpreterPool
 from .pump import ReplyPump
 from .ref import A, ActorRef, GoneRefs, systems, wrong_thread
+from .slot_area import SlotArea
 from .spawned import SpawnedActors
 from .spawning import spawn_cell
 from .statistics import SystemStatistics

@@ -28,6 +28,7 @@ from .._wire import envelope as P
 from .._wire import slots as S
 from .messaging import _SENDING
 from .ref import ref_wrapper
+from .slot_area import SlotArea
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,7 +46,7 @@ class ThreadSends:
     def __init__(self, wrap: Callable[[Any], Any]) -> None:
         self.qid = backend.create_queue(0)
         self.fd = os.eventfd(0, os.EFD_CLOEXEC)
-        self._slots = S.SlotArea()  # one flag: "the answers' thread sleeps, wake it"
+        self._slots = SlotArea()  # one flag: "the answers' thread sleeps, wake it"
         slot_fd, index = self._slots.allocate()
         self._fields = self._slots.view(slot_fd)
         self._sleeping = index * S.FIELDS + S.REPLY_PARKED

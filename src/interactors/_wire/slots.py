@@ -3,14 +3,13 @@
 An actor writes its counters (messages handled, errors, the message in flight and since
 when) into a slot of a ``memfd``-backed ``mmap``; the host reads them for statistics and
 for the hang watchdog without sending the actor a message. Slots are unsigned 64-bit
-fields. Stdlib only: imported inside actors' interpreters.
+fields. Stdlib only: imported inside actors' interpreters. The host hands slots out with
+``_host/slot_area.py``.
 """
 
 from __future__ import annotations
 
 import mmap
-import os
-import time
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -85,63 +84,10 @@ def flag_code(fd: int, field: int) -> int:
 
 
 SLOTS_PER_CHUNK: Final = 128
-RESTING_SECONDS: Final = 1.0  # a released slot is not handed out again before this
-_CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8
+CHUNK_BYTES: Final = SLOTS_PER_CHUNK * FIELDS * 8
 
 
 def slot_fields(fd: int, index: int) -> tuple[mmap.mmap, memoryview, int]:
     """Map chunk ``fd``; return the map, a u64 view and the first field index of the slot."""
-    area = mmap.mmap(fd, _CHUNK_BYTES)
+    area = mmap.mmap(fd, CHUNK_BYTES)
     return area, memoryview(area).cast("Q"), index * FIELDS
-
-
-class SlotArea:
-    """Host side: hands out slots, growing by chunks. Not thread-safe; used on the host loop."""
-
-    def __init__(self) -> None:
-        self._chunks: list[tuple[int, mmap.mmap, memoryview]] = []
-        self._free: list[tuple[int, int]] = []
-        # Released slots wait here before reuse: a sender that put on a gone actor's
-        # mailbox reads its flags just after (CLOSED, PARKED), and must not see a new
-        # actor's zeroed ones, nor wake a new actor's fd of the same number.
-        self._resting: list[tuple[float, int, int]] = []  # (when free again, fd, index)
-        self._next = 0
-
-    def allocate(self) -> tuple[int, int]:
-        """A free slot as ``(chunk_fd, index)``, zeroed."""
-        resting, now = self._resting, time.monotonic()
-        while resting and resting[0][0] <= now:
-            self._free.append(resting.pop(0)[1:])
-        if self._free:
-            fd, index = self._free.pop()
-        else:
-            chunk, index = divmod(self._next, SLOTS_PER_CHUNK)
-            if chunk == len(self._chunks):
-                fd = os.memfd_create("interactors-slots", os.MFD_CLOEXEC)
-                os.ftruncate(fd, _CHUNK_BYTES)
-                area = mmap.mmap(fd, _CHUNK_BYTES)
-                self._chunks.append((fd, area, memoryview(area).cast("Q")))
-            fd = self._chunks[chunk][0]
-            self._next += 1
-        view = self.view(fd)
-        base = index * FIELDS
-        for offset in range(FIELDS):
-            view[base + offset] = 0
-        return fd, index
-
-    def release(self, fd: int, index: int) -> None:
-        self._resting.append((time.monotonic() + RESTING_SECONDS, fd, index))
-
-    def view(self, fd: int) -> memoryview:
-        for chunk_fd, _area, view in self._chunks:
-            if chunk_fd == fd:
-                return view
-        raise KeyError(fd)
-
-    def close(self) -> None:
-        for fd, area, view in self._chunks:
-            view.release()
-            area.close()
-            os.close(fd)
-        self._chunks.clear()
-        self._free.clear()
