@@ -42,22 +42,39 @@ host destroys an interpreter once ``unread_from`` says its messages have been re
 from __future__ import annotations
 
 import _interpreters
+import os
 import sys
 import time
 
 from ._common import BATCHED, UNBOUND
 
-# concurrent.interpreters is the public API from Python 3.14 (PEP 734). Its presence is
-# told by the version, not by trying to import it: the failed import would leave the
-# ``concurrent`` package and a path-finder cache in every actor's interpreter (13 KiB each).
-if sys.version_info >= (3, 14):  # pragma: no cover - exercised only on Python 3.14+
-    from . import _v314 as _host_half
-    from . import _v314 as _implementation
-else:
+
+def _has_public_api() -> bool:
+    """Whether the stdlib has ``concurrent.interpreters`` (PEP 734, Python 3.14+). Looked
+    up as a file, not imported: the failed import on 3.13 would leave the ``concurrent``
+    package and a listing of the stdlib's directory in every actor's interpreter (13 KiB
+    each). Without a stdlib directory (a zipped stdlib), the import tells."""
+    stdlib = getattr(sys, "_stdlib_dir", None)
+    if stdlib:
+        found = os.path.join(stdlib, "concurrent", "interpreters")
+        return os.path.exists(found) or os.path.exists(found + ".py")
+    try:
+        import concurrent.interpreters  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True  # pragma: no cover - Python 3.14+
+
+
+IN_MAIN = _interpreters.get_current()[0] == 0  # the host (a process actor's too)
+
+if not _has_public_api():
     from . import _v313 as _implementation
 
-    if _interpreters.get_current()[0] == 0:  # the host (a process actor's too)
+    if IN_MAIN:
         from . import _v313_host as _host_half
+else:  # pragma: no cover - exercised only on Python 3.14+
+    from . import _v314 as _host_half  # type: ignore[no-redef]
+    from . import _v314 as _implementation  # type: ignore[no-redef]
 
 NAME = _implementation.NAME
 BATCHES = _implementation.BATCHES
@@ -73,7 +90,7 @@ put_plain = _implementation.put_plain
 
 # The host's half: creating and destroying interpreters and queues. An actor's
 # interpreter does not load it (what it would hold for nothing: about 10 KiB each).
-if _interpreters.get_current()[0] == 0:
+if IN_MAIN:
     from ._lifecycle import RunFailure
 
     create_queue = _host_half.create_queue
