@@ -3,6 +3,7 @@ the Prometheus exporter scraped over loopback."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -11,12 +12,16 @@ from pathlib import Path
 
 import anyio
 import httpx
+import msgspec
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import interactors
 from actors import Counter, Failing, Sleeper
 from interactors._host import control
+from interactors._host.snapshot import ProcessSnapshot
+from interactors._launcher.top import render
+from spawning_actors import Boss, Farm
 
 pytestmark = pytest.mark.anyio
 
@@ -100,6 +105,42 @@ async def test_control_socket_serves_snapshots(anyio_backend: str, runtime_dir: 
             "children": [{"name": "failing", "kind": "actor", "restart": "permanent"}],
         },
     ]
+
+
+async def test_snapshots_say_which_actor_started_an_actor_or_a_pool(anyio_backend: str) -> None:
+    with anyio.fail_after(60):
+        async with interactors.ActorSystem(control=True) as system:
+            boss = await system.spawn(Boss, name="boss")
+            await boss.ask.hire(7, name="hired")
+            await system.spawn(Farm, name="farm")
+            snapshot = await _snapshot()
+            top = render(msgspec.convert(snapshot, ProcessSnapshot), None, live=False)
+    [system_snapshot] = snapshot["systems"]  # type: ignore[misc]
+    rows = {row["name"]: row for row in system_snapshot["actors"]}
+    workers = sorted(name for name in rows if name.startswith("Worker"))
+    assert len(workers) == 2  # Boss's on_start's, besides "hired" and the pool's members
+    assert {name: rows[name]["started_by"] for name in [*workers, "hired"]} == dict.fromkeys(
+        [*workers, "hired"], "boss"
+    )
+    assert rows["boss"]["started_by"] is None
+    tops = {node["name"]: node for node in system_snapshot["tree"]}
+    by_name = {node["name"]: node for node in tops["root"]["children"]}
+    assert by_name["hired"]["started_by"] == "boss"
+    assert "started_by" not in by_name["boss"]  # (omitted when none)
+    assert tops["farm-pool"]["kind"] == "supervisor"  # a pool is a tree of its own
+    assert tops["farm-pool"]["started_by"] == "farm"
+    # interactors top and stats show it in the tree.
+    screen = _text(top)
+    assert "hired running [permanent, started by boss]" in screen
+    assert "farm-pool (one_for_one, started by farm)" in screen
+
+
+def _text(renderable: object) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 async def test_control_socket_answers_bad_requests(anyio_backend: str) -> None:

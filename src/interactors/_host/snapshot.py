@@ -55,6 +55,8 @@ class ActorRow(msgspec.Struct, kw_only=True):
     thread_id: int | None = None
     cpu_seconds: float | None = None
     """CPU time of the actor's thread so far (user + system), ``None`` when unknown."""
+    started_by: str | None = None
+    """The name of the actor that started it with ``self.spawn``, if one did."""
 
 
 class TreeNode(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -66,6 +68,8 @@ class TreeNode(msgspec.Struct, kw_only=True, omit_defaults=True):
     strategy: str | None = None
     restart: str | None = None
     failed: bool = False
+    started_by: str | None = None
+    """The actor that started this actor or pool with ``self.spawn`` / ``spawn_pool``."""
     children: list[TreeNode] = msgspec.field(default_factory=list)
 
 
@@ -94,6 +98,7 @@ class ProcessSnapshot(msgspec.Struct, kw_only=True):
 def system_snapshot(system: ActorSystem) -> SystemSnapshot:
     """The live statistics and supervision tree of ``system`` (call it on its event loop)."""
     stats = system.statistics()
+    started, pools = system._spawned.starter_names()
     actors = [
         ActorRow(
             name=a.name,
@@ -109,6 +114,7 @@ def system_snapshot(system: ActorSystem) -> SystemSnapshot:
             busy_seconds=a.busy_seconds,
             thread_id=a.thread_id,
             cpu_seconds=None if a.thread_id is None else thread_cpu_seconds(a.thread_id),
+            started_by=started.get(a.actor_id),
         )
         for a in stats.actors
     ]
@@ -118,7 +124,7 @@ def system_snapshot(system: ActorSystem) -> SystemSnapshot:
         system_id=system.system_id,
         backend=stats.backend,
         actors=actors,
-        tree=[_tree(node) for node in tops],
+        tree=[_tree(node, started, pools) for node in tops],
         events=stats.events,
         abandoned=list(stats.abandoned),
         interpreters_created=stats.interpreters_created,
@@ -126,16 +132,20 @@ def system_snapshot(system: ActorSystem) -> SystemSnapshot:
     )
 
 
-def _tree(node: ChildNode | SupervisorNode) -> TreeNode:
+def _tree(
+    node: ChildNode | SupervisorNode, started: dict[int, str], pools: dict[int, str]
+) -> TreeNode:
     if isinstance(node, ChildNode):
-        return TreeNode(name=node.name, kind="actor", restart=node.restart)
+        by = None if node.ref is None else started.get(node.ref.actor_id)
+        return TreeNode(name=node.name, kind="actor", restart=node.restart, started_by=by)
     return TreeNode(
         name=node.name,
         kind="supervisor",
         strategy=node.spec.strategy,
         restart=node.restart if node.parent is not None else None,
         failed=node.failed,
-        children=[_tree(child) for child in node.children],
+        started_by=pools.get(id(node)),
+        children=[_tree(child, started, pools) for child in node.children],
     )
 
 

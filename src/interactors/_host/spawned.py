@@ -102,6 +102,22 @@ class SpawnedActors:
                 self.starters.pop(key, None)
                 group.start_soon(_stop, started)
 
+    def starter_names(self) -> tuple[dict[int, str], dict[int, str]]:
+        """Who started what, by the starter's name: actors by actor id, and pools by the
+        ``id()`` of their supervisor node (for ``interactors top`` and ``stats``)."""
+        cells = self.system._cells
+        actors, pools = {}, {}
+        for starter_id, started in self.children.items():
+            starter = cells.get(starter_id)
+            if starter is None:
+                continue
+            for key, child in started.items():
+                if isinstance(child, ActorPool):
+                    pools[id(child._node)] = starter.name
+                else:
+                    actors[key] = starter.name
+        return actors, pools
+
     def forget(self, cell: ActorCell) -> None:
         """``cell``'s actor is gone for good: it leaves its starter's list, and the actors
         it started stop."""

@@ -259,15 +259,19 @@ def _tree(node: TreeNode, states: dict[str, ActorRow]) -> Tree:
     from rich.tree import Tree
 
     def label(node: TreeNode) -> Text:
+        by = f", started by {node.started_by}" if node.started_by else ""
         if node.kind == "supervisor":
             status = " gave up" if node.failed else ""
-            return Text.assemble((node.name, "bold"), f" ({node.strategy}){status}")
+            return Text.assemble((node.name, "bold"), f" ({node.strategy}{by}){status}")
         row = states.get(node.name)
         state = row.state if row is not None else "gone"
         count = 0 if row is None else row.restarts
         restarts = f", {count} restart{'' if count == 1 else 's'}" if count else ""
         return Text.assemble(
-            node.name, " ", (state, STATE_STYLES.get(state, "")), f" [{node.restart}{restarts}]"
+            node.name,
+            " ",
+            (state, STATE_STYLES.get(state, "")),
+            f" [{node.restart}{restarts}{by}]",
         )
 
     tree = Tree(label(node), guide_style="dim")
