@@ -99,7 +99,10 @@ class ReplyWaiting:
         later (or even say that it waits only then). An ask from this actor to the asker
         meanwhile is no cycle."""
         code = S.answered_code(reply_flag)
-        (self.views.get(code >> 16) or self.view(code))[code & 0xFFFF] = msg_id
+        try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
+            (self.views.get(code >> 16) or self.view(code))[code & 0xFFFF] = msg_id
+        except (OSError, ValueError):  # its chunk unmapped here and closed: the system closes
+            pass
 
     def refuse_self_wait(self, msg_id: int, how: str) -> None:
         """Raise rather than wait for an answer from this actor to itself that cannot come:
