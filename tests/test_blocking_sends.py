@@ -98,7 +98,10 @@ def test_a_cancelled_ask_drops_its_answer() -> None:
 def test_leaving_the_block_answers_every_ask() -> None:
     futures: list[Future[int]] = []
     started = time.monotonic()
-    with BlockingActorSystem(shutdown_timeout=0.3) as system:
+    # (The interruption lands in milliseconds when the machine is idle. The first one in
+    # an interpreter imports ctypes, with a spinning handler taking the GIL at every file
+    # read: with three test suites on 2 CPUs, it took longer than 0.3 s.)
+    with BlockingActorSystem(shutdown_timeout=3.0) as system:
         spin = system.spawn(Spin)
         futures += [spin.ask.burn(10**10), spin.ask.burn(1)]  # the first would take hours
         time.sleep(0.1)
