@@ -4,6 +4,7 @@ another actor) gets ActorCrashed. And stopping an actor whose mailbox is full st
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -12,7 +13,8 @@ import anyio
 import pytest
 
 import interactors
-from actors import Exiter
+from actors import Exiter, Failing
+from interactors import testing
 from worker_fault_actors import Concurrent, ConcurrentWithPlainExit, Napper, PeerAsker
 
 pytestmark = pytest.mark.anyio
@@ -184,3 +186,32 @@ async def test_an_actor_exiting_under_its_host_ask(isolation: str) -> None:
             ):
                 await exiter.ask.exit()
             assert await exiter.ask.ping() == "pong"
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one_by_one", "in_one_batch"])
+async def test_tells_left_to_an_actor_gone_for_good_are_reported(
+    batched: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Its asks are answered (ActorCrashed); its tells cannot be: they are counted, and a
+    # warning says how many, instead of vanishing. In one batch, the host's tells go as one
+    # item, which the actor was handling when it stopped.
+    caplog.set_level(logging.WARNING, logger="interactors")
+    with anyio.fail_after(20):
+        async with interactors.ActorSystem() as system:
+            failing = await system.spawn(Failing, on_error="stop", name="failing")
+            if batched:
+                failing.tell_nowait.fail("gone")  # the four leave in one turn: one batch
+                for _ in range(3):
+                    failing.tell_nowait.count()
+            else:
+                await testing.hang(failing, 0.3)  # queued behind it, one by one
+                await failing.tell.fail("gone")
+                for _ in range(3):
+                    await failing.tell.count()
+            assert await failing.wait_stopped() == "stopped after ValueError: gone"
+            assert system.statistics().events["tells_dropped"] == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        "actor 'failing' is gone (stopped after ValueError: gone), with 3 tells left in its "
+        "mailbox: not handled"
+    ) in warnings

@@ -303,8 +303,8 @@ class ActorCell(CellMessaging):
             None,
         )
         self.fail_pending(error)
-        for envelope in self.mailbox.take_all():
-            refuse_queued(envelope, error)
+        if dropped := refuse_queued(self.mailbox.take_all(), error):
+            self.system._events["tells_dropped"] += dropped
         self.stopped_event.set()
         if self.owner is not None:
             self.owner.cell_finished(self)

@@ -28,6 +28,7 @@ import anyio
 
 from .. import _backend as backend
 from .._exceptions import MailboxFull
+from .._wire import envelope as P
 from .._wire import slots as S
 
 DEFAULT_MAILBOX_SIZE: Final = 1000
@@ -250,19 +251,28 @@ class Mailbox:
         """Messages queued: a batch counts as many as it holds, until each is taken."""
         return backend.count(self.qid) + self._extra() + len(self.batch)
 
-    def take_all(self) -> list[Any]:
-        """Remove and return what is queued (used when the actor is gone for good); the
-        tells in batches are dropped, as a dead actor's tells are."""
+    def take_all(self) -> tuple[list[Any], int]:
+        """Remove and return what is queued (used when the actor is gone for good), and
+        how many of the host's tells in batches are dropped with it (as a dead actor's
+        tells are; the batches' asks fail with the host's pending asks)."""
         items = []
+        dropped = sum(envelope[0] == P.TELL for envelope in self.batch)
         self.batch.clear()
+        fields, base = self.fields, self.base
+        if unfinished := fields[base + S.BATCH_ITEM]:  # one its last incarnation began
+            done = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
+            rest = (backend.batch_envelopes(unfinished) or ())[done:]
+            dropped += sum(envelope[0] == P.TELL for envelope in rest)
         self.fields[S.closed_code(self.parked)] = 1  # later puts fail (see slots)
         while backend.count(self.qid):
             item = backend.get(self.qid)
             if type(item) is tuple and item[0] == backend.BATCHED:
+                envelopes = backend.batch_envelopes(item[1]) or ()
+                dropped += sum(envelope[0] == P.TELL for envelope in envelopes)
                 backend.free_batch(item[1])
             else:
                 items.append(item)
-        return items
+        return items, dropped
 
     def close(self) -> None:
         self.batch.clear()
