@@ -253,8 +253,9 @@ class Mailbox:
 
     def take_all(self) -> tuple[list[Any], int]:
         """Remove and return what is queued (used when the actor is gone for good), and
-        how many of the host's tells in batches are dropped with it (as a dead actor's
-        tells are; the batches' asks fail with the host's pending asks)."""
+        the number of tells in batches that go with it: the host's batch not put yet, the
+        batches queued, and the rest of one its last incarnation began. (The batches'
+        asks fail with the host's pending asks.)"""
         items = []
         dropped = sum(envelope[0] == P.TELL for envelope in self.batch)
         self.batch.clear()
