@@ -252,28 +252,31 @@ class Mailbox:
         return backend.count(self.qid) + self._extra() + len(self.batch)
 
     def take_all(self) -> tuple[list[Any], int]:
-        """Remove and return what is queued (used when the actor is gone for good), and
-        the number of tells in batches that go with it: the host's batch not put yet, the
-        batches queued, and the rest of one its last incarnation began. (The batches'
-        asks fail with the host's pending asks.)"""
-        items = []
-        dropped = sum(envelope[0] == P.TELL for envelope in self.batch)
+        """Empty the mailbox of an actor gone for good: return what is left but its tells,
+        and the number of tells, which nobody can handle any more. They are counted
+        wherever they wait: alone in the queue, in batches queued, in the host's batch
+        not put yet, and in the rest of the batch its last incarnation began. (The
+        batches' asks fail with the host's pending asks.)"""
+        left = []
+        tells = sum(envelope[0] == P.TELL for envelope in self.batch)
         self.batch.clear()
         fields, base = self.fields, self.base
-        if unfinished := fields[base + S.BATCH_ITEM]:  # one its last incarnation began
+        if unfinished := fields[base + S.BATCH_ITEM]:
             done = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
             rest = (backend.batch_envelopes(unfinished) or ())[done:]
-            dropped += sum(envelope[0] == P.TELL for envelope in rest)
-        self.fields[S.closed_code(self.parked)] = 1  # later puts fail (see slots)
+            tells += sum(envelope[0] == P.TELL for envelope in rest)
+        fields[S.closed_code(self.parked)] = 1  # later puts fail (see slots)
         while backend.count(self.qid):
-            item = backend.get(self.qid)
+            item: Any = backend.get(self.qid)
             if type(item) is tuple and item[0] == backend.BATCHED:
                 envelopes = backend.batch_envelopes(item[1]) or ()
-                dropped += sum(envelope[0] == P.TELL for envelope in envelopes)
+                tells += sum(envelope[0] == P.TELL for envelope in envelopes)
                 backend.free_batch(item[1])
+            elif item is not backend.UNBOUND and item[0] == P.TELL:
+                tells += 1
             else:
-                items.append(item)
-        return items, dropped
+                left.append(item)
+        return left, tells
 
     def close(self) -> None:
         self.batch.clear()

@@ -83,18 +83,14 @@ def refuse_queued(taken: tuple[list[Any], int], error: tuple[Any, ...]) -> int:
     """Answer the asks left in the mailbox of an actor gone for good with ``error``, so
     that their askers never hang; ``taken`` is what ``Mailbox.take_all`` returned. Its
     tells cannot be handled any more: say how many (a warning), and return that number."""
-    envelopes, dropped = taken
-    for envelope in envelopes:
-        if envelope is backend.UNBOUND:
-            continue
-        if envelope[0] == P.ASK:
+    left, tells = taken
+    for envelope in left:
+        if envelope is not backend.UNBOUND and envelope[0] == P.ASK:
             answer_peer(envelope[5], envelope[6], (P.REPLY_CRASHED, envelope[1], P.PLAIN, error))
-        elif envelope[0] == P.TELL:
-            dropped += 1
-    if dropped:
-        s = "" if dropped == 1 else "s"
-        log.warning("%s, with %d tell%s left in its mailbox: not handled", error[1], dropped, s)
-    return dropped
+    if tells:
+        s = "" if tells == 1 else "s"
+        log.warning("%s, with %d tell%s left in its mailbox: not handled", error[1], tells, s)
+    return tells
 
 
 _OUT_OF_FDS = "[Errno 24]"  # EMFILE, as str(OSError) renders it
