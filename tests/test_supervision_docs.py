@@ -208,7 +208,9 @@ Fault = Callable[[interactors.ActorRef], Awaitable[None]]
 
 
 async def exit_normally(ref: interactors.ActorRef) -> None:
-    assert isinstance(await testing.exit_actor(ref, 0), interactors.ActorCrashed)
+    error = await testing.exit_actor(ref, 0)
+    assert isinstance(error, interactors.ActorCrashed)
+    assert "died handling this message: a normal exit (SystemExit: 0)" in str(error)
 
 
 async def exit_with_error(ref: interactors.ActorRef) -> None:

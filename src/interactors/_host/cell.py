@@ -373,7 +373,8 @@ class ActorCell(CellMessaging):
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason
         )
-        self.fail_in_flight(reason)  # (as it ended: "SystemExit: 0" says more than normal)
+        # The asks it was handling say how it ended: "a normal exit (SystemExit: 0)".
+        self.fail_in_flight(reason if abnormal else f"a normal exit ({reason})")
         reason = reason if abnormal else "normal"  # SystemExit(0): it returned
         self.exit_reason = reason
         self.state = RESTARTING
