@@ -221,8 +221,8 @@ class Forwarder(interactors.Actor):
 
 
 class Exiter(interactors.Actor):
-    def exit(self) -> None:
-        raise SystemExit(3)
+    def exit(self, code: int = 3) -> None:
+        raise SystemExit(code)
 
     def ping(self) -> str:
         return "pong"

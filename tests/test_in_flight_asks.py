@@ -5,6 +5,8 @@ another actor) gets ActorCrashed. And stopping an actor whose mailbox is full st
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -64,7 +66,8 @@ async def test_an_actors_ask_in_flight_fails_when_its_target_exits(code: int) ->
             asker = await system.spawn(PeerAsker, target)
             how, message = await asker.ask.ask_peer("exit_soon", code)
             assert how == "ActorCrashed"
-            assert f"died handling this message: SystemExit: {code}" in message
+            why = "a normal exit (SystemExit: 0)" if code == 0 else f"SystemExit: {code}"
+            assert f"died handling this message: {why}" in message
             how, message = await asker.ask.ask_peer_async("exit_soon", code)
             assert (how, f"SystemExit: {code}" in message) == ("ActorCrashed", True)
             assert await target.ask.ping() == "pong"  # restarted (permanent)
@@ -186,6 +189,12 @@ async def test_an_actor_exiting_under_its_host_ask(isolation: str) -> None:
             ):
                 await exiter.ask.exit()
             assert await exiter.ask.ping() == "pong"
+            with pytest.raises(
+                interactors.ActorCrashed,
+                match=r"died handling this message: a normal exit \(SystemExit: 0\)",
+            ):
+                await exiter.ask.exit(0)
+            assert await exiter.ask.ping() == "pong"
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["one_by_one", "in_one_batch"])
@@ -214,4 +223,34 @@ async def test_tells_left_to_an_actor_gone_for_good_are_reported(
     assert (
         "actor 'failing' is gone (stopped after ValueError: gone), with 3 tells left in its "
         "mailbox: not handled"
+    ) in warnings
+
+
+async def test_tells_lost_with_a_killed_process_are_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A process actor's tells handed to its process die with it: a warning says how many,
+    # and they are counted. The actor is restarted and takes messages again.
+    caplog.set_level(logging.WARNING, logger="interactors")
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            doomed = await system.spawn(
+                "process_actors:Crasher", isolation="process", name="doomed"
+            )
+            assert await doomed.ask.add(1) == 1
+            pid = doomed.statistics().process_id
+            assert pid is not None
+            await doomed.tell.sleep(30)
+            for _ in range(3):
+                await doomed.tell.add(1)
+            while doomed.statistics().mailbox_depth:  # noqa: ASYNC110 - handed to the process
+                await anyio.sleep(0.01)
+            os.kill(pid, signal.SIGKILL)
+            await testing.wait_restarts(doomed, 1)
+            assert system.statistics().events["tells_dropped"] == 4
+            assert await doomed.ask.add(1) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        "actor 'doomed': its process ended (the actor's process was killed by SIGKILL) with "
+        "4 tells handed to it and not handled: lost"
     ) in warnings

@@ -368,11 +368,13 @@ class ChildProcess(LaneHandover):
             info = ("ProcessExit", "the actor's process exited", "")
         kind, why = info[:2] if info else ("", "it exited")
         if kind not in ("", "Killed", "ProcessExit"):  # as an interpreter actor's answer says
-            why = P.cause(kind, why)
+            why = P.ending(kind, why)[0]
         with self.lock:  # nothing more goes on the lane
             self.detached = True
             unanswered = list(self.outstanding.items())
             self.outstanding.clear()
+            # Handed to it, not handled: asks (failed below) and tells (lost with it).
+            lost = max(0, self._in_flight() - len(unanswered))
         for (qid, msg_id), (_q, fd, _flag) in unanswered:
             with contextlib.suppress(Exception):
                 put(qid, P.died_handling(self.name, msg_id, why))
@@ -387,7 +389,7 @@ class ChildProcess(LaneHandover):
             os.close(self.wake_fd)
             self.wake_fd = -1
         with contextlib.suppress(Exception):  # (unless the system is gone: reaped late)
-            put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info)))
+            put(self.pump_q, (P.EXITED, self.actor_id, P.PLAIN, (None, self.token, info, lost)))
             os.eventfd_write(self.pump_fd, 1)
 
 

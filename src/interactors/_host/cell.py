@@ -367,14 +367,11 @@ class ActorCell(CellMessaging):
         if info is None:
             reason, abnormal = "normal", False
         else:
-            type_name, message, _text = info
-            reason = P.cause(type_name, message)
-            abnormal = not (type_name == "SystemExit" and message in ("", "0", "None"))
+            reason, abnormal = P.ending(*info[:2])
         log.log(
             logging.ERROR if abnormal else logging.INFO, "actor %r exited: %s", self.name, reason
         )
-        # The asks it was handling say how it ended: "a normal exit (SystemExit: 0)".
-        self.fail_in_flight(reason if abnormal else f"a normal exit ({reason})")
+        self.fail_in_flight(reason)  # (as it ended: "a normal exit (SystemExit: 0)")
         reason = reason if abnormal else "normal"  # SystemExit(0): it returned
         self.exit_reason = reason
         self.state = RESTARTING

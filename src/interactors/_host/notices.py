@@ -13,6 +13,7 @@ interpreter can go.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from .actor_logs import emit_actor_records
 from .cell import ActorCell
 
 __all__ = ("dispatch_notice",)
+
+log = logging.getLogger("interactors")
 
 
 def dispatch_notice(
@@ -33,13 +36,15 @@ def dispatch_notice(
         emit_actor_records(actor_id, *payload)
         return
     if kind == P.EXITED:
-        iid, token, info = payload
+        iid, token, info, lost = payload
         if abandoned.came_back(iid, actor_id):
             return
     cell = cells.get(actor_id)
     if cell is None:
         return
     if kind == P.EXITED:
+        if lost:
+            _tells_lost(cell, lost, info)
         cell.on_exited(iid, token, info)
     elif kind == P.CRASHED:
         cell.on_crashed(payload)
@@ -51,3 +56,18 @@ def dispatch_notice(
         cell.system._spawned.request(cell, payload)
     elif kind == P.MONITOR:
         cell.system._spawned.monitor(cell, payload)
+
+
+def _tells_lost(cell: ActorCell, lost: int, info: tuple[str, str, str] | None) -> None:
+    """A process actor's process ended with ``lost`` tells handed to it and not handled:
+    they ended with it. Say so (a warning), and count them."""
+    why = info[1] if info else "it exited"
+    s = "" if lost == 1 else "s"
+    log.warning(
+        "actor %r: its process ended (%s) with %d tell%s handed to it and not handled: lost",
+        cell.name,
+        why,
+        lost,
+        s,
+    )
+    cell.system._events["tells_dropped"] += lost

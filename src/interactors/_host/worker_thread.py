@@ -73,7 +73,7 @@ def run_interpreter(
         failure = backend.RunFailure(type(exc).__qualname__, str(exc), "")
     info = None if failure is None else (failure.type_name, failure.message, failure.traceback)
     try:
-        backend.put(host_q, (P.EXITED, actor_id, P.PLAIN, (iid, token, info)))
+        backend.put(host_q, (P.EXITED, actor_id, P.PLAIN, (iid, token, info, 0)))
         os.eventfd_write(host_fd, 1)
     except Exception:  # the system is gone (an abandoned actor finishing late)
         log.debug("actor %d exited after its system closed", actor_id)

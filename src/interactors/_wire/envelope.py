@@ -122,6 +122,15 @@ def cause(type_name: str, message: str) -> str:
     return f"{type_name}: {message}" if message else type_name
 
 
+def ending(type_name: str, message: str) -> tuple[str, bool]:
+    """What ended a worker, as the asks it cut off say it, and whether that was abnormal:
+    ``SystemExit`` with no code or code 0 is a normal exit."""
+    why = cause(type_name, message)
+    if type_name == "SystemExit" and message in ("", "0", "None"):
+        return f"a normal exit ({why})", False
+    return why, True
+
+
 def died_handling(actor: str, msg_id: int, why: str) -> tuple[Any, ...]:
     """The ActorCrashed answer to ask ``msg_id``, whose handler never finished: its worker
     died or was abandoned, or its incarnation ended under it (``why``)."""
