@@ -31,6 +31,9 @@ class Crasher(interactors.Actor):
     def hard_exit(self, code: int) -> None:
         os._exit(code)
 
+    def system_exit(self, code: int) -> None:
+        raise SystemExit(code)
+
     def kill_self(self) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 

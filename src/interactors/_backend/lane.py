@@ -47,6 +47,7 @@ import threading
 from collections import deque
 
 from .._wire import envelope as P
+from .._wire import slots as S
 from . import count
 from .ring import SIZE, Ring, fence
 
@@ -199,6 +200,15 @@ class LaneHandover:
     def _in_flight(self) -> int:
         """Messages handed to the child, either way, that it has not handled yet."""
         return self.handed - (self.counters[self.handled_at] - self.handled_before)
+
+    def _tells_unhandled(self, unanswered: int) -> int:
+        """Once the child is gone: the tells it took with it. Those in flight, less its
+        ``unanswered`` asks, less a tell whose handler was running (it ran, as it would
+        have in an interpreter actor whose worker ended under it)."""
+        base = self.handled_at - S.HANDLED
+        fields = self.counters
+        running = fields[base + S.CURRENT_SEQ] and not fields[base + S.IN_FLIGHT_ASK]
+        return max(0, self._in_flight() - unanswered - (1 if running else 0))
 
 
 class HostLane:

@@ -366,15 +366,13 @@ class ChildProcess(LaneHandover):
             info = ("ProcessExit", f"the actor's process exited with code {code}", "")
         else:
             info = ("ProcessExit", "the actor's process exited", "")
-        kind, why = info[:2] if info else ("", "it exited")
-        if kind not in ("", "Killed", "ProcessExit"):  # as an interpreter actor's answer says
-            why = P.ending(kind, why)[0]
+        why = P.exit_words(info)  # (as an interpreter actor's answer says it)
         with self.lock:  # nothing more goes on the lane
             self.detached = True
             unanswered = list(self.outstanding.items())
             self.outstanding.clear()
             # Handed to it, not handled: asks (failed below) and tells (lost with it).
-            lost = max(0, self._in_flight() - len(unanswered))
+            lost = self._tells_unhandled(len(unanswered))
         for (qid, msg_id), (_q, fd, _flag) in unanswered:
             with contextlib.suppress(Exception):
                 put(qid, P.died_handling(self.name, msg_id, why))

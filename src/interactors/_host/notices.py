@@ -61,13 +61,13 @@ def dispatch_notice(
 def _tells_lost(cell: ActorCell, lost: int, info: tuple[str, str, str] | None) -> None:
     """A process actor's process ended with ``lost`` tells handed to it and not handled:
     they ended with it. Say so (a warning), and count them."""
-    why = info[1] if info else "it exited"
-    s = "" if lost == 1 else "s"
+    s, were = ("", "was") if lost == 1 else ("s", "were")
     log.warning(
-        "actor %r: its process ended (%s) with %d tell%s handed to it and not handled: lost",
+        "actor %r: %d tell%s handed to its process %s not handled, lost with it: %s",
         cell.name,
-        why,
         lost,
         s,
+        were,
+        P.exit_words(info),
     )
     cell.system._events["tells_dropped"] += lost

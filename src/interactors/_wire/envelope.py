@@ -131,6 +131,16 @@ def ending(type_name: str, message: str) -> tuple[str, bool]:
     return why, True
 
 
+def exit_words(info: tuple[str, ...] | None) -> str:
+    """How a worker ended, from its exit ``(type, message, traceback)``: a process's own
+    words ("the actor's process was killed by SIGKILL"), or :func:`ending`'s."""
+    if not info:
+        return "it exited"
+    if info[0] in ("", "Killed", "ProcessExit"):
+        return info[1]
+    return ending(info[0], info[1])[0]
+
+
 def died_handling(actor: str, msg_id: int, why: str) -> tuple[Any, ...]:
     """The ActorCrashed answer to ask ``msg_id``, whose handler never finished: its worker
     died or was abandoned, or its incarnation ended under it (``why``)."""
