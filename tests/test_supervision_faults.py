@@ -307,3 +307,50 @@ async def test_a_nested_child_crashing_while_its_parent_restarts_the_subtree(
             for ref in (g2.child("c2"), g2.supervisor("g3").child("d1")):
                 assert await ref.ask.add(1) in (1, 12)  # (12: the last round's instance)
             assert system.statistics().abandoned == ()
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["same_interpreter", "fresh_interpreter"])
+async def test_a_stop_right_after_a_crash_wins_over_the_restart(fresh: bool) -> None:
+    # The crash's answer comes first, and the caller stops the actor at once, before its
+    # supervisor has handled the crash. The stop wins: no restart begins under it (which
+    # left the stop waiting for a thread that had ended, then abandoning the new one),
+    # and the restart that did not happen does not count toward the intensity.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            for _ in range(12):  # (more than the root's 10 restarts in 5 s)
+                ref = await system.spawn(
+                    Recorder, os.devnull, on_error="restart", fresh_interpreter=fresh, shutdown=5
+                )
+                await testing.crash(ref)
+                with anyio.fail_after(2):
+                    await ref.stop()
+                stats = ref.statistics()
+                assert (stats.state, stats.restarts) == ("stopped", 0)
+            assert system.statistics().events.get("restarted", 0) == 0
+            assert system.statistics().abandoned == ()
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["same_interpreter", "fresh_interpreter"])
+async def test_a_stop_during_the_restart_backoff_wins(
+    fresh: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The supervisor waits out its backoff before restarting the crashed child; the child's
+    # ref stops it meanwhile. When the backoff ends, it is not restarted.
+    log = tmp_path / "events"
+    spec = Supervisor(
+        backoff=Backoff(min=0.3, max=0.3, jitter=0.0),
+        children=[ChildSpec(Recorder, str(log), name="r", fresh_interpreter=fresh)],
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            r = (await system.start(spec)).child("r")
+            await testing.crash(r)
+            await anyio.sleep(0.1)  # (the supervisor is in its backoff)
+            with anyio.fail_after(2):
+                await r.stop()
+            await anyio.sleep(0.4)  # (past it)
+            stats = r.statistics()
+            assert (stats.state, stats.restarts) == ("stopped", 0)
+            assert system.statistics().events.get("restarted", 0) == 0
+            assert events(log) == ["r:start"]  # (a crash runs no on_stop)
+    assert "a supervision task failed" not in caplog.text

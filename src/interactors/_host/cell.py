@@ -76,12 +76,14 @@ class ActorCell(CellMessaging):
         else:
             if self.worker == W_WAITING:
                 await self._exit_worker()
-            if (fresh or self.isolation == "process") and self.iid is not None:
-                self.system._interpreters.release(self.iid, self.name)
-                self.iid = None
+            if fresh or self.isolation == "process":
+                self.release_interpreter()
             if self.iid is None and self.isolation != "process":
                 self.iid = await self.system._interpreters.acquire(self.isolation != "shared_gil")
                 self.system._refill_soon()
+            if not self.is_alive():  # its ref stopped it meanwhile: the stop wins
+                self.release_interpreter()  # (one that came after the cell closed)
+                return
             self._launch(start_id)
             fmt, payload = self._init
             envelope = (P.START, start_id, "", fmt, payload, 0, 0, -1)
@@ -209,7 +211,7 @@ class ActorCell(CellMessaging):
             self.pump.waiters.pop(stop_id, None)
             if scope.cancelled_caught:
                 self.abandon(f"did not stop within {timeout} s")
-        elif self.worker == W_WAITING:
+        elif self.worker in (W_WAITING, W_EXITING):  # (exiting: for a fresh interpreter)
             await self._exit_worker(timeout)
         self.finish(crashed=crashed)
 
@@ -219,7 +221,7 @@ class ActorCell(CellMessaging):
         Messages still queued stay in the mailbox for the next incarnation.
         """
         timeout = self.shutdown_timeout if timeout is None else timeout
-        if self.worker != W_SERVING:
+        if self.worker != W_SERVING or not self.is_alive():  # (a stop has begun: it wins)
             return
         self.state = RESTARTING
         term_id = self.system._next_id()

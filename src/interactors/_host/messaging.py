@@ -359,13 +359,17 @@ class CellMessaging:
         self._closed = True
         if self.process is not None:
             self.process.close()
-        if self.iid is not None:
-            self.system._interpreters.release(self.iid, self.name)
-            self.iid = None
+        self.release_interpreter()
         if self.system._abandoned.holds(self.actor_id):
             self.system._abandoned.defer_free(self)  # its stuck interpreter may still use them
         else:
             self.free_queues()
+
+    def release_interpreter(self) -> None:
+        """Hand the interpreter back to the pool, which destroys it (none: nothing to do)."""
+        if self.iid is not None:
+            self.system._interpreters.release(self.iid, self.name)
+            self.iid = None
 
     def free_queues(self) -> None:
         self.mailbox.close()

@@ -91,9 +91,11 @@ class ChildNode:
         if delay:
             with anyio.move_on_after(delay):
                 await self.parent.stopping.wait()  # a shutdown cuts the backoff short
-        if self.parent.stopped:
-            return
+        if self.parent.stopped or not self.cell.is_alive():
+            return  # (its system is closing, or its ref stopped it meanwhile: it stays so)
         await self.cell.start(fresh=bool(self.spec.options.get("fresh_interpreter")))
+        if not self.cell.is_alive():
+            return  # its ref stopped it while it restarted
         self.started_at = time.monotonic()
         self.parent.system._count("restarted")
         log.info("restarted actor %r (restart %d)", self.name, self.cell.statistics().restarts)
@@ -202,6 +204,8 @@ class SupervisorNode:
         async with self.lock:
             if self.failed or self.stopped or child.terminated or child not in self.children:
                 return
+            if isinstance(child, ChildNode) and child.cell and not child.cell.is_alive():
+                return  # its ref stopped it meanwhile: it stays stopped, no restart counted
             if child.generation != generation or self.held:
                 # Restarted since that incarnation ended: by this supervisor (its group
                 # restarted with a sibling) or by a parent that restarted this whole
