@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,7 @@ PAUSE = 0.3  # seconds, untimed: the spare interpreter is ready again (as in "sp
 SAMPLES = {"smoke": 3, "quick": 9, "full": 15}
 IN_A_ROW = {"smoke": 3, "quick": 10, "full": 20}
 CHILDREN = {"smoke": 4, "quick": 50, "full": 200}
+DEADLINE = 0.1  # seconds: the handler_timeout of the interruption row
 CALLERS = 8
 PER_CALLER = {"smoke": 4, "quick": 24, "full": 60}
 SHORT = {"smoke": 2_000, "quick": 30_000, "full": 30_000}  # burn steps: ~2 ms
@@ -185,6 +187,24 @@ def interactors(size: Size) -> list[dict[str, Any]]:
                     "s",
                     "lower",
                     n=CHILDREN[size.name],
+                )
+            )
+
+            late = []  # the first interruption in an actor: the watchdog imports ctypes
+            for _ in range(SAMPLES[size.name]):
+                spinner = await system.spawn(Echo, handler_timeout=DEADLINE, on_error="stop")
+                with Timer() as asked, contextlib.suppress(ia.ActorCrashed):
+                    await spinner.ask.burn(10**12)
+                late.append(asked.seconds - DEADLINE)
+                await spinner.wait_stopped()
+            rows.append(
+                row(
+                    "handler_timeout: answer after the deadline",
+                    statistics.median(late) * 1e3,
+                    "ms",
+                    "lower",
+                    f"a spinning handler, handler_timeout={DEADLINE} s: how late its asker "
+                    "gets ActorCrashed (first interruption in a fresh actor)",
                 )
             )
         return rows

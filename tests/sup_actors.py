@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Any
 
@@ -84,6 +85,9 @@ class Slow(interactors.Actor):
     def ping(self) -> int:
         self.handled += 1
         return self.handled
+
+    def switch_interval(self) -> float:
+        return sys.getswitchinterval()
 
 
 class AsyncSlow(interactors.Actor):

@@ -204,6 +204,26 @@ async def test_hung_handler_is_interrupted_by_the_watchdog() -> None:
             assert system.statistics().abandoned == ()
 
 
+@pytest.mark.parametrize("isolation", ["isolated", "shared_gil"])
+async def test_an_interruption_leaves_the_switch_interval_as_it_was(isolation: str) -> None:
+    # The watchdog shortens the GIL's switch interval while it injects (where the GIL is
+    # the actor's own), so that the spinning handler lets it import what it needs: after
+    # the interruption, the actor's interval is as before, and the host's untouched.
+    host = sys.getswitchinterval()
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            slow = await system.spawn(Slow, isolation=isolation)
+            interpreter = slow.statistics().interpreter_id
+            before = await slow.ask.switch_interval()
+            for n in range(2):  # (the first injection imports ctypes; the second does not)
+                with pytest.raises(interactors.ActorCrashed, match="handler_timeout"):
+                    await slow.ask.spin(30)
+                await testing.wait_restarts(slow, 1 + n)
+                assert await slow.ask.switch_interval() == before
+            assert sys.getswitchinterval() == host
+            assert slow.statistics().interpreter_id == interpreter  # (restarted in place)
+
+
 async def test_async_handler_deadline_and_loop_heartbeat() -> None:
     with anyio.fail_after(30):
         async with interactors.ActorSystem() as system:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import _thread
 import os
 import select
+import sys
 import time
 
 from .._exceptions import ActorInterrupted, HandlerTimeout
@@ -44,6 +45,9 @@ _now_ns = time.monotonic_ns
 # How long the actor's loop gets to cancel its async handlers before the exception is
 # injected instead (the loop may be stuck in a CPU loop inside a coroutine).
 _LOOP_GRACE = 0.1
+
+# The GIL's switch interval while the watchdog injects (seconds; see Watchdog.inject).
+_SWITCH_WHILE_INJECTING = 50e-6
 
 
 class Watchdog:
@@ -164,7 +168,23 @@ class Watchdog:
         watchdog can lose the GIL in between, when the machine is busy). The guard is read
         again on both sides of the injection, and an exception that is no longer wanted is
         taken back before it is raised: it would break the *next* handler, or the worker
-        between handlers, instead of the one that ran too long."""
+        between handlers, instead of the one that ran too long.
+
+        The first injection imports ctypes. A handler spinning in Python holds the GIL, and
+        takes it back for a whole switch interval (5 ms) after each file read of that
+        import: about 100 ms. The interval is shortened meanwhile, where the GIL is the
+        actor's own (a shared one's interval is the host's, and other actors')."""
+        if not _own_gil():
+            self._inject(exception, guard)
+            return
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_WHILE_INJECTING)
+        try:
+            self._inject(exception, guard)
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _inject(self, exception: type[BaseException], guard: tuple[int, int]) -> None:
         import ctypes
 
         field, value = guard
@@ -189,3 +209,14 @@ class Watchdog:
                 break
         if self.handle is not None:
             self.handle.join()  # (it has returned: only its thread state is left to go)
+
+
+def _own_gil() -> bool:
+    """Whether this interpreter has a GIL of its own (an isolated actor's, or a process
+    actor's main interpreter)."""
+    try:
+        import _interpreters
+
+        return bool(_interpreters.get_config(_interpreters.get_current()[0]).gil == "own")
+    except Exception:  # (an interpreter API that differs: leave the interval alone)
+        return False
