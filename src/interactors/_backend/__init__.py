@@ -17,6 +17,7 @@ Interface (module-level functions of the selected implementation)::
     run(iid: int, code: str, shared: dict[str, object]) -> RunFailure | None   # blocks
     interpreter_ids() -> list[int]
     current_interpreter_id() -> int
+    own_gil() -> bool                        # this interpreter has a GIL of its own
     create_queue(maxsize: int) -> int
     destroy_queue(qid: int) -> None
     put(qid: int, obj: object) -> None       # raises queue.Full when full
@@ -104,6 +105,15 @@ if IN_MAIN:
 _FULL_BACKOFF_MAX = 0.01
 
 
+def own_gil() -> bool:
+    """Whether this interpreter has a GIL of its own: a process's main interpreter, or an
+    isolated actor's (not a ``shared_gil`` actor's, whose GIL is the host's)."""
+    try:
+        return bool(_interpreters.get_config(_interpreters.get_current()[0]).gil == "own")
+    except Exception:  # pragma: no cover - an interpreter API that differs
+        return False
+
+
 def put_when_room(qid: int, obj: object, wait: bool) -> None:
     """``put``; while the queue is full, retry after a short, growing sleep (the calling
     thread only), or raise ``queue.Full`` at once when not ``wait``. Any other error (the
@@ -147,6 +157,7 @@ __all__ = (
     "interpreter_ids",
     "is_full",
     "new_interpreter",
+    "own_gil",
     "put",
     "put_batch",
     "put_plain",

@@ -30,6 +30,7 @@ import select
 import sys
 import time
 
+from .. import _backend as backend
 from .._exceptions import ActorInterrupted, HandlerTimeout
 from .._wire import envelope as P
 from .._wire import slots as S
@@ -174,7 +175,7 @@ class Watchdog:
         takes it back for a whole switch interval (5 ms) after each file read of that
         import: about 100 ms. The interval is shortened meanwhile, where the GIL is the
         actor's own (a shared one's interval is the host's, and other actors')."""
-        if not _own_gil():
+        if not backend.own_gil():
             self._inject(exception, guard)
             return
         interval = sys.getswitchinterval()
@@ -209,14 +210,3 @@ class Watchdog:
                 break
         if self.handle is not None:
             self.handle.join()  # (it has returned: only its thread state is left to go)
-
-
-def _own_gil() -> bool:
-    """Whether this interpreter has a GIL of its own (an isolated actor's, or a process
-    actor's main interpreter)."""
-    try:
-        import _interpreters
-
-        return bool(_interpreters.get_config(_interpreters.get_current()[0]).gil == "own")
-    except Exception:  # (an interpreter API that differs: leave the interval alone)
-        return False
