@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from typing import Any
@@ -163,6 +164,22 @@ class SlowToFailRestart(interactors.Actor):
 
     def fail(self) -> None:
         raise RuntimeError("first crash")
+
+
+class SlowToRestart(interactors.Actor):
+    """Its first start writes ``path``; every later one (a restart) spends 0.5 s in
+    ``__init__`` (a file, not a global: a process actor restarts in a new process)."""
+
+    on_error = "restart"
+
+    def __init__(self, path: str) -> None:
+        if os.path.exists(path):
+            time.sleep(0.5)
+        else:
+            open(path, "w").close()
+
+    def ping(self) -> str:
+        return "pong"
 
 
 class PoolWorker(interactors.Actor):

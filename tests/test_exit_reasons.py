@@ -120,3 +120,20 @@ async def test_a_supervisor_reports_why_it_stopped(tmp_path: Path) -> None:
             again = await app.restart_child("nested")
             assert isinstance(again, interactors.SupervisorRef)
             assert not again.stopped
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "shared_gil"])
+async def test_a_kill_just_before_the_system_closes_leaves_nothing_behind(
+    isolation: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ref.stop(0) abandons the idle worker, which leaves as soon as it is woken: the
+    # system's close waits that moment for it, instead of reporting it as stuck.
+    with anyio.fail_after(30):
+        for _ in range(3):
+            async with interactors.ActorSystem() as system:
+                ref = await system.spawn(Recorder, str(tmp_path / "l"), isolation=isolation)
+                assert await ref.ask.add(1) == 1
+                await ref.stop(0)
+                assert await ref.wait_stopped() == "killed"
+            assert not [t for t in threading.enumerate() if t.name.startswith("interactors-")]
+    assert "did not stop and were abandoned" not in caplog.text

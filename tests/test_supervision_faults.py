@@ -12,7 +12,7 @@ import pytest
 
 import interactors
 from interactors import Backoff, ChildSpec, Supervisor, testing
-from sup_actors import Recorder, SlowToFailRestart
+from sup_actors import Recorder, SlowToFailRestart, SlowToRestart
 
 pytestmark = pytest.mark.anyio
 
@@ -354,3 +354,24 @@ async def test_a_stop_during_the_restart_backoff_wins(
             assert system.statistics().events.get("restarted", 0) == 0
             assert events(log) == ["r:start"]  # (a crash runs no on_stop)
     assert "a supervision task failed" not in caplog.text
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+async def test_a_kill_during_a_restart_leaves_the_supervisor_free(
+    isolation: str, tmp_path: Path
+) -> None:
+    # The root supervisor restarts an actor that exited (its __init__ takes 0.5 s now); the
+    # actor's ref kills it meanwhile (stop(0)). That restart ends there: the supervisor
+    # waited forever for the killed worker's start, and restarted no other actor again.
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            slow = await system.spawn(SlowToRestart, str(tmp_path / "started"), isolation=isolation)
+            other = await system.spawn(Recorder, os.devnull)
+            await testing.exit_actor(slow, 1)
+            await anyio.sleep(0.2)  # (its restart is in __init__)
+            with anyio.fail_after(2):
+                await slow.stop(0)
+            assert slow.statistics().state == "stopped"
+            await testing.crash(other)
+            await testing.wait_restarts(other, 1, timeout=5)
+            assert await other.ask.get() == 0

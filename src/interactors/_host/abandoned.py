@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from .exit_guard import destroy_or_keep, guard_process_exit
@@ -48,12 +49,16 @@ class AbandonedInterpreters:
         """Names of abandoned actors whose interpreters have not come back."""
         return [name for _thread, name, _actor in self._threads.values()]
 
-    def reap(self) -> None:
-        """Destroy the interpreters whose stuck threads have ended by now.
+    def reap(self, grace: float = 0.0) -> None:
+        """Destroy the interpreters whose stuck threads have ended by now, or end within
+        ``grace`` seconds (for them all): a worker killed a moment ago (``ref.stop(0)``)
+        is on its way out, and an idle one leaves as soon as it is woken.
 
         Their EXITED notices may still be queued behind a reply pump that is closing.
         """
+        deadline = time.monotonic() + grace
         for iid, (thread, _name, actor_id) in list(self._threads.items()):
+            thread.join(max(0.0, deadline - time.monotonic()))
             if not thread.is_alive():
                 self.came_back(iid, actor_id)
 

@@ -65,6 +65,7 @@ class ActorCell(CellMessaging):
         interpreter when only the thread ended, and takes a new interpreter when there is
         none or ``fresh`` is asked for.
         """
+        first = self.state == STARTING  # (not a restart)
         if self.worker == W_SERVING:  # (a restart racing another: end this incarnation first)
             await self.terminate()
         await self.system._spawned.stop_children(self)  # what the last incarnation started
@@ -92,6 +93,8 @@ class ActorCell(CellMessaging):
         self.mailbox.wake()
         endings = self._endings
         reply = await self.pump.wait(start_id, waiter)
+        if self._closed and not first:
+            return  # stopped for good while it restarted (a kill, say): nothing to start
         if reply[0] == P.STARTED:
             self.methods = tuple(reply[3][0])
             self._method_set = frozenset(self.methods)
@@ -243,11 +246,12 @@ class ActorCell(CellMessaging):
             self.abandon(f"did not stop within {timeout} s")
 
     async def _exit_worker(self, timeout: float | None = None) -> None:
-        """Tell a waiting worker to leave and wait for its thread to end."""
+        """Tell a waiting worker to leave and wait for its thread to end: a second at least,
+        even for a kill (``ref.stop(0)``). It runs no handler, and leaves when it reads this."""
         self.worker = W_EXITING
         backend.put(self.ctl_q, (P.EXIT, 0, "", P.PLAIN, (), 0, 0, -1))
         self.mailbox.wake()
-        with anyio.move_on_after(self.shutdown_timeout if timeout is None else timeout):
+        with anyio.move_on_after(self.shutdown_timeout if timeout is None else max(timeout, 1)):
             await self._exited.wait()
             return
         self.abandon("did not exit")
@@ -291,13 +295,8 @@ class ActorCell(CellMessaging):
         if self._closed:
             return
         self.state = CRASHED if crashed else STOPPED
-        quiet = self.exit_reason in ("normal", "shutdown")
-        log.log(
-            logging.DEBUG if quiet else logging.INFO,
-            "actor %r stopped: %s",
-            self.name,
-            self.exit_reason,
-        )
+        level = logging.DEBUG if self.exit_reason in ("normal", "shutdown") else logging.INFO
+        log.log(level, "actor %r stopped: %s", self.name, self.exit_reason)
         error = (
             "ActorCrashed" if crashed else "ActorStopped",
             f"actor {self.name!r} is gone ({self.exit_reason or 'stopped'})",
@@ -305,6 +304,7 @@ class ActorCell(CellMessaging):
             None,
         )
         self.fail_pending(error)
+        self._fail_start(None)  # (a restart's start that its worker will not answer now)
         if dropped := refuse_queued(self.mailbox.take_all(), error):
             self.system._events["tells_dropped"] += dropped
         self.stopped_event.set()

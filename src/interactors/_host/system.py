@@ -317,7 +317,7 @@ class ActorSystem:
                 if cell.thread is not None and cell.thread.is_alive():
                     cell.abandon("was still running when the system closed")
                 self._forget(cell)
-            self._abandoned.reap()
+            self._abandoned.reap(grace=0.5)  # (one killed a moment ago is on its way out)
             self._interpreters.close()
             self._pump.close()
             self._slots.close()
