@@ -44,6 +44,10 @@ class Recorder(interactors.Actor):
     def exit(self, code: int) -> None:
         raise SystemExit(code)
 
+    def exit_after(self, seconds: float, code: int) -> None:
+        time.sleep(seconds)
+        raise SystemExit(code)
+
 
 class Resumer(interactors.Actor):
     on_error = "resume"

@@ -375,3 +375,30 @@ async def test_a_kill_during_a_restart_leaves_the_supervisor_free(
             await testing.crash(other)
             await testing.wait_restarts(other, 1, timeout=5)
             assert await other.ask.get() == 0
+
+
+async def test_a_sibling_that_exits_while_it_is_terminated_does_not_stall_the_restart(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # one_for_all: a crashes, so its supervisor terminates b, whose handler is still
+    # running and then ends its thread (SystemExit) without answering the TERMINATE. The
+    # group restart goes on at once: it waited b's whole shutdown timeout, then logged
+    # "did not stop within 5.0 s" and abandoned b's interpreter.
+    log = tmp_path / "events"
+    spec = Supervisor(
+        strategy="one_for_all",
+        backoff=FAST,
+        children=[ChildSpec(Recorder, str(log), name=n, shutdown=5.0) for n in ("a", "b")],
+    )
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            root = await system.start(spec)
+            a, b = root.child("a"), root.child("b")
+            await b.tell.exit_after(0.3, 1)
+            await testing.crash(a)
+            with anyio.fail_after(2):
+                await testing.wait_restarts(b, 1, timeout=2)
+                await testing.wait_restarts(a, 1, timeout=2)
+            assert await b.ask.add(1) == 1
+            assert system.statistics().abandoned == ()
+    assert "did not stop within" not in caplog.text

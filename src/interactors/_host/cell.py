@@ -227,7 +227,7 @@ class ActorCell(CellMessaging):
         if self.worker != W_SERVING or not self.is_alive():  # (a stop has begun: it wins)
             return
         self.state = RESTARTING
-        term_id = self.system._next_id()
+        term_id = self._term_id = self.system._next_id()
         waiter = self.pump.waiter(term_id)
         backend.put(
             self.ctl_q, (P.TERMINATE, term_id, "", P.PLAIN, (), self.pump.qid, self.pump.fd, -1)
@@ -240,7 +240,7 @@ class ActorCell(CellMessaging):
                 waiter = self.pump.waiter(term_id)  # (no checkpoint since the cancel)
                 self.interrupt(S.INTERRUPT_TERMINATE)
                 self._log_stop_error(await self.pump.wait(term_id, waiter))
-            self.worker = W_WAITING
+            self.worker = W_WAITING if self.worker == W_SERVING else self.worker  # (or exited)
         self.pump.waiters.pop(term_id, None)
         if scope.cancelled_caught:
             self.abandon(f"did not stop within {timeout} s")
@@ -349,6 +349,7 @@ class ActorCell(CellMessaging):
         if token != self.token:
             return  # an abandoned incarnation finally ended; the system freed it
         self._endings += 1
+        self._release_stop()  # (a terminate waiting for the worker's answer: none comes)
         if self.thread is not None:
             self.thread.join()
         self.thread = None
@@ -362,7 +363,6 @@ class ActorCell(CellMessaging):
                 self._fail_start(info)
             return
         if self.state == STOPPING:
-            self._release_stop()
             self.finish(crashed=self._stop_crashed)
             return
         # The thread ended on its own while serving or waiting: SystemExit, or a fatal error.
@@ -381,9 +381,9 @@ class ActorCell(CellMessaging):
         self._tell_owner(reason, abnormal)
 
     def _release_stop(self) -> None:
-        """Answer our own STOP for a worker that will not (it crashed or exited first)."""
-        if self._stop_id:
-            self.pump.fail(self._stop_id, (P.REPLY_OK, self._stop_id, P.PLAIN, None))
+        """Answer our own STOP or TERMINATE, which a worker that crashed or exited will not."""
+        for msg_id in (self._stop_id, self._term_id):
+            self.pump.fail(msg_id, (P.REPLY_OK, msg_id, P.PLAIN, None))
 
     def _fail_start(self, info: tuple[str, str, str] | None) -> None:
         # START_FAILED normally comes first; if the worker died before sending it (e.g.

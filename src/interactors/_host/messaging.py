@@ -149,6 +149,7 @@ class CellMessaging:
         self._init: tuple[int, Any] = (P.PLAIN, ())
         self._start_id = 0
         self._stop_id = 0
+        self._term_id = 0
         self._endings = 0  # incarnations that ended (crash and exit notices handled)
         self._stop_crashed = False
         self._closed = False
