@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import anyio
@@ -258,19 +258,17 @@ class Mailbox:
         not put yet, and in the rest of the batch its last incarnation began. (The
         batches' asks fail with the host's pending asks.)"""
         left = []
-        tells = sum(envelope[0] == P.TELL for envelope in self.batch)
+        tells = _tells(self.batch)
         self.batch.clear()
         fields, base = self.fields, self.base
         if unfinished := fields[base + S.BATCH_ITEM]:
             done = fields[base + S.BATCH_TAKEN] - fields[base + S.BATCH_BASE]
-            rest = (backend.batch_envelopes(unfinished) or ())[done:]
-            tells += sum(envelope[0] == P.TELL for envelope in rest)
+            tells += _tells((backend.batch_envelopes(unfinished) or ())[done:])
         fields[S.closed_code(self.parked)] = 1  # later puts fail (see slots)
         while backend.count(self.qid):
             item: Any = backend.get(self.qid)
             if type(item) is tuple and item[0] == backend.BATCHED:
-                envelopes = backend.batch_envelopes(item[1]) or ()
-                tells += sum(envelope[0] == P.TELL for envelope in envelopes)
+                tells += _tells(backend.batch_envelopes(item[1]) or ())
                 backend.free_batch(item[1])
             elif item is not backend.UNBOUND and item[0] == P.TELL:
                 tells += 1
@@ -287,3 +285,8 @@ class Mailbox:
         self.closed = True
         backend.destroy_queue(self.qid)
         os.close(self.fd)
+
+
+def _tells(envelopes: Iterable[tuple[Any, ...]]) -> int:
+    """How many of ``envelopes`` are tells."""
+    return sum(envelope[0] == P.TELL for envelope in envelopes)
