@@ -12,6 +12,7 @@ else.
 
 from __future__ import annotations
 
+import os
 import signal
 from types import FrameType
 
@@ -55,6 +56,10 @@ class SignalLatch:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # The first one is for the launcher to act on (and to log, outside a handler).
         if not self.record(signum):
-            from .._host.exit_guard import leave_now  # logging: imported only when needed
-
-            leave_now(forced_exit_code(signum), f"received {signal.Signals(signum).name} again")
+            code, why = forced_exit_code(signum), f"received {signal.Signals(signum).name} again"
+            try:
+                from .._host.exit_guard import leave_now  # logging: imported only when needed
+            except Exception:  # it came in the middle of an import that one needs (weakref)
+                os.write(2, f"leaving with exit code {code}: {why}\n".encode())
+                os._exit(code)
+            leave_now(code, why)
