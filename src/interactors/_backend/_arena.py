@@ -157,9 +157,21 @@ def encode(obj: Any) -> int:
     (:func:`_write` inlined: this runs for nearly every message.)"""
     data = _dumps(obj)
     n = len(data)
-    if n >= LARGE:
-        return encode_large(obj)
-    key, area, i = _claim((n + SLOT - 1) // SLOT or 1)
+    if n > SLOT:
+        return _write(data) if n < LARGE else encode_large(obj)
+    _acquire()  # one slot: most messages (_claim inlined, a byte stored, not a slice)
+    try:
+        for key, area in _own:  # noqa: B007 - key and area are used after the break
+            i = area.find(b"\0", 0, FLAGS)
+            if i >= 0:
+                area[i] = 1
+                break
+        else:
+            key, area = _new_arena()
+            i = 0
+            area[0] = 1
+    finally:
+        _release()
     off = FLAGS + i * SLOT
     area[off : off + n] = data
     return key << _KEY_SHIFT | i << _LENGTH_BITS | n
@@ -201,11 +213,11 @@ def decode(item: int, qid: int = -1, keep: bool = False) -> tuple[bool, Any]:
     entry = _maps.get(key) or _map(key)
     if entry is None:
         return False, None
-    area, view = entry
+    area = entry[0]
     i = item >> _LENGTH_BITS & _SLOT_MASK
     n = item & _LENGTH_MASK
     off = FLAGS + i * SLOT
-    obj = _loads(view[off : off + n])
+    obj = _loads(area[off : off + n])  # (a bytes copy loads faster than a view's slice)
     if keep:
         pass
     elif n <= SLOT:  # one slot: most messages (an item store costs half a slice's)

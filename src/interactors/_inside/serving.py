@@ -126,7 +126,7 @@ class Server(BatchReader):
         if flag >= 0:
             self.peers.answering(flag, request[1])  # (its wait ends here: see waiting.py)
         try:
-            _put(request[5], envelope)
+            (backend.put_plain if type(envelope[3]) in P.SCALARS else _put)(request[5], envelope)
         except Exception:
             # The asker's reply queue is gone (an actor that stopped meanwhile): nobody
             # is left to answer, and the actor itself must carry on.
