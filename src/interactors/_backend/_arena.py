@@ -154,7 +154,7 @@ def _claim(k: int) -> tuple[int, mmap.mmap, int]:
 
 def encode(obj: Any) -> int:
     """Write ``obj`` (marshal-able, no memoryview) into this interpreter's slots: an item.
-    (:func:`_write` inlined: this runs for nearly every message.)"""
+    A body of one slot, nearly every message, is claimed here (:func:`_claim` inlined)."""
     data = _dumps(obj)
     n = len(data)
     if n > SLOT:
