@@ -13,8 +13,9 @@ process. An int needs no release at all, so every item here is an int:
   sender claims a run of free slots (first fit, so the touched memory stays small), writes
   and puts ``key << 30 | slot << 16 | length`` (below 2**63, as queues require); the
   receiver maps the arena on first sight (``key`` names its fd and, to tell a reused fd,
-  the low bits of its inode), unmarshals straight from the mapping and clears the busy
-  bytes: no queue operation and no lock between sender and receiver.
+  the low bits of its inode), unmarshals a bytes copy of the body (quicker than a view of
+  the mapping) and clears the busy bytes: no queue operation and no lock between sender
+  and receiver.
 * large bodies, and envelopes carrying memoryviews, go into a ``memfd`` of their own that
   the receiver maps and closes (the item is ``~fd``): a memoryview arrives as a view of
   that mapping, owned by the receiver, with no copy on arrival.
@@ -64,7 +65,7 @@ _loads = marshal.loads
 _lock = _thread.allocate_lock()  # threads of one interpreter claim slots one at a time
 _acquire, _release = _lock.acquire, _lock.release
 _own: list[tuple[int, mmap.mmap]] = []  # this interpreter's arenas, as (key, map)
-_maps: dict[int, tuple[mmap.mmap, memoryview]] = {}  # every arena seen, by key
+_maps: dict[int, mmap.mmap] = {}  # every arena seen, by key
 _IID: Final = int(_interpreters.get_current()[0])
 IN_MAIN: Final = _IID == 0  # (keeps its arenas to the end)
 # The memfds a sender makes are named after its interpreter: see _v313_host.unread_from.
@@ -87,7 +88,7 @@ def _new_arena() -> tuple[int, mmap.mmap]:
     if not _own and not IN_MAIN:
         atexit.register(_close_own, fd)  # the interpreter ends: so do its arenas
     _own.append((key, area))
-    _maps[key] = (area, memoryview(area))
+    _maps[key] = area
     return key, area
 
 
@@ -95,7 +96,7 @@ def _close_own(fd: int) -> None:
     os.close(fd)  # the maps go with the interpreter; receivers keep theirs until dropped
 
 
-def _map(key: int) -> tuple[mmap.mmap, memoryview] | None:
+def _map(key: int) -> mmap.mmap | None:
     """Another interpreter's arena, mapped here; None if it is gone (its sender died)."""
     fd = key & (1 << _FD_BITS) - 1
     try:
@@ -106,10 +107,9 @@ def _map(key: int) -> tuple[mmap.mmap, memoryview] | None:
         return None
     if len(_maps) >= _MAPS_MAX:
         _maps.clear()
-        for own_key, own_area in _own:
-            _maps[own_key] = (own_area, memoryview(own_area))
-    entry = _maps[key] = (area, memoryview(area))
-    return entry
+        _maps.update(_own)
+    _maps[key] = area
+    return area
 
 
 def has_buffers(obj: Any) -> bool:
@@ -210,10 +210,11 @@ def decode(item: int, qid: int = -1, keep: bool = False) -> tuple[bool, Any]:
     if item < 0:
         return True, _decode_large(~item, qid)
     key = item >> _KEY_SHIFT
-    entry = _maps.get(key) or _map(key)
-    if entry is None:
-        return False, None
-    area = entry[0]
+    area = _maps.get(key)
+    if area is None:
+        area = _map(key)
+        if area is None:
+            return False, None
     i = item >> _LENGTH_BITS & _SLOT_MASK
     n = item & _LENGTH_MASK
     off = FLAGS + i * SLOT
@@ -234,11 +235,12 @@ def discard(item: int) -> None:
         os.close(~item)
         return
     item &= ~BATCH_FLAG
-    entry = _maps.get(item >> _KEY_SHIFT) or _map(item >> _KEY_SHIFT)
-    if entry is not None:
+    key = item >> _KEY_SHIFT
+    area = _maps.get(key) or _map(key)  # (an arena's map is never empty: always true)
+    if area is not None:
         i, n = item >> _LENGTH_BITS & _SLOT_MASK, item & _LENGTH_MASK
         k = (n + SLOT - 1) // SLOT or 1
-        entry[0][i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
+        area[i : i + k] = _ZEROS[k] if k < _KEPT else bytes(k)
 
 
 # -- large bodies: one memfd per message ---------------------------------------------------
