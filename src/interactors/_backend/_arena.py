@@ -65,7 +65,7 @@ _loads = marshal.loads
 _lock = _thread.allocate_lock()  # threads of one interpreter claim slots one at a time
 _acquire, _release = _lock.acquire, _lock.release
 _own: list[tuple[int, mmap.mmap]] = []  # this interpreter's arenas, as (key, map)
-_maps: dict[int, mmap.mmap] = {}  # every arena seen, by key
+_maps: dict[int, mmap.mmap] = {}  # every arena seen, by key (maps are true: ``or`` works)
 _IID: Final = int(_interpreters.get_current()[0])
 IN_MAIN: Final = _IID == 0  # (keeps its arenas to the end)
 # The memfds a sender makes are named after its interpreter: see _v313_host.unread_from.
@@ -210,11 +210,9 @@ def decode(item: int, qid: int = -1, keep: bool = False) -> tuple[bool, Any]:
     if item < 0:
         return True, _decode_large(~item, qid)
     key = item >> _KEY_SHIFT
-    area = _maps.get(key)
+    area = _maps.get(key) or _map(key)
     if area is None:
-        area = _map(key)
-        if area is None:
-            return False, None
+        return False, None
     i = item >> _LENGTH_BITS & _SLOT_MASK
     n = item & _LENGTH_MASK
     off = FLAGS + i * SLOT
@@ -236,7 +234,7 @@ def discard(item: int) -> None:
         return
     item &= ~BATCH_FLAG
     key = item >> _KEY_SHIFT
-    area = _maps.get(key) or _map(key)  # (an arena's map is never empty: always true)
+    area = _maps.get(key) or _map(key)
     if area is not None:
         i, n = item >> _LENGTH_BITS & _SLOT_MASK, item & _LENGTH_MASK
         k = (n + SLOT - 1) // SLOT or 1

@@ -71,9 +71,9 @@ FAIL_ISOLATION: Final = "isolation"
 FAIL_INIT: Final = "init"
 FAIL_CODEC: Final = "codec"
 
-PLAIN_TYPES: Final = frozenset({int, str, float, bytes, bool, type(None)})
 # A payload of one of these types holds no buffer: its envelope needs no look for one.
 SCALARS: Final = frozenset({int, float, bool, type(None)})
+PLAIN_TYPES: Final = SCALARS | {str, bytes}
 # Queues share ints only in this range; larger ones go through the codec.
 INT_MIN: Final = -(2**63)
 INT_MAX: Final = 2**63 - 1
