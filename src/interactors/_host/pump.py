@@ -249,7 +249,9 @@ class ReplyPump:
                 self.streak = 0
                 if alone:
                     await anyio.lowlevel.checkpoint()
-                    envelope = self._inline(waiter)
+                    # The loop's reader may have drained the answer meanwhile: then the
+                    # queue is empty and a spin on it would wait its whole bound.
+                    envelope = waiter.take() or self._inline(waiter)
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
