@@ -30,6 +30,7 @@ from .on_trio import Flusher, TrioWaiter
 _INLINE_STREAK = 64
 _EXITED = P.EXITED  # notices are kinds from here on
 _BATCHED = backend.BATCHED
+_UNBOUND = backend.UNBOUND
 _SPIN_MAX = 200e-6
 _SPIN_MIN = 5e-6
 _yield_cpu = os.sched_yield  # in a spin: another thread on this CPU runs meanwhile
@@ -176,21 +177,27 @@ class ReplyPump:
             os.eventfd_read(self.fd)
         self.drain()
 
-    def drain(self) -> None:
+    def drain(self, envelope: Any = None) -> None:
+        """Resolve the waiters of every answer queued, and handle the notices;
+        ``envelope``: one already taken from the queue, handled first."""
         qid, waiters = self.qid, self.waiters
         count, get, unbound = backend.count, backend.get, backend.UNBOUND
-        while count(qid):
-            envelope: Any = get(qid)
-            if envelope is unbound:
-                continue
-            if envelope[0] == _BATCHED:  # the answers to asks of one batch (_inside/batches.py)
-                self._resolve_all(envelope[1])
-                continue
-            waiter = waiters.pop(envelope[1], None) if envelope[0] < _EXITED else None
-            if waiter is not None:
-                waiter.resolve(envelope)
-            elif envelope[0] >= _EXITED:
-                self.on_notice(envelope)
+        while True:
+            if envelope is None:
+                if not count(qid):
+                    return
+                envelope = get(qid)
+            if envelope is not unbound:
+                kind = envelope[0]
+                if kind == _BATCHED:  # the answers to asks of one batch (_inside/batches.py)
+                    self._resolve_all(envelope[1])
+                elif kind < _EXITED:
+                    waiter = waiters.pop(envelope[1], None)
+                    if waiter is not None:
+                        waiter.resolve(envelope)
+                else:
+                    self.on_notice(envelope)
+            envelope = None
 
     def _resolve_all(self, item: int) -> None:
         answers = backend.batch_envelopes(item) or ()  # (none if the actor is gone)
@@ -244,14 +251,14 @@ class ReplyPump:
             if batched:
                 pass
             elif self.streak < _INLINE_STREAK:
-                envelope = self._inline(waiter)
+                envelope = self._inline(waiter, msg_id)
             else:  # the loop runs once: a lone caller then looks, others wait their turn
                 self.streak = 0
                 if alone:
                     await anyio.lowlevel.checkpoint()
                     # The loop's reader may have drained the answer meanwhile: then the
                     # queue is empty and a spin on it would wait its whole bound.
-                    envelope = waiter.take() or self._inline(waiter)
+                    envelope = waiter.take() or self._inline(waiter, msg_id)
             if envelope is not None:
                 return envelope
             result: tuple[Any, ...] = await waiter.wait()
@@ -308,7 +315,7 @@ class ReplyPump:
             self.asking -= 1
             self.waiters.pop(msg_id, None)
 
-    def _inline(self, waiter: Any) -> tuple[Any, ...] | None:
+    def _inline(self, waiter: Any, msg_id: int) -> tuple[Any, ...] | None:
         """Take the reply without suspending when it is (nearly) there already.
 
         A quick actor answers within tens of microseconds, while suspending and resuming a
@@ -326,11 +333,19 @@ class ReplyPump:
             while not count(qid) and time.perf_counter() < deadline:
                 _yield_cpu()
         if count(qid):
-            self.drain()
-            envelope: tuple[Any, ...] | None = waiter.take()
-            if envelope is not None:
+            envelope: Any = backend.get(qid)
+            if (
+                envelope is not _UNBOUND
+                and envelope[1] == msg_id
+                and _BATCHED < envelope[0] < _EXITED
+            ):  # its own answer came first: no waiter to resolve and take it from
                 self.streak += 1
-                return envelope
+                return envelope  # type: ignore[no-any-return]
+            self.drain(envelope)
+            taken: tuple[Any, ...] | None = waiter.take()
+            if taken is not None:
+                self.streak += 1
+                return taken
         self.streak = 0
         return None
 
