@@ -349,6 +349,7 @@ class Server(BatchReader):
         handle, control = self.handle, self.control
         perf = time.perf_counter
         yield_cpu = os.sched_yield
+        counted = 0  # what the spin saw arrive: the next turn need not count it again
         while True:
             # An abandoned worker (its handler outlived the host's patience) leaves as soon
             # as it is back here, before it touches queues its replacement now serves.
@@ -358,7 +359,7 @@ class Server(BatchReader):
                 raise Leave("abandoned")
             # Counted first: a control message put before any of these (new logging
             # levels, say) is then seen before them.
-            pending = _count(mbox_q)
+            pending, counted = counted or _count(mbox_q), 0
             while _count(ctl_q):
                 control(_get(ctl_q))  # type: ignore[arg-type]
             if pending:
@@ -378,9 +379,9 @@ class Server(BatchReader):
                 envelope = None  # not kept alive while parked (a large argument, say)
                 continue
             deadline = perf() + SPIN_SECONDS
-            while not _count(mbox_q) and perf() < deadline:
+            while not (counted := _count(mbox_q)) and perf() < deadline:
                 yield_cpu()
-            if _count(mbox_q) or _count(ctl_q):
+            if counted or _count(ctl_q):
                 continue
             before_park(self)
             fields[parked] = 1
