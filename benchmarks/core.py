@@ -355,6 +355,22 @@ SPEED_CHECKS: tuple[Check, ...] = (
         lambda r: r <= 3,
     ),
     Check(
+        "speed: ask p99, 1 caller (kept)",
+        ("ask", "interactors", "ask p99, 1 caller"),
+        None,
+        _absolute,
+        "< 50 µs",
+        lambda r: r < 50,
+    ),
+    Check(
+        "speed: 64 MiB round trip, memoryview vs bytes (kept)",
+        ("payload", "interactors", "64 MiB round trip, memoryview"),
+        ("payload", "interactors", "64 MiB round trip, bytes"),
+        _faster,
+        "≥ 400x",
+        lambda r: r >= 400,
+    ),
+    Check(
         "speed: CPU, 2 actors with 10 idle ones vs 1 thread",
         ("cpu", "interactors", "wall, 2 workers, 10 idle actors"),
         ("cpu", "threads", "wall, 1 workers"),
