@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 import pytest
 
 import interactors
 from actors import Counter, Echo, Exiter, Sleeper, Spin
 from interactors import BlockingActorSystem
+from interactors._host.thread_sends import AnswerFuture, answer_of
 
 TIMEOUT = 20
 
@@ -182,3 +183,46 @@ def test_pools_and_trees_from_synchronous_code() -> None:
         assert not counter.is_alive()
         pool.stop()
         assert system.actors() == []
+
+
+@pytest.mark.parametrize("isolation", ["isolated", "process"])
+def test_answer_futures_wait_as_concurrent_futures_do(isolation: str) -> None:
+    # They wait in slices (so that a Ctrl-C is never lost: test_ctrl_c.py); what a
+    # caller sees is a concurrent.futures.Future's behaviour.
+    with BlockingActorSystem() as system:
+        sleeper = system.spawn(Sleeper, isolation=isolation)
+        assert sleeper.ask.sleep(0).result(timeout=TIMEOUT) == 0  # (started)
+        slow = sleeper.ask.sleep(0.4)
+        assert isinstance(slow, Future)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            slow.result(timeout=0.12)
+        assert 0.1 <= time.monotonic() - started < 0.35  # its timeout, not a slice's
+        with pytest.raises(TimeoutError):
+            slow.exception(timeout=0)
+        assert slow.result() == 0.4  # no timeout: past several slices
+        assert slow.exception() is None
+        queued = [sleeper.ask.sleep(0.2), sleeper.ask.sleep(0.2)]
+        assert queued[1].cancel()  # not running yet: cancelled, its answer dropped
+        assert queued[1].cancelled()
+        with pytest.raises(CancelledError):
+            queued[1].result()
+        assert queued[0].result(timeout=TIMEOUT) == 0.2
+        assert sleeper.ask.count().result(timeout=TIMEOUT) in (3, 4)  # (the cancelled one may run)
+
+
+def test_an_answer_that_is_a_timeout_error_is_raised_as_itself() -> None:
+    # (as a ref with options(timeout=...) gives it): not taken for a slice's end
+    future: AnswerFuture[int] = AnswerFuture()
+    late = threading.Timer(0.08, future.set_exception, (TimeoutError("no answer in time"),))
+    late.start()
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="no answer in time"):
+        future.result()
+    assert time.monotonic() - started < 1.0
+    assert isinstance(future.exception(timeout=0), TimeoutError)
+    late.join()
+    source: Future[int] = Future()
+    copy = answer_of(source)
+    assert copy.cancel()
+    assert source.cancelled()  # cancelling the copy cancels the task

@@ -20,7 +20,7 @@ from .._exceptions import SystemClosed
 from .._wire import envelope as P
 from .ref import ActorRef, method_name, ref_wrapper
 from .statistics import ActorStatistics
-from .thread_sends import ThreadSends, direct
+from .thread_sends import ThreadSends, answer_of, direct
 
 __all__ = ("BlockingActorRef",)
 
@@ -107,7 +107,7 @@ class _Methods:
             if kind and link.sends is not None:  # from this thread, not through the loop
                 return link.sends.send(cell, kind, method, args, kwargs)
             if submit:
-                return portal.start_task_soon(_asking, link, send, args, kwargs)
+                return answer_of(portal.start_task_soon(_asking, link, send, args, kwargs))
             return portal.call(functools.partial(send, *args, **kwargs))
 
         call.__name__ = call.__qualname__ = method

@@ -19,7 +19,7 @@ import os
 import select
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import _backend as backend
@@ -35,9 +35,73 @@ if TYPE_CHECKING:
 
     from .cell import ActorCell
 
-__all__ = ("ThreadSends",)
+__all__ = ("AnswerFuture", "ThreadSends", "answer_of")
 
 _SPIN: Final = 50e-6  # how long the answers' thread looks before it sleeps
+_SLICE: Final = 0.05  # an AnswerFuture's longest sleep before it looks for a signal
+
+
+class AnswerFuture[T](Future[T]):
+    """The future of a BlockingActorSystem's ask: its waits never outlast a Ctrl-C.
+
+    CPython runs a signal's handler in the main thread, but the signal can land in
+    another thread, or in the main thread just before it sleeps on a lock: the handler
+    is then pending while the thread sleeps on in ``sem_wait``, and ``result()`` of an
+    answer that never comes would hang through the Ctrl-C (one script in 60, pressed
+    Ctrl-C as it began to wait on a busy machine). These futures sleep at most 50 ms at
+    a time, so a pending KeyboardInterrupt is raised within that.
+    """
+
+    def result(self, timeout: float | None = None) -> T:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return super().result(_slice(deadline))
+            except TimeoutError:
+                if self.done():  # its answer is a TimeoutError, or it came just now
+                    return super().result(0)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+            # (the interpreter looks for signals between two slices)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return super().exception(_slice(deadline))
+            except TimeoutError:  # (an answer's TimeoutError is returned, not raised)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
+def _slice(deadline: float | None) -> float:
+    """How long the next sleep of a wait until ``deadline`` (None: no end) may last."""
+    return _SLICE if deadline is None else max(0.0, min(_SLICE, deadline - time.monotonic()))
+
+
+def answer_of[T](source: Future[T]) -> AnswerFuture[T]:
+    """An :class:`AnswerFuture` with the outcome of ``source`` (one of the portal's);
+    cancelling it cancels ``source``."""
+    target: AnswerFuture[T] = AnswerFuture()
+
+    def settle(done: Future[T]) -> None:
+        try:
+            if done.cancelled():
+                target.cancel()
+            elif (error := done.exception()) is not None:
+                target.set_exception(error)
+            else:
+                target.set_result(done.result())
+        except InvalidStateError:  # its caller cancelled it meanwhile
+            pass
+
+    def cancel(done: Future[T]) -> None:
+        if done.cancelled():
+            source.cancel()
+
+    target.add_done_callback(cancel)
+    source.add_done_callback(settle)
+    return target
 
 
 class ThreadSends:
@@ -70,7 +134,7 @@ class ThreadSends:
             fmt, payload = P.encode_call(cell.codec, args, kwargs)  # EncodeError: nothing sent
             self._deliver(cell, (P.TELL, 0, method, fmt, payload, 0, 0, -1), kind == P.TELL)
             return None
-        future: Future[Any] = Future()
+        future: AnswerFuture[Any] = AnswerFuture()
         msg_id = self._next_id()
         self._waiting[msg_id] = (future, cell)
         try:
