@@ -39,7 +39,7 @@ from .exit_guard import leave_now
 from .statistics import SystemStatistics
 from .system import ActorSystem
 from .target import check_not_importing_main
-from .thread_sends import ThreadSends
+from .thread_sends import ThreadSends, call_on
 
 if TYPE_CHECKING:
     from .._supervision.spec import Supervisor
@@ -126,19 +126,20 @@ class BlockingActorSystem:
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func(*args)`` (a coroutine function or a plain one) on the system's loop."""
-        return self.portal.call(func, *args)
+        return call_on(self.portal, func, *args)
 
     def spawn(self, actor: type[A] | str, *args: Any, **kwargs: Any) -> BlockingActorRef[A]:
         """Start an actor (as :meth:`ActorSystem.spawn`, same errors) and return its ref:
         a ``BlockingActorRef[Counter]`` for the class ``Counter``."""
         portal = self._link.get("spawn()")
-        ref: ActorRef[A] = portal.call(functools.partial(self.system.spawn, actor, *args, **kwargs))
+        spawn = functools.partial(self.system.spawn, actor, *args, **kwargs)
+        ref: ActorRef[A] = call_on(portal, spawn)
         return BlockingActorRef(self._link, ref)
 
     def start(self, tree: Supervisor) -> BlockingSupervisorRef:
         """Start a supervision tree (as :meth:`ActorSystem.start`); its blocking ref."""
         portal = self._link.get("start()")
-        return BlockingSupervisorRef(self._link, portal.call(self.system.start, tree))
+        return BlockingSupervisorRef(self._link, call_on(portal, self.system.start, tree))
 
     def spawn_pool(
         self, actor: type[A] | str, *args: Any, size: int, **kwargs: Any
@@ -147,7 +148,7 @@ class BlockingActorSystem:
         same keywords); a pool whose messages go to one member each."""
         portal = self._link.get("spawn_pool()")
         call = functools.partial(self.system.spawn_pool, actor, *args, size=size, **kwargs)
-        return BlockingActorPool(self._link, portal.call(call))
+        return BlockingActorPool(self._link, call_on(portal, call))
 
     def lookup(self, name: str) -> BlockingActorRef[Any] | None:
         """The ref of the live actor called ``name``, or ``None``."""
@@ -159,4 +160,5 @@ class BlockingActorSystem:
         return [BlockingActorRef(self._link, ref) for ref in self.system.actors()]
 
     def statistics(self) -> SystemStatistics:
-        return self.portal.call(self.system.statistics)
+        statistics: SystemStatistics = call_on(self.portal, self.system.statistics)
+        return statistics

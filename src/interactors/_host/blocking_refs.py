@@ -20,7 +20,7 @@ from .._exceptions import SystemClosed
 from .._wire import envelope as P
 from .ref import ActorRef, method_name, ref_wrapper
 from .statistics import ActorStatistics
-from .thread_sends import ThreadSends, answer_of, direct
+from .thread_sends import ThreadSends, answer_of, call_on, direct
 
 __all__ = ("BlockingActorRef",)
 
@@ -108,7 +108,7 @@ class _Methods:
                 return link.sends.send(cell, kind, method, args, kwargs)
             if submit:
                 return answer_of(portal.start_task_soon(_asking, link, send, args, kwargs))
-            return portal.call(functools.partial(send, *args, **kwargs))
+            return call_on(portal, functools.partial(send, *args, **kwargs))
 
         call.__name__ = call.__qualname__ = method
         return call
@@ -197,7 +197,7 @@ class BlockingActorRef(Generic[A]):
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the actor after the messages already queued, running its ``on_stop``."""
-        self._link.get("stop()").call(functools.partial(self.ref.stop, timeout))
+        call_on(self._link.get("stop()"), functools.partial(self.ref.stop, timeout))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self.ref.__reduce__()

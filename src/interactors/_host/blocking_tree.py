@@ -16,6 +16,7 @@ from .._supervision.ref import ActorPool, SupervisorRef
 from .._wire import envelope as P
 from .blocking_refs import BlockingActorRef, _Link
 from .ref import ActorRef
+from .thread_sends import call_on
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,7 +63,7 @@ class _Calls:
 
     def _call(self, what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         portal = self._link.get(what)
-        return wrap(self._link, portal.call(functools.partial(func, *args, **kwargs)))
+        return wrap(self._link, call_on(portal, functools.partial(func, *args, **kwargs)))
 
 
 class BlockingSupervisorRef(_Calls):

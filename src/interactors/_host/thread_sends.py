@@ -33,9 +33,11 @@ from .slot_area import SlotArea
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from anyio.from_thread import BlockingPortal
+
     from .cell import ActorCell
 
-__all__ = ("AnswerFuture", "ThreadSends", "answer_of")
+__all__ = ("AnswerFuture", "ThreadSends", "answer_of", "call_on")
 
 _SPIN: Final = 50e-6  # how long the answers' thread looks before it sleeps
 _SLICE: Final = 0.05  # an AnswerFuture's longest sleep before it looks for a signal
@@ -77,6 +79,17 @@ class AnswerFuture[T](Future[T]):
 def _slice(deadline: float | None) -> float:
     """How long the next sleep of a wait until ``deadline`` (None: no end) may last."""
     return _SLICE if deadline is None else max(0.0, min(_SLICE, deadline - time.monotonic()))
+
+
+def call_on(portal: BlockingPortal, func: Callable[..., Any], *args: Any) -> Any:
+    """``portal.call(func, *args)``, waiting for it as an :class:`AnswerFuture` does; a
+    wait that a Ctrl-C (or any exception) ends cancels the call's task."""
+    future = answer_of(portal.start_task_soon(func, *args))
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()  # (done already: nothing happens)
+        raise
 
 
 def answer_of[T](source: Future[T]) -> AnswerFuture[T]:
