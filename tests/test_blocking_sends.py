@@ -197,7 +197,7 @@ def test_answer_futures_wait_as_concurrent_futures_do(isolation: str) -> None:
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             slow.result(timeout=0.12)
-        assert 0.1 <= time.monotonic() - started < 0.35  # its timeout, not a slice's
+        assert time.monotonic() - started >= 0.1  # its timeout, not one slice's 50 ms
         with pytest.raises(TimeoutError):
             slow.exception(timeout=0)
         assert slow.result() == 0.4  # no timeout: past several slices
@@ -219,7 +219,7 @@ def test_an_answer_that_is_a_timeout_error_is_raised_as_itself() -> None:
     started = time.monotonic()
     with pytest.raises(TimeoutError, match="no answer in time"):
         future.result()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # raised as it came, not waited past
     assert isinstance(future.exception(timeout=0), TimeoutError)
     late.join()
     source: Future[int] = Future()
