@@ -153,7 +153,7 @@ def test_a_ctrl_c_handled_while_a_wait_begins_still_ends_the_wait(wait: str) -> 
     assert lines[:1] == ["waiting"], process.stderr
     assert len(lines) == 2, process.stderr
     assert lines[1].startswith("interrupted after "), process.stderr
-    assert float(lines[1].split()[2]) < 2.0  # not when the nap ends (600 s)
+    assert float(lines[1].split()[2]) < 30  # not when the nap ends (600 s)
     if wait == "call":  # the interrupted call's task was cancelled: a clean exit
         assert process.returncode == 0, process.stderr
     assert_clean(process.stderr)
