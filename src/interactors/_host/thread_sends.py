@@ -55,16 +55,8 @@ class AnswerFuture[T](Future[T]):
     """
 
     def result(self, timeout: float | None = None) -> T:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                return super().result(_slice(deadline))
-            except TimeoutError:
-                if self.done():  # its answer is a TimeoutError, or it came just now
-                    return super().result(0)
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-            # (the interpreter looks for signals between two slices)
+        self.exception(timeout)  # the wait: TimeoutError and CancelledError as result's
+        return super().result(0)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -74,6 +66,7 @@ class AnswerFuture[T](Future[T]):
             except TimeoutError:  # (an answer's TimeoutError is returned, not raised)
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
+            # (the interpreter looks for signals between two slices)
 
 
 def _slice(deadline: float | None) -> float:
