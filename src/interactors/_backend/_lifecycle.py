@@ -8,6 +8,7 @@ Stdlib only. Every backend implementation's host half uses it.
 from __future__ import annotations
 
 import _thread
+import importlib
 import os
 
 TYPE_CHECKING = False
@@ -55,6 +56,24 @@ update without a lock: the ``_interpqueues`` module's instances (cpython#125716,
 destroys an interpreter ("Failed to import encodings module", cpython#109700/#128381).
 Doing it one at a time costs a spawn storm its overlap of creations on two cores.
 """
+
+
+def share_static_types() -> None:
+    """Set up, in the main interpreter, the static types that an extension module shares
+    with every interpreter, before any actor's interpreter can (call before creating one).
+
+    On CPython 3.13 ``_datetime`` (the C half of ``datetime``) is the one extension module
+    with static types, and the first interpreter to import it sets them up without a lock.
+    Two actors importing ``datetime`` for the first time at once corrupt the process's
+    memory ("double free or corruption", then a crash; cpython#136421, #136423). Imported
+    here first, the types are ready before any actor exists, and the main interpreter's
+    hold on them outlives every actor's.
+    """
+    try:  # noqa: SIM105 - the one import, said plainly
+        importlib.import_module("_datetime")
+    except ImportError:  # a build without it: datetime then uses its pure Python half
+        pass
+
 
 JOIN_THREADS: Final = """
 import sys, time

@@ -19,6 +19,7 @@ from ._lifecycle import (
     close_leaked_init_files,
     failure_from,
     open_fds,
+    share_static_types,
 )
 from ._v313 import FMT, UNBOUND_REPLACE
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 def new_interpreter(isolated: bool) -> int:
     config = _interpreters.new_config("isolated" if isolated else "legacy")
+    share_static_types()
     with LIFECYCLE:
         before = open_fds()
         try:

@@ -11,7 +11,14 @@ import concurrent.interpreters as interpreters  # type: ignore[import-not-found,
 from typing import Any, Final
 
 from ._common import UNBOUND
-from ._lifecycle import JOIN_THREADS, LIFECYCLE, THREADS_TIMEOUT, RunFailure, failure_from
+from ._lifecycle import (
+    JOIN_THREADS,
+    LIFECYCLE,
+    THREADS_TIMEOUT,
+    RunFailure,
+    failure_from,
+    share_static_types,
+)
 
 BATCHES: Final = False  # put_batch makes batches (see _backend/__init__.py)
 NAME: Final = "cpython-concurrent.interpreters"
@@ -21,6 +28,7 @@ _queues: dict[int, Any] = {}
 
 
 def new_interpreter(isolated: bool) -> int:
+    share_static_types()
     with LIFECYCLE:
         if isolated:
             interp = interpreters.create()
