@@ -104,8 +104,8 @@ def _spawn_floor(results: dict[str, Any]) -> str:
         f"a spawn without a spare interpreter takes {one:.1f} ms, nearly all of it CPU in "
         "one thread: creating the interpreter (~8 ms on CPython 3.13.0, a third of it "
         "`site`, which 3.13 offers no way to skip) and importing the worker (~4.5 ms). "
-        f"{found.get('n', 100)} of them on {cores} cores need about {floor:.2f} s before any "
-        "scheduling. Creations also run one at a time: concurrent creation is racy in "
+        f"{found.get('n', 100)} of them on {cores} cores need about {floor:.2f} s even if they "
+        "overlapped perfectly. Creations also run one at a time: concurrent creation is racy in "
         "3.13 (static types, cpython#127108; `_interpqueues`, cpython#125716)."
     )
 
