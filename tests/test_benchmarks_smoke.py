@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package beside `tests`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import ask, tell, where  # noqa: E402
+from benchmarks import ask, core, tell, where  # noqa: E402
 from benchmarks.measure import SMOKE  # noqa: E402
 
 
@@ -115,6 +115,39 @@ def test_documented_commands_exist() -> None:
         assert done.returncode == 0, (command, done.stderr[-1000:])
         for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
             assert option in done.stdout, (command, option)
+
+
+def _a2a_results(raw: float, pipe: float) -> dict[str, object]:
+    def cell(metric: str, value: float) -> dict[str, object]:
+        return {"rows": [{"metric": metric, "value": value, "unit": "/s"}]}
+
+    return {
+        "machine": {"nproc": 2},
+        "scenarios": {
+            "ask": {
+                "cells": {
+                    "interactors": cell("actor→actor round trips/s", 90_000.0),
+                    "raw": cell("actor→actor round trips/s", raw),
+                    "processes": cell("Pipe echo round trips/s", pipe),
+                }
+            }
+        },
+    }
+
+
+def test_a_failing_row_says_why_only_when_the_runs_numbers_show_it() -> None:
+    """The core table explains a failed target from the run's own numbers, or not at all."""
+    out_of_reach = core.evaluate(_a2a_results(raw=150_000.0, pipe=30_000.0))
+    row = next(r for r in out_of_reach if r["check"] == "actor→actor vs Pipe echo")
+    assert row["pass"] is False
+    assert "5.0x the Pipe echo" in row["why"]
+    assert "Rows that fail, and why:" in core.markdown(out_of_reach)
+    # raw primitives that reach 10x: the runtime's failure is its own, nothing excuses it
+    reachable = core.evaluate(_a2a_results(raw=400_000.0, pipe=30_000.0))
+    row = next(r for r in reachable if r["check"] == "actor→actor vs Pipe echo")
+    assert row["pass"] is False
+    assert row["why"] == ""
+    assert "Rows that fail, and why:" not in core.markdown(reachable)
 
 
 @pytest.mark.timeout(120)
