@@ -54,9 +54,10 @@ class Check:
     ratio: Callable[[float, float], float]  # (value, baseline) -> measured ratio
     target: str  # how the ratio is judged, for people
     passes: Callable[[float], bool]
-    why: Callable[[dict[str, Any]], str] | None = None
-    """Why the row fails, from the run's own numbers, where the target is out of reach
-    (shown under the table for a failing row; empty when the numbers do not show it)."""
+    why: Callable[[dict[str, Any], Callable[[float], bool]], str] | None = None
+    """Why the row fails, from the run's own numbers and the row's ``passes``, where the
+    target is out of reach (shown under the table for a failing row; empty when the
+    numbers do not show it)."""
 
 
 def _faster(value: float, baseline: float) -> float:  # times: baseline / value
@@ -76,11 +77,11 @@ def _value(results: dict[str, Any], where: tuple[str, str, str]) -> float | None
     return None if found is None else found["value"]
 
 
-def _above_raw(results: dict[str, Any]) -> str:
+def _above_raw(results: dict[str, Any], passes: Callable[[float], bool]) -> str:
     """actor→actor vs the Pipe echo: the raw primitives' own ratio is the ceiling."""
     raw = _value(results, ("ask", "raw", "actor→actor round trips/s"))
     pipe = _value(results, ("ask", "processes", "Pipe echo round trips/s"))
-    if not raw or not pipe or raw / pipe >= 10:
+    if not raw or not pipe or passes(raw / pipe):
         return ""
     return (
         f"two interpreters passing a tuple back and forth over bare queues, with no runtime "
@@ -90,21 +91,22 @@ def _above_raw(results: dict[str, Any]) -> str:
     )
 
 
-def _spawn_floor(results: dict[str, Any]) -> str:
+def _spawn_floor(results: dict[str, Any], passes: Callable[[float], bool]) -> str:
     """100 spawns at once: one spawn's own work, times 100, over the cores."""
     one = _value(results, ("spawn", "interactors", "first answer, 1 actor, no spare"))
     found = _find(results, ("spawn", "interactors", "first answer, {n} actors"))
     cores = results.get("machine", {}).get("nproc") or 1
     if not one or found is None:
         return ""
-    floor = found.get("n", 100) * one / 1000 / cores
-    if floor <= 0.6:
+    n = found.get("n", 100)
+    floor = n * one / 1000 / cores
+    if passes(floor):
         return ""
     return (
         f"a spawn without a spare interpreter takes {one:.1f} ms, nearly all of it CPU in "
         "one thread: creating the interpreter (~8 ms on CPython 3.13.0, a third of it "
         "`site`, which 3.13 offers no way to skip) and importing the worker (~4.5 ms). "
-        f"{found.get('n', 100)} of them on {cores} cores need about {floor:.2f} s even if they "
+        f"{n} of them on {cores} cores need about {floor:.2f} s even if they "
         "overlapped perfectly. Creations also run one at a time: concurrent creation is racy in "
         "3.13 (static types, cpython#127108; `_interpqueues`, cpython#125716)."
     )
@@ -466,7 +468,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             entry["ratio"] = ratio
             entry["pass"] = bool(check.passes(ratio))
             if not entry["pass"] and check.why is not None:
-                entry["why"] = check.why(results)
+                entry["why"] = check.why(results, check.passes)
         rows.append(entry)
     return rows
 
