@@ -11,10 +11,26 @@ import anyio
 import pytest
 
 import interactors
-from actors import Forwarder, SyncCounter
+from actors import Forwarder, SyncCounter, Turns
 from interactors import ChildSpec, Supervisor
 
 pytestmark = pytest.mark.anyio
+
+
+async def test_a_blocking_wait_on_an_actors_loop_leaves_the_loop_running() -> None:
+    # The loop had queued its reader for the reply fd when the handler's .result() took
+    # the wake-up: that reader blocked the actor's loop for good (it answered nothing more
+    # and could not be stopped).
+    with anyio.fail_after(30):
+        async with interactors.ActorSystem() as system:
+            turns = await system.spawn(Turns)
+            forwarder = await system.spawn(Forwarder, turns, shutdown=2.0)
+            for _ in range(3):
+                assert await forwarder.ask.wait_after_an_answer(0.02) == 3
+                with anyio.fail_after(5):
+                    assert await forwarder.ask.target_ref() == turns
+            await forwarder.stop()
+            assert await forwarder.wait_stopped() == "normal"  # not "killed": it stopped
 
 
 async def test_ref_passed_to_an_actor_asks_directly() -> None:

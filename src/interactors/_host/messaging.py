@@ -116,7 +116,8 @@ class CellMessaging:
         # interrupt_fd is written by the host to make the watchdog break a running handler.
         fds: list[int] = []
         try:
-            fds.append(os.eventfd(0, os.EFD_CLOEXEC))
+            # Both non-blocking: each may be read by more than one look (see waiting.py).
+            fds.append(os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK))
             fds.append(os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK))
             self.slot_fd, self.slot_index = system._slots.allocate()
         except OSError:

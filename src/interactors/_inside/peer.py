@@ -21,7 +21,7 @@ from .. import _backend as backend
 from .._exceptions import ActorStopped, MailboxFull, UnknownMethodError
 from .._wire import envelope as P
 from .._wire import slots as S
-from .waiting import ReplyWaiting
+from .waiting import ReplyWaiting, take_wakeup
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ class PeerContext(ReplyWaiting):
             self.arrived[msg_id] = envelope
 
     def on_reply_readable(self) -> None:
-        os.eventfd_read(self.reply_fd)
+        take_wakeup(self.reply_fd)
         self.drain()
 
     def close(self) -> None:

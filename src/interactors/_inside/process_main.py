@@ -364,7 +364,7 @@ def main(
         lane = ChildLane(memfd, host_fd, mbox_q, backend.count, backend.get)
     else:
         mbox_fd = os.eventfd(0, os.EFD_CLOEXEC)
-    reply_fd = os.eventfd(0, os.EFD_CLOEXEC)
+    reply_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)  # (see waiting.py)
     local[7:12] = [mbox_q, mbox_fd, ctl_q, reply_q, reply_fd]
     worker = ProcessWorker(tuple(local), channel, address, reply_to, baseline)
     if lane is not None:

@@ -39,6 +39,19 @@ if TYPE_CHECKING:
 _CHAIN_MAX = 64  # synchronous waits followed, at most (a longer chain is not checked)
 
 
+def take_wakeup(reply_fd: int) -> None:
+    """Reset the reply eventfd (non-blocking), if no other look took its wake-up first.
+
+    Two readers share it in an actor with an event loop: the loop's reader, and a plain
+    ``.result()`` on the loop's thread. The loop may have seen the fd readable, and queued
+    its reader, just before a handler's ``.result()`` read it: a blocking read would then
+    stop the loop for good (until some later answer came)."""
+    try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
+        os.eventfd_read(reply_fd)
+    except BlockingIOError:
+        pass
+
+
 class ReplyWaiting:
     """Waits for answers (mixed into ``peer.PeerContext``)."""
 
@@ -167,7 +180,7 @@ class ReplyWaiting:
                     continue
                 ready, _, _ = select.select([self.reply_fd], [], [], remaining)
                 if ready:
-                    os.eventfd_read(self.reply_fd)
+                    take_wakeup(self.reply_fd)
             finally:
                 fields[flag] = before
 
