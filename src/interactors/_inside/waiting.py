@@ -39,15 +39,17 @@ if TYPE_CHECKING:
 _CHAIN_MAX = 64  # synchronous waits followed, at most (a longer chain is not checked)
 
 
-def take_wakeup(reply_fd: int) -> None:
-    """Reset the reply eventfd (non-blocking), if no other look took its wake-up first.
+def take_wakeup(fd: int) -> None:
+    """Reset a non-blocking eventfd that more than one look may read, if no other look
+    took its wake-up first.
 
-    Two readers share it in an actor with an event loop: the loop's reader, and a plain
-    ``.result()`` on the loop's thread. The loop may have seen the fd readable, and queued
-    its reader, just before a handler's ``.result()`` read it: a blocking read would then
-    stop the loop for good (until some later answer came)."""
-    try:  # noqa: SIM105 - contextlib stays out of actors' interpreters
-        os.eventfd_read(reply_fd)
+    The reply eventfd has two readers in an actor with an event loop: the loop's reader,
+    and a plain ``.result()`` on the loop's thread. The loop may have seen the fd readable,
+    and queued its reader, just before a handler's ``.result()`` read it: a blocking read
+    would then stop the loop for good (until some later answer came). The cell's interrupt
+    eventfd is read by its watchdog, and by an abandoned incarnation's watchdog too."""
+    try:  # noqa: SIM105 - contextlib stays out of actors' interpreters (~2 ms to import)
+        os.eventfd_read(fd)
     except BlockingIOError:
         pass
 

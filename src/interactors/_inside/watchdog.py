@@ -34,6 +34,7 @@ from .. import _backend as backend
 from .._exceptions import ActorInterrupted, HandlerTimeout
 from .._wire import envelope as P
 from .._wire import slots as S
+from .waiting import take_wakeup
 
 TYPE_CHECKING = False  # typing is not imported at run time: actors import this
 if TYPE_CHECKING:
@@ -87,12 +88,7 @@ class Watchdog:
             if self.closing:
                 return
             if ready:
-                # (another watchdog of this actor, abandoned, may have taken it)
-                # (not contextlib.suppress: importing contextlib costs every interpreter ~2 ms)
-                try:  # noqa: SIM105
-                    os.eventfd_read(interrupt_fd)
-                except BlockingIOError:
-                    pass
+                take_wakeup(interrupt_fd)  # (an abandoned watchdog of this actor may read it)
                 if fields[base + S.OWNER] != worker.token:
                     # Abandoned: the wake-up was for the worker that replaced this one.
                     os.eventfd_write(interrupt_fd, 1)
